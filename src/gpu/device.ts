@@ -1,0 +1,120 @@
+/**
+ * One call that yields a GPUDevice in the browser (navigator.gpu) and in Node (the `webgpu` package, Dawn).
+ * Everything above this file sees only the standard WebGPU API, so engine code is identical in both hosts.
+ */
+import { DeviceLostError, DeviceUnavailableError, GPUValidationError } from '../errors';
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapterName: string;
+  hasTimestamps: boolean;
+  /** Rejects once the device is lost; `check()` throws the same error synchronously. */
+  lost: Promise<DeviceLostError>;
+  /** Throws the first uncaptured GPU error or the device loss, if either happened. */
+  check(): void;
+}
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * Node: the `webgpu` package. Dawn crashes if a GPU instance or adapter it handed out is garbage-collected
+ * while another is in use, so each is requested once and the ones we use are kept referenced.
+ */
+const keepAlive: unknown[] = [];
+
+async function nodeAdapter(powerPreference: GPUPowerPreference): Promise<GPUAdapter | null | undefined> {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; env: Record<string, string | undefined>; platform: string } }).process;
+  if (!proc?.versions?.node) return undefined;
+  // Module names in variables, so browser bundlers leave these Node-only imports alone.
+  const webgpuModule = 'webgpu';
+  const fsModule = 'node:fs';
+  const { create, globals } = await import(/* @vite-ignore */ webgpuModule);
+  Object.assign(globalThis, globals);
+  const first: GPU = create([]);
+  keepAlive.push(first);
+  let adapter = await first.requestAdapter({ powerPreference });
+  if (!adapter && proc.platform === 'linux' && !proc.env.VK_ICD_FILENAMES) {
+    // No usable driver: fall back to Chromium's SwiftShader (a CPU Vulkan) when it is installed.
+    // Dawn reads VK_ICD_FILENAMES when an instance is created, so a second instance picks it up.
+    const { existsSync } = await import(/* @vite-ignore */ fsModule);
+    if (existsSync(SWIFTSHADER_ICD)) {
+      proc.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+      const second: GPU = create([]);
+      keepAlive.push(second);
+      adapter = await second.requestAdapter({ powerPreference });
+    }
+  }
+  keepAlive.push(adapter);
+  return adapter;
+}
+
+function noAdapterMessage(inNode: boolean): string {
+  const lines = ['No WebGPU adapter was found.'];
+  if (inNode) {
+    lines.push(
+      'In Node the `webgpu` package (Dawn) needs a Vulkan driver and the Vulkan loader.',
+      'On Linux without a GPU driver, use SwiftShader (a CPU Vulkan): `apt-get install -y chromium libvulkan1`,',
+      `then run with VK_ICD_FILENAMES=${SWIFTSHADER_ICD} (the engine tries that path by itself when it exists).`,
+    );
+  } else {
+    lines.push(
+      'Use a browser with WebGPU: Chrome or Edge 113+, Safari 26+, or Firefox 141+ on Windows.',
+      'Headless Chrome needs --enable-unsafe-webgpu (and on Linux without a GPU: --enable-features=Vulkan --use-webgpu-adapter=swiftshader).',
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface DeviceOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Ask for timestamp queries when the adapter has them (default true). */
+  timestamps?: boolean;
+}
+
+export async function requestGpu(options: DeviceOptions = {}): Promise<GpuContext> {
+  const powerPreference = options.powerPreference ?? 'high-performance';
+  const browserGpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  const adapter = browserGpu ? await browserGpu.requestAdapter({ powerPreference }) : await nodeAdapter(powerPreference);
+  if (!adapter) throw new DeviceUnavailableError(noAdapterMessage(!browserGpu));
+
+  const hasTimestamps = (options.timestamps ?? true) && adapter.features.has('timestamp-query');
+  const limits = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredFeatures: hasTimestamps ? ['timestamp-query'] : [],
+    // Datasets live on the GPU, so take the largest buffers the adapter offers.
+    requiredLimits: {
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+    },
+  });
+
+  const info = adapter.info;
+  const adapterName = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+
+  let failure: Error | undefined;
+  const lost = device.lost.then((info) => {
+    const error = new DeviceLostError(
+      `The GPU device was lost (${info.reason}): ${info.message || 'no message'}. ` +
+        'Resume from the last checkpoint (`--resume FILE`) once a device is available again.',
+      info.reason,
+    );
+    failure ??= error;
+    return error;
+  });
+  device.addEventListener('uncapturederror', (event) => {
+    const gpuError = (event as GPUUncapturedErrorEvent).error;
+    failure ??= new GPUValidationError(`Uncaptured WebGPU error: ${gpuError.message}`);
+  });
+
+  return {
+    device,
+    adapterName,
+    hasTimestamps,
+    lost,
+    check() {
+      if (failure) throw failure;
+    },
+  };
+}

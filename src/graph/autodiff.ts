@@ -1,0 +1,56 @@
+/**
+ * Reverse-mode differentiation of a forward graph: walks the nodes backwards, asks each op's backward
+ * rule for its input gradients, and appends those ops to the same graph. Parameter gradients are
+ * re-labelled `grad` so the planner places them in the gradient arena.
+ */
+import { ShapeError } from '../errors';
+import type { Graph, Tensor } from './graph';
+import { opDefs, type OpDef } from './ops';
+
+/**
+ * `lossNode` is the index of the loss node (softmax_xent), whose backward rule needs no incoming gradient:
+ * its dlogits output already is the gradient of the mean loss. Returns parameter id -> gradient tensor.
+ */
+export function appendBackward(graph: Graph, lossNode: number): Map<number, Tensor> {
+  const forwardNodes = graph.nodes.slice(0, lossNode + 1);
+  const grads = new Map<number, Tensor>();
+  // A tensor needs a gradient when it is a parameter or computed from one; data inputs never do.
+  const needsGrad = new Set(graph.tensors.filter((t) => t.role === 'param').map((t) => t.id));
+  for (const node of forwardNodes) {
+    if (node.inputs.some((t) => needsGrad.has(t.id))) node.outputs.forEach((t) => needsGrad.add(t.id));
+  }
+  const needed = (node: (typeof forwardNodes)[number]) => node.inputs.map((t) => needsGrad.has(t.id));
+
+  const seedNode = forwardNodes[lossNode];
+  const seedRule = (opDefs[seedNode.op] as OpDef).backward;
+  if (!seedRule) throw new ShapeError(`autodiff: the loss node '${seedNode.op}' has no backward rule.`);
+  seedRule(seedNode, [], graph, needed(seedNode)).forEach((g, i) => g && grads.set(seedNode.inputs[i].id, g));
+
+  for (let n = lossNode - 1; n >= 0; n--) {
+    const node = forwardNodes[n];
+    const outputGrads = node.outputs.map((t) => grads.get(t.id));
+    if (outputGrads.every((g) => g === undefined)) continue;
+    const rule = (opDefs[node.op] as OpDef).backward;
+    if (!rule) continue; // e.g. gather: its inputs are data, not differentiable
+    const inputGrads = rule(node, outputGrads, graph, needed(node));
+    inputGrads.forEach((g, i) => {
+      if (!g) return;
+      const input = node.inputs[i];
+      if (grads.has(input.id)) {
+        throw new ShapeError(`autodiff: ${input} feeds several ops; summing their gradients is not supported by this engine yet.`);
+      }
+      grads.set(input.id, g);
+    });
+  }
+
+  const paramGrads = new Map<number, Tensor>();
+  for (const t of graph.tensors) {
+    if (t.role !== 'param') continue;
+    const g = grads.get(t.id);
+    if (!g) continue;
+    g.role = 'grad';
+    g.gradOf = t;
+    paramGrads.set(t.id, g);
+  }
+  return paramGrads;
+}

@@ -1,0 +1,22 @@
+/** webgrad: train neural networks on the GPU with WebGPU, in browsers and in Node. */
+export * from './errors';
+export { requestGpu, type GpuContext, type DeviceOptions } from './gpu/device';
+export { GpuResources, type ResourceCounts } from './gpu/resources';
+export { readBuffer, readFloats } from './gpu/readback';
+export { Graph, Tensor, type Node, type Role } from './graph/graph';
+export { opDefs, activationKinds, type ActivationName, type OpName } from './graph/ops';
+export { appendBackward } from './graph/autodiff';
+export { fuse } from './scheduler/fuse';
+export { planStep, formatPlan, type Plan } from './scheduler/plan';
+export { Executable } from './scheduler/executable';
+export { kernels } from './kernels/catalog';
+export { ParameterArena, type ParameterSpec } from './nn/parameters';
+export { buildMlpGraph, mlpParameters, initialParameters, validateMlp, type MlpConfig } from './nn/mlp';
+export { initWeight, initNames, resolveInit, type InitName } from './nn/init';
+export { type SgdOptions } from './optim/sgd';
+export { parseIdx, encodeIdx } from './data/idx';
+export { makeDataset, subset, splitDataset, type Dataset } from './data/dataset';
+export { fetchMnist } from './data/mnist_fetch';
+export { Rng, shuffledIndices } from './data/rng';
+export { encodeSafetensors, decodeSafetensors } from './io/safetensors';
+export { Trainer, type TrainerOptions, type EpochReport, type FitOptions, type StepReport } from './train/trainer';

@@ -1,0 +1,63 @@
+/** Every kernel the engine dispatches: module files, binding kinds in binding order, Params layout. */
+import type { Kernel } from './kernel';
+import { UniformLayout } from './uniform';
+
+export const kernels = {
+  matmul: {
+    name: 'matmul',
+    files: ['act_fns.wgsl', 'matmul.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'read', 'read', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['M', 'u32'], ['N', 'u32'], ['K', 'u32'], ['alpha', 'f32']]),
+  },
+  activationForward: {
+    name: 'activation.forward',
+    files: ['act_fns.wgsl', 'activation.wgsl'],
+    entryPoint: 'forward',
+    bindings: ['read', 'read', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['count', 'u32'], ['alpha', 'f32']]),
+  },
+  activationBackward: {
+    name: 'activation.backward',
+    files: ['act_fns.wgsl', 'activation.wgsl'],
+    entryPoint: 'backward',
+    bindings: ['read', 'read', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['count', 'u32'], ['alpha', 'f32']]),
+  },
+  softmaxXent: {
+    name: 'softmax_xent',
+    files: ['softmax_xent.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'read', 'write', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['grad_scale', 'f32']]),
+  },
+  columnSum: {
+    name: 'column_sum',
+    files: ['column_sum.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['cols', 'u32']]),
+  },
+  gather: {
+    name: 'gather',
+    files: ['gather.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'read', 'read', 'write', 'write', 'uniform', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['scale', 'f32'], ['shift', 'f32']]),
+  },
+  sgd: {
+    name: 'sgd',
+    files: ['sgd.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'write', 'write', 'uniform', 'uniform'],
+    params: new UniformLayout('Params', [['count', 'u32'], ['decay_count', 'u32']]),
+  },
+} satisfies Record<string, Kernel>;
+
+/** SGD hyperparameters (struct Hyper in sgd.wgsl), rewritten when the learning rate changes. */
+export const sgdHyperLayout = new UniformLayout('Hyper', [['lr', 'f32'], ['momentum', 'f32'], ['weight_decay', 'f32'], ['nesterov', 'u32']]);
+
+/** The per-step uniform every plan shares (struct Step in gather.wgsl). Written once before each submit. */
+export const stepLayout = new UniformLayout('Step', [['step', 'u32'], ['batch_start', 'u32'], ['seed', 'u32']]);
+
+export type KernelName = keyof typeof kernels;

@@ -1,0 +1,101 @@
+/**
+ * How each graph op runs on the GPU: the kernel, its override constants, the tensors in binding order,
+ * the Params values and the workgroup count. Pure data; the scheduler resolves tensors to buffers.
+ */
+import type { Node, Tensor } from '../graph/graph';
+import { activationKinds, type ActivationName } from '../graph/ops';
+import { kernels, stepLayout, type KernelName } from './catalog';
+import { grid1d, type Constants } from './kernel';
+
+/** A binding before buffer assignment: a tensor, a named external buffer, or the unused-slot dummy. */
+export type Operand = { tensor: Tensor } | { external: string; bytes: number } | { dummy: true };
+
+export interface LoweredDispatch {
+  kernel: KernelName;
+  constants: Constants;
+  /** Storage and step-uniform operands in binding order; the Params uniform is appended by the planner. */
+  operands: Operand[];
+  params: Record<string, number>;
+  workgroups: [number, number, number];
+}
+
+export const MATMUL_BLOCK = 4;
+export const MATMUL_WG = 8;
+
+const t = (tensor: Tensor): Operand => ({ tensor });
+const kindOf = (name: unknown) => activationKinds[name as ActivationName];
+
+export function lower(node: Node): LoweredDispatch {
+  const attrs = node.attrs;
+  switch (node.op) {
+    case 'matmul': {
+      const [a, b, e] = node.inputs;
+      const out = node.outputs[0];
+      const [m, n] = out.shape;
+      const k = attrs.transA ? a.shape[0] : a.shape[1];
+      const tile = MATMUL_BLOCK * MATMUL_WG;
+      return {
+        kernel: 'matmul',
+        constants: {
+          TRANS_A: !!attrs.transA,
+          TRANS_B: !!attrs.transB,
+          BIAS: !!e && !attrs.actGrad,
+          ACT: attrs.act ? kindOf(attrs.act) : 0,
+          ACT_GRAD: attrs.actGrad ? kindOf(attrs.actGrad) : 0,
+          WG_X: MATMUL_WG,
+          WG_Y: MATMUL_WG,
+        },
+        operands: [t(a), t(b), e ? t(e) : { dummy: true }, t(out)],
+        params: { M: m, N: n, K: k, alpha: Number(attrs.alpha ?? 0) },
+        workgroups: [Math.ceil(n / tile), Math.ceil(m / tile), 1],
+      };
+    }
+    case 'activation':
+    case 'activation_grad': {
+      const forward = node.op === 'activation';
+      const out = node.outputs[0];
+      return {
+        kernel: forward ? 'activationForward' : 'activationBackward',
+        constants: { ACT: kindOf(attrs.kind) },
+        operands: forward ? [t(node.inputs[0]), { dummy: true }, t(out)] : [t(node.inputs[0]), t(node.inputs[1]), t(out)],
+        params: { count: out.size, alpha: Number(attrs.alpha ?? 0) },
+        workgroups: grid1d(out.size, 256),
+      };
+    }
+    case 'column_sum': {
+      const [x] = node.inputs;
+      return {
+        kernel: 'columnSum',
+        constants: {},
+        operands: [t(x), t(node.outputs[0])],
+        params: { rows: x.shape[0], cols: x.shape[1] },
+        workgroups: grid1d(x.shape[1], 64),
+      };
+    }
+    case 'softmax_xent': {
+      const [logits, labels, metrics] = node.inputs;
+      const training = attrs.training !== false;
+      return {
+        kernel: 'softmaxXent',
+        constants: { WRITE_GRAD: training },
+        operands: [t(logits), t(labels), t(node.outputs[0]), t(metrics)],
+        params: { rows: logits.shape[0], classes: logits.shape[1], grad_scale: 1 / logits.shape[0] },
+        workgroups: [1, 1, 1],
+      };
+    }
+    case 'gather': {
+      const [images, labels, perm] = node.inputs;
+      const [x, y] = node.outputs;
+      return {
+        kernel: 'gather',
+        constants: {},
+        operands: [t(images), t(labels), t(perm), t(x), t(y), { external: 'step', bytes: stepLayout.byteSize }],
+        params: { rows: x.shape[0], features: x.shape[1], scale: Number(attrs.scale ?? 1 / 255), shift: Number(attrs.shift ?? 0) },
+        workgroups: grid1d(x.size, 256),
+      };
+    }
+  }
+  throw new Error(`No kernel lowering for op '${node.op}'.`);
+}
+
+export { kernels };

@@ -1,0 +1,20 @@
+/** The WGSL sources, imported as text (Vite's `?raw`), so the same bundle runs in browsers and in Node. */
+import actFns from '../../shaders/act_fns.wgsl?raw';
+import activation from '../../shaders/activation.wgsl?raw';
+import columnSum from '../../shaders/column_sum.wgsl?raw';
+import gather from '../../shaders/gather.wgsl?raw';
+import matmul from '../../shaders/matmul.wgsl?raw';
+import sgd from '../../shaders/sgd.wgsl?raw';
+import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
+
+export const shaderFiles = {
+  'act_fns.wgsl': actFns,
+  'activation.wgsl': activation,
+  'column_sum.wgsl': columnSum,
+  'gather.wgsl': gather,
+  'matmul.wgsl': matmul,
+  'sgd.wgsl': sgd,
+  'softmax_xent.wgsl': softmaxXent,
+} as const;
+
+export type ShaderFile = keyof typeof shaderFiles;

@@ -1,0 +1,81 @@
+/**
+ * Runs a model over one GPU-resident dataset in batches: a static plan for full batches plus, when the
+ * dataset size is not a multiple of the batch, a second plan for the last partial batch (so it is
+ * trained or evaluated too, never dropped). Both plans are built up front; running creates nothing.
+ */
+import { appendBackward } from '../graph/autodiff';
+import type { GpuResources } from '../gpu/resources';
+import { stepLayout } from '../kernels/catalog';
+import type { LoweredDispatch } from '../kernels/lower';
+import { buildMlpGraph, type MlpConfig } from '../nn/mlp';
+import type { ParameterArena } from '../nn/parameters';
+import type { GpuDataset } from '../data/gpu_dataset';
+import { fuse } from '../scheduler/fuse';
+import { planStep, type Plan } from '../scheduler/plan';
+import { Executable } from '../scheduler/executable';
+
+export interface RunnerSetup {
+  model: MlpConfig;
+  arena: ParameterArena;
+  dataset: GpuDataset;
+  batchSize: number;
+  training: boolean;
+  /** Dispatches appended to every training step (the optimizer). */
+  update?: LoweredDispatch[];
+  /** Every external buffer the plans bind, the dataset's included. */
+  externals: Record<string, GPUBuffer>;
+}
+
+export function planFor(setup: Omit<RunnerSetup, 'externals'>, rows: number): Plan {
+  const { graph, lossNode } = buildMlpGraph(setup.model, rows, setup.dataset.source, setup.training);
+  if (setup.training) appendBackward(graph, lossNode);
+  return planStep(fuse(graph.nodes), setup.arena, setup.training ? setup.update : []);
+}
+
+export class BatchRunner {
+  private constructor(
+    readonly setup: RunnerSetup,
+    readonly full: Executable | undefined,
+    readonly tail: Executable | undefined,
+  ) {}
+
+  static async create(resources: GpuResources, setup: RunnerSetup): Promise<BatchRunner> {
+    const count = setup.dataset.data.count;
+    const batch = Math.min(setup.batchSize, count);
+    const tailRows = count % batch;
+    const label = `${setup.dataset.name}${setup.training ? '.train' : '.eval'}`;
+    const [full, tail] = await Promise.all([
+      count >= batch ? Executable.create(resources, planFor(setup, batch), setup.externals, `${label}[${batch}]`) : undefined,
+      tailRows ? Executable.create(resources, planFor(setup, tailRows), setup.externals, `${label}[${tailRows}]`) : undefined,
+    ]);
+    return new BatchRunner(setup, full, tail);
+  }
+
+  get batchSize(): number {
+    return Math.min(this.setup.batchSize, this.setup.dataset.data.count);
+  }
+
+  get steps(): number {
+    return Math.ceil(this.setup.dataset.data.count / this.batchSize);
+  }
+
+  /**
+   * Records batch `index` into `encoder`. The caller writes the step uniform first (see `stepUniform`),
+   * because a queue write lands before the command buffer submitted after it.
+   */
+  encode(encoder: GPUCommandEncoder, index: number): void {
+    const isTail = (index + 1) * this.batchSize > this.setup.dataset.data.count;
+    const pass = encoder.beginComputePass();
+    (isTail ? this.tail! : this.full!).encode(pass);
+    pass.end();
+  }
+
+  stepUniform(index: number, globalStep: number, seed: number): ArrayBuffer {
+    return stepLayout.pack({ step: globalStep, batch_start: index * this.batchSize, seed });
+  }
+
+  destroy(): void {
+    this.full?.destroy();
+    this.tail?.destroy();
+  }
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/data/rng';
+import type { Dataset } from '../../src/data/dataset';
+import { Trainer } from '../../src/train/trainer';
+import { testGpu, expectClose } from '../helpers/gpu';
+import { mlpLossAndGrads, sgdStep, type RefLayer } from '../helpers/mlp_reference';
+
+function syntheticDataset(count: number, rows: number, cols: number, seed: number): Dataset {
+  const rng = new Rng(seed);
+  return {
+    images: Uint8Array.from({ length: count * rows * cols }, () => rng.nextBelow(256)),
+    labels: Uint8Array.from({ length: count }, () => rng.nextBelow(10)),
+    count,
+    rows,
+    cols,
+    numClasses: 10,
+  };
+}
+
+async function referenceLayers(trainer: Trainer): Promise<RefLayer[]> {
+  const weights = await trainer.weights();
+  const widths = trainer.model.layers;
+  return widths.slice(1).map((out, i) => ({
+    weight: Float64Array.from(weights.get(`fc${i + 1}.weight`)!),
+    bias: Float64Array.from(weights.get(`fc${i + 1}.bias`)!),
+    in: widths[i],
+    out,
+  }));
+}
+
+describe('a GPU training step matches the float64 reference', () => {
+  for (const activation of ['relu', 'tanh'] as const) {
+    it(`one full-batch SGD step, ${activation}`, async () => {
+      const { gpu } = await testGpu();
+      const data = syntheticDataset(24, 3, 5, 1);
+      const lr = 0.5;
+      const trainer = await Trainer.create(gpu, data, undefined, {
+        model: { layers: [15, 9, 7, 10], activation, init: 'xavier_normal' },
+        batchSize: 24,
+        optimizer: { lr },
+        seed: 3,
+      });
+      const before = await referenceLayers(trainer);
+      const x = Float64Array.from(data.images, (v) => v / 255);
+      const { loss, grads } = mlpLossAndGrads(before, x, data.labels, 24, activation);
+      const [report] = await trainer.fit({ epochs: 1 });
+      expect(report.loss).toBeCloseTo(loss, 5);
+      sgdStep(before, grads, lr);
+      const after = await referenceLayers(trainer);
+      after.forEach((layer, i) => {
+        expectClose(layer.weight, before[i].weight, 1e-5);
+        expectClose(layer.bias, before[i].bias, 1e-5);
+      });
+      trainer.destroy();
+    });
+  }
+});
