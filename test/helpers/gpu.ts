@@ -37,12 +37,11 @@ export async function runKernel(
   const { gpu, resources } = await testGpu();
   const kernel = kernels[name];
   const device = gpu.device;
-  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const buffers = args.map((arg, i) => {
     if ('data' in arg) {
       if (arg.uniform) {
         const b = resources.createBuffer(`arg${i}`, arg.data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-        device.queue.writeBuffer(b, 0, arg.data);
+        device.queue.writeBuffer(b, 0, arg.data as Uint32Array<ArrayBuffer>);
         return b;
       }
       return resources.createStorage(`arg${i}`, arg.data.length ? arg.data : new Float32Array(4));

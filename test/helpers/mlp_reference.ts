@@ -29,8 +29,8 @@ export function mlpLossAndGrads(layers: RefLayer[], x: Float64Array, labels: Arr
   });
   const classes = layers.at(-1)!.out;
   const { lossSum, correct, dlogits } = softmaxXentRef(h, labels, rows, classes);
-  const grads = layers.map(() => ({ weight: new Float64Array(0), bias: new Float64Array(0) }));
-  let d = dlogits;
+  const grads = layers.map(() => ({ weight: new Float64Array(0) as Float64Array<ArrayBufferLike>, bias: new Float64Array(0) }));
+  let d: Float64Array<ArrayBufferLike> = dlogits;
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i];
     if (i < layers.length - 1) d = d.map((v, j) => v * activateGradRef(pre[i][j], activation, alpha));
@@ -42,7 +42,7 @@ export function mlpLossAndGrads(layers: RefLayer[], x: Float64Array, labels: Arr
   return { loss: lossSum / rows, correct, grads };
 }
 
-export function sgdStep(layers: RefLayer[], grads: { weight: Float64Array; bias: Float64Array }[], lr: number): void {
+export function sgdStep(layers: RefLayer[], grads: { weight: Float64Array<ArrayBufferLike>; bias: Float64Array }[], lr: number): void {
   layers.forEach((layer, i) => {
     layer.weight.forEach((w, j) => (layer.weight[j] = w - lr * grads[i].weight[j]));
     layer.bias.forEach((b, j) => (layer.bias[j] = b - lr * grads[i].bias[j]));
