@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian/Ubuntu machine lacks, then the npm dependencies.
+#  - chromium: headless Chrome for the browser tests and benchmarks; its SwiftShader (a CPU Vulkan)
+#    is also the WebGPU adapter Node falls back to on machines without a GPU driver.
+#  - libvulkan1: the Vulkan loader Dawn (the `webgpu` package) needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1' || need+=(libvulkan1)
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${need[@]}"
+  else
+    echo "setup: please install ${need[*]} with your package manager" >&2
+  fi
+fi
+
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
