@@ -13,12 +13,27 @@ import { ConfigError, WebgradError } from '../errors';
 import { activationKinds, type ActivationName } from '../graph/ops';
 import { planFor } from '../train/batch_runner';
 import { formatPlan } from '../scheduler/plan';
+import { optimizerNames, type DecayMode, type OptimizerName, type OptimizerOptions } from '../optim/optimizer';
+import { parseSchedule } from '../optim/schedule';
+import type { Preprocessing } from '../data/preprocess';
+import { diagnose } from '../train/diagnose';
 
 const usage = `Usage: npm run train -- [options]
   --epochs N          epochs to train (default 5)
   --batch-size N      mini-batch size (default 64)
   --lr X              learning rate (default 0.05)
   --momentum X        SGD momentum (default 0.9)
+  --optimizer NAME    ${optimizerNames.join(', ')} (default momentum)
+  --weight-decay X    weight decay λ on the weights (default 0)
+  --decay MODE        l2, l1 or decoupled (default l2; decoupled for adamw)
+  --clip-norm X       clip the global gradient norm to X
+  --clip-value X      clip every gradient element to [-X, X]
+  --schedule S        constant, step:EVERY:GAMMA, exp:GAMMA, cosine:EPOCHS[:MIN], plateau[:FACTOR[:PATIENCE]]
+  --warmup N          linear learning-rate warm-up over N steps
+  --validation N      hold out N training samples (or a fraction < 1) for validation
+  --preprocess P      scale, standardize or minmax (default scale)
+  --early-stop N      stop after N epochs without validation improvement, restoring the best weights
+  --monitor M         valLoss or valAccuracy (default valLoss)
   --seed N            seed for initialisation and shuffling (default 1)
   --layers A-B-..     layer widths (default 784-128-64-10)
   --activation NAME   ${Object.keys(activationKinds).join(', ')} (default relu)
@@ -45,6 +60,17 @@ async function main(): Promise<void> {
       'batch-size': { type: 'string' },
       lr: { type: 'string' },
       momentum: { type: 'string' },
+      optimizer: { type: 'string' },
+      'weight-decay': { type: 'string' },
+      decay: { type: 'string' },
+      'clip-norm': { type: 'string' },
+      'clip-value': { type: 'string' },
+      schedule: { type: 'string' },
+      warmup: { type: 'string' },
+      validation: { type: 'string' },
+      preprocess: { type: 'string' },
+      'early-stop': { type: 'string' },
+      monitor: { type: 'string' },
       seed: { type: 'string' },
       layers: { type: 'string' },
       activation: { type: 'string' },
@@ -73,22 +99,52 @@ async function main(): Promise<void> {
   log(`adapter: ${gpu.adapterName}`);
   const { train, test } = await loadMnist(values.data);
   log(`data: ${train.count} training and ${test.count} test images`);
-  const trainer = await Trainer.create(gpu, train, test, { model, batchSize, seed, optimizer: { lr, momentum } });
+  const optimizer: OptimizerOptions = {
+    name: (values.optimizer ?? 'momentum') as OptimizerName,
+    lr,
+    momentum,
+    weightDecay: number('weight-decay', values['weight-decay'], 0),
+    decay: values.decay as DecayMode | undefined,
+    clipNorm: number('clip-norm', values['clip-norm'], 0),
+    clipValue: number('clip-value', values['clip-value'], 0),
+  };
+  const trainer = await Trainer.create(gpu, train, test, {
+    model,
+    batchSize,
+    seed,
+    optimizer,
+    schedule: values.schedule ? parseSchedule(values.schedule) : undefined,
+    warmupSteps: number('warmup', values.warmup, 0, true),
+    validation: number('validation', values.validation, 0),
+    preprocessing: (values.preprocess ?? 'scale') as Preprocessing,
+    warn: (message) => console.warn(`warning: ${message}`),
+  });
+  const earlyStopping = values['early-stop']
+    ? { patience: number('early-stop', values['early-stop'], 5, true), monitor: (values.monitor ?? 'valLoss') as 'valLoss' | 'valAccuracy' }
+    : undefined;
   if (values['print-plan']) {
-    console.log(formatPlan(planFor({ model, arena: trainer.arena, dataset: trainer.trainData, batchSize, training: true }, batchSize)));
+    console.log(formatPlan(planFor({ model, arena: trainer.arena, dataset: trainer.trainData, batchSize, training: true, update: [] }, batchSize)));
   }
-  log(`model: ${layers.join('-')} ${model.activation}, ${trainer.arena.slots.reduce((s, p) => s + p.size, 0)} parameters; SGD lr ${lr} momentum ${momentum}, batch ${batchSize}`);
+  log(`model: ${layers.join('-')} ${model.activation}, ${trainer.arena.slots.reduce((s, p) => s + p.size, 0)} parameters; ${trainer.optimizer.name} lr ${lr}, batch ${batchSize}`);
 
   const onEpoch = (r: EpochReport) => {
     if (values.json) {
-      console.log(JSON.stringify({ epoch: r.epoch, loss: r.loss, accuracy: r.accuracy, testLoss: r.testLoss, testAccuracy: r.testAccuracy, seconds: r.seconds, samplesPerSecond: r.samplesPerSecond }));
+      const { layerGradNorms: _omit, ...flat } = r;
+      console.log(JSON.stringify(flat));
     } else {
       const pct = (x = 0) => `${(100 * x).toFixed(2)}%`;
-      log(`epoch ${r.epoch}/${epochs}  loss ${r.loss.toFixed(4)}  train acc ${pct(r.accuracy)}  test loss ${r.testLoss?.toFixed(4)}  test acc ${pct(r.testAccuracy)}  ${r.seconds.toFixed(2)} s  ${Math.round(r.samplesPerSecond)} samples/s`);
+      const val = r.valLoss === undefined ? '' : `  val loss ${r.valLoss.toFixed(4)}  val acc ${pct(r.valAccuracy)}`;
+      log(
+        `epoch ${r.epoch}/${epochs}  loss ${r.loss.toFixed(4)}  train acc ${pct(r.accuracy)}${val}  test acc ${pct(r.testAccuracy)}` +
+          `  lr ${r.lr.toPrecision(3)}  grad norm ${r.gradNorm.toFixed(3)}  ${r.seconds.toFixed(2)} s  ${Math.round(r.samplesPerSecond)} samples/s`,
+      );
     }
   };
-  const reports = await trainer.fit({ epochs, onEpoch });
-  const final = reports.at(-1)?.testAccuracy ?? (await trainer.evaluate()).accuracy;
+  const reports = await trainer.fit({ epochs, onEpoch, earlyStopping });
+  const report = diagnose(reports);
+  for (const line of report) log(`diagnosis: ${line}`);
+  // After early stopping the best weights are back in place, so evaluate them afresh.
+  const final = earlyStopping || !reports.length ? (await trainer.evaluate()).accuracy : reports.at(-1)!.testAccuracy!;
   if (values.json) console.log(JSON.stringify({ final: true, testAccuracy: final }));
   else log(`final test accuracy: ${(100 * final).toFixed(2)}%`);
 

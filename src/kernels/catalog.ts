@@ -45,19 +45,36 @@ export const kernels = {
     bindings: ['read', 'read', 'read', 'write', 'write', 'uniform', 'uniform'],
     params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['scale', 'f32'], ['shift', 'f32']]),
   },
-  sgd: {
-    name: 'sgd',
-    files: ['sgd.wgsl'],
+  gradNorm: {
+    name: 'grad_norm',
+    files: ['grad_norm.wgsl'],
     entryPoint: 'main',
-    bindings: ['read', 'write', 'write', 'uniform', 'uniform'],
-    params: new UniformLayout('Params', [['count', 'u32'], ['decay_count', 'u32']]),
+    bindings: ['read', 'read', 'write', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['slot_count', 'u32']]),
+  },
+  optimizer: {
+    name: 'optimizer',
+    files: ['optimizer.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'read', 'write', 'write', 'write', 'write', 'uniform', 'uniform', 'uniform'],
+    params: new UniformLayout('Params', [['count', 'u32'], ['decay_count', 'u32'], ['slot_count', 'u32']]),
   },
 } satisfies Record<string, Kernel>;
 
-/** SGD hyperparameters (struct Hyper in sgd.wgsl), rewritten when the learning rate changes. */
-export const sgdHyperLayout = new UniformLayout('Hyper', [['lr', 'f32'], ['momentum', 'f32'], ['weight_decay', 'f32'], ['nesterov', 'u32']]);
+/** Optimizer hyperparameters (struct Hyper in optimizer.wgsl), rewritten when the learning rate changes. */
+export const optimizerHyperLayout = new UniformLayout('Hyper', [
+  ['lr', 'f32'],
+  ['beta1', 'f32'],
+  ['beta2', 'f32'],
+  ['eps', 'f32'],
+  ['weight_decay', 'f32'],
+  ['decay_mode', 'u32'],
+  ['clip_norm', 'f32'],
+  ['clip_value', 'f32'],
+  ['nesterov', 'u32'],
+]);
 
-/** The per-step uniform every plan shares (struct Step in gather.wgsl). Written once before each submit. */
+/** The per-step uniform every plan shares (struct Step in gather.wgsl and optimizer.wgsl). Written once before each submit. */
 export const stepLayout = new UniformLayout('Step', [['step', 'u32'], ['batch_start', 'u32'], ['seed', 'u32']]);
 
 export type KernelName = keyof typeof kernels;

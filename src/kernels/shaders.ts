@@ -4,7 +4,8 @@ import activation from '../../shaders/activation.wgsl?raw';
 import columnSum from '../../shaders/column_sum.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
-import sgd from '../../shaders/sgd.wgsl?raw';
+import gradNorm from '../../shaders/grad_norm.wgsl?raw';
+import optimizer from '../../shaders/optimizer.wgsl?raw';
 import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
 
 export const shaderFiles = {
@@ -13,7 +14,8 @@ export const shaderFiles = {
   'column_sum.wgsl': columnSum,
   'gather.wgsl': gather,
   'matmul.wgsl': matmul,
-  'sgd.wgsl': sgd,
+  'grad_norm.wgsl': gradNorm,
+  'optimizer.wgsl': optimizer,
   'softmax_xent.wgsl': softmaxXent,
 } as const;
 

@@ -1,12 +1,13 @@
 /**
- * Asynchronous metric readback. The GPU accumulates [loss_sum, correct, rows, non_finite] per dataset;
- * a snapshot copies those 16-byte accumulators into a staging buffer from a fixed pool and maps it
- * without blocking: the host keeps submitting steps while earlier snapshots are in flight. The pool is
- * allocated up front, so snapshots allocate nothing; when every staging buffer is in flight the oldest
- * is awaited first, which also bounds how far the host runs ahead of the GPU.
+ * Asynchronous readback of small GPU accumulators (metrics, gradient statistics). A snapshot copies them
+ * into a staging buffer from a fixed pool and maps it without blocking: the host keeps submitting steps
+ * while earlier snapshots are in flight. The pool is allocated up front, so snapshots allocate nothing;
+ * when every staging buffer is in flight the oldest is awaited first, which also bounds how far the host
+ * runs ahead of the GPU.
  */
 import type { GpuResources } from '../gpu/resources';
 
+/** [loss_sum, correct, rows, non_finite], as softmax_xent.wgsl accumulates them. */
 export interface MetricTotals {
   lossSum: number;
   correct: number;
@@ -14,7 +15,15 @@ export interface MetricTotals {
   nonFinite: boolean;
 }
 
-const ACCUMULATOR_BYTES = 16;
+export function totalsOf(values: Float32Array): MetricTotals {
+  return { lossSum: values[0], correct: values[1], rows: values[2], nonFinite: values[3] !== 0 || !Number.isFinite(values[0]) };
+}
+
+export interface Source {
+  buffer: GPUBuffer;
+  /** Floats to copy from the start of the buffer. */
+  floats: number;
+}
 
 export class MetricsReader {
   private readonly idle: GPUBuffer[] = [];
@@ -22,31 +31,36 @@ export class MetricsReader {
 
   constructor(
     private readonly resources: GpuResources,
-    private readonly maxSources: number,
+    private readonly capacityFloats: number,
     poolSize = 8,
   ) {
     for (let i = 0; i < poolSize; i++) {
-      this.idle.push(resources.createBuffer(`metrics.staging${i}`, maxSources * ACCUMULATOR_BYTES, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST));
+      this.idle.push(resources.createBuffer(`metrics.staging${i}`, capacityFloats * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST));
     }
   }
 
-  /** Records copies of `sources` into `encoder` and returns totals once the GPU has run that far. */
-  async snapshot(encoder: GPUCommandEncoder, sources: GPUBuffer[]): Promise<() => Promise<MetricTotals[]>> {
+  /**
+   * Records copies of `sources` into `encoder`. Call the returned function once that encoder has been
+   * submitted; it resolves with each source's values when the GPU has run that far.
+   */
+  async snapshot(encoder: GPUCommandEncoder, sources: Source[]): Promise<() => Promise<Float32Array[]>> {
+    const total = sources.reduce((s, x) => s + x.floats, 0);
+    if (total > this.capacityFloats) throw new Error(`Metrics snapshot of ${total} floats exceeds the staging capacity (${this.capacityFloats}).`);
     while (this.idle.length === 0) await Promise.race(this.inFlight);
     const staging = this.idle.pop()!;
-    sources.slice(0, this.maxSources).forEach((source, i) => encoder.copyBufferToBuffer(source, 0, staging, i * ACCUMULATOR_BYTES, ACCUMULATOR_BYTES));
+    let offset = 0;
+    for (const source of sources) {
+      encoder.copyBufferToBuffer(source.buffer, 0, staging, offset * 4, source.floats * 4);
+      offset += source.floats;
+    }
     return () => {
-      const done = staging.mapAsync(GPUMapMode.READ).then(() => {
-        const values = new Float32Array(staging.getMappedRange().slice(0));
+      const done: Promise<Float32Array[]> = staging.mapAsync(GPUMapMode.READ).then(() => {
+        const values = new Float32Array(staging.getMappedRange(0, total * 4).slice(0));
         staging.unmap();
         this.idle.push(staging);
         this.inFlight.delete(done);
-        return sources.map((_, i) => ({
-          lossSum: values[i * 4],
-          correct: values[i * 4 + 1],
-          rows: values[i * 4 + 2],
-          nonFinite: values[i * 4 + 3] !== 0 || !Number.isFinite(values[i * 4]),
-        }));
+        let at = 0;
+        return sources.map((s) => values.subarray(at, (at += s.floats)));
       });
       this.inFlight.add(done);
       return Promise.race([done, this.resources.gpu.lost.then((e) => Promise.reject(e))]);

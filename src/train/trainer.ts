@@ -1,28 +1,38 @@
 /**
  * The training loop. Everything is decided once in `Trainer.create`: parameters initialised and uploaded
  * to the arena, datasets uploaded, plans built, pipelines and bind groups created. A step is then one
- * queue write (the step uniform) and one command buffer; an epoch's metrics come back asynchronously
- * while the next epoch is already being submitted.
+ * queue write (the step uniform) and one command buffer. An epoch's metrics come back asynchronously
+ * while the next epoch is already being submitted, so the GPU never waits for the host.
  */
 import { ConfigError, NonFiniteError } from '../errors';
 import type { GpuContext } from '../gpu/device';
 import { GpuResources } from '../gpu/resources';
 import { readFloats } from '../gpu/readback';
 import { Rng, shuffledIndices } from '../data/rng';
-import type { Dataset } from '../data/dataset';
-import { GpuDataset, type Normalisation } from '../data/gpu_dataset';
+import { splitDataset, type Dataset } from '../data/dataset';
+import { GpuDataset } from '../data/gpu_dataset';
+import { preprocessing, type Preprocessing } from '../data/preprocess';
 import { initialParameters, mlpParameters, validateMlp, ParameterArena, type MlpConfig, type ResolvedMlp } from '../nn/mlp';
-import { OPTIM_HYPER, OPTIM_STATE, sgdDispatch, sgdHyper, type SgdOptions } from '../optim/sgd';
-import { stepLayout, sgdHyperLayout } from '../kernels/catalog';
+import { OPTIM, optimizerDispatches, optimizerHyper, resolveOptimizer, slotTable, statsLength, type OptimizerOptions } from '../optim/optimizer';
+import { LrScheduler, type Schedule } from '../optim/schedule';
+import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
 import { BatchRunner } from './batch_runner';
-import { MetricsReader, type MetricTotals } from './metrics';
+import { MetricsReader, totalsOf, type MetricTotals } from './metrics';
+import { EarlyStopping, type EarlyStoppingOptions } from './early_stopping';
 
 export interface TrainerOptions {
   model: MlpConfig;
-  optimizer?: SgdOptions;
+  /** Default: SGD with lr 0.1. */
+  optimizer?: OptimizerOptions;
+  schedule?: Schedule;
+  /** Linear learning-rate warm-up over this many steps. */
+  warmupSteps?: number;
   batchSize?: number;
   seed?: number;
-  normalisation?: Normalisation;
+  /** How pixels become inputs; statistics come from the training split only. Default 'scale' ([0, 1]). */
+  preprocessing?: Preprocessing;
+  /** Hold out this many training samples (or this fraction, if < 1) as a seeded validation split. */
+  validation?: number;
   /** Evaluation batch size (default 1000). */
   evalBatchSize?: number;
   warn?: (message: string) => void;
@@ -32,8 +42,17 @@ export interface EpochReport {
   epoch: number;
   loss: number;
   accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
   testLoss?: number;
   testAccuracy?: number;
+  /** Learning rate at the end of the epoch. */
+  lr: number;
+  /** Mean and largest global gradient norm over the epoch's steps (before clipping). */
+  gradNorm: number;
+  maxGradNorm: number;
+  /** Mean gradient norm of each parameter over the epoch: vanishing or exploding gradients show here. */
+  layerGradNorms: Record<string, number>;
   /** Wall time from the previous report (or the start of fit) until the GPU finished this epoch. */
   seconds: number;
   samplesPerSecond: number;
@@ -49,89 +68,133 @@ export interface StepReport {
 
 export interface FitOptions {
   epochs: number;
-  /** Evaluate on the test set after every epoch (default true when a test set was given). */
+  /** Evaluate the validation and test sets after every epoch (default true). */
   evaluate?: boolean;
   onEpoch?: (report: EpochReport) => void;
-  /** Read the running loss every N steps (asynchronously) and report it here. */
+  /** Read the running loss every N steps (asynchronously) and report it to `onStep`. */
   reportEvery?: number;
   onStep?: (report: StepReport) => void;
   /** Called synchronously after each step is submitted (tests use it to watch resource counts). */
   afterSubmit?: (epoch: number, step: number) => void;
+  earlyStopping?: EarlyStoppingOptions;
+  /** Checked between epochs: return true to stop (the demo's Stop button). */
+  shouldStop?: () => boolean;
 }
 
 interface SubmittedEpoch {
   epoch: number;
-  totals: Promise<MetricTotals[]>;
+  /** Global step count before this epoch's first step. */
+  firstStep: number;
+  lr: number;
+  snapshot: number;
+  values: Promise<Float32Array[]>;
 }
 
 const lossOf = (t: MetricTotals) => t.lossSum / Math.max(1, t.rows);
 const accuracyOf = (t: MetricTotals) => t.correct / Math.max(1, t.rows);
 
+interface Evaluation {
+  runner: BatchRunner;
+  data: GpuDataset;
+}
+
 export class Trainer {
   private epochsDone = 0;
   private globalStep = 0;
+  private currentLr: number;
   private readonly shuffleRng: Rng;
+  private readonly scheduler: LrScheduler;
+  readonly history: EpochReport[] = [];
 
   private constructor(
     readonly resources: GpuResources,
     readonly model: ResolvedMlp,
     readonly arena: ParameterArena,
-    private readonly options: TrainerOptions & { seed: number; optimizer: SgdOptions },
+    readonly optimizer: Required<OptimizerOptions>,
+    private readonly options: TrainerOptions & { seed: number },
     private readonly buffers: Record<string, GPUBuffer>,
     readonly trainData: GpuDataset,
-    private readonly test: GpuDataset | undefined,
     private readonly trainRunner: BatchRunner,
-    private readonly testRunner: BatchRunner | undefined,
+    private readonly evaluations: { validation?: Evaluation; test?: Evaluation },
     private readonly metrics: MetricsReader,
   ) {
     this.shuffleRng = new Rng(options.seed ^ 0x5eed);
+    this.scheduler = new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0);
+    this.currentLr = NaN;
   }
 
   static async create(gpu: GpuContext | GpuResources, train: Dataset, test: Dataset | undefined, options: TrainerOptions): Promise<Trainer> {
     const resources = gpu instanceof GpuResources ? gpu : new GpuResources(gpu);
     const model = validateMlp(options.model);
+    const optimizer = resolveOptimizer(options.optimizer ?? { lr: 0.1 });
+    const seed = options.seed ?? 0;
+    let validation: Dataset | undefined;
+    if (options.validation) ({ train, validation } = splitDataset(train, options.validation, seed));
     const batchSize = options.batchSize ?? 128;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`The batch size must be a positive integer; got ${batchSize}.`);
     if (batchSize > train.count) throw new ConfigError(`The batch size (${batchSize}) is larger than the training set (${train.count} samples).`);
-    const optimizer = options.optimizer ?? { lr: 0.1 };
-    const hyper = sgdHyper(optimizer);
-    const seed = options.seed ?? 0;
-    const arena = new ParameterArena(mlpParameters(model));
+    new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0); // validates before any GPU work
+    const normalisation = preprocessing(options.preprocessing ?? 'scale', train);
 
+    const arena = new ParameterArena(mlpParameters(model));
+    const floats = arena.totalFloats;
+    const uniform = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
     const buffers: Record<string, GPUBuffer> = {
       params: resources.createStorage('params', initialParameters(model, arena, seed, options.warn)),
-      grads: resources.createStorage('grads', new Float32Array(arena.totalFloats)),
-      [OPTIM_STATE]: resources.createStorage(OPTIM_STATE, new Float32Array(arena.totalFloats)),
-      [OPTIM_HYPER]: resources.createBuffer(OPTIM_HYPER, sgdHyperLayout.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-      step: resources.createBuffer('step', stepLayout.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+      grads: resources.createStorage('grads', new Float32Array(floats)),
+      [OPTIM.state1]: resources.createStorage(OPTIM.state1, new Float32Array(floats)),
+      [OPTIM.state2]: resources.createStorage(OPTIM.state2, new Float32Array(floats)),
+      [OPTIM.slots]: resources.createStorage(OPTIM.slots, slotTable(arena)),
+      [OPTIM.norms]: resources.createStorage(OPTIM.norms, new Float32Array(arena.slots.length)),
+      [OPTIM.stats]: resources.createStorage(OPTIM.stats, new Float32Array(statsLength(arena))),
+      [OPTIM.hyper]: resources.createBuffer(OPTIM.hyper, optimizerHyperLayout.byteSize, uniform),
+      step: resources.createBuffer('step', stepLayout.byteSize, uniform),
+      // Two end-of-epoch copies of the weights, and the best so far, for early stopping's restore.
+      'params.snapshot0': resources.createStorage('params.snapshot0', new Float32Array(floats)),
+      'params.snapshot1': resources.createStorage('params.snapshot1', new Float32Array(floats)),
+      'params.best': resources.createStorage('params.best', new Float32Array(floats)),
     };
-    resources.device.queue.writeBuffer(buffers[OPTIM_HYPER], 0, hyper);
 
-    const trainData = new GpuDataset(resources, 'train', train, options.normalisation);
-    const testData = test ? new GpuDataset(resources, 'test', test, options.normalisation) : undefined;
-    const externals = { ...buffers, ...trainData.buffers, ...testData?.buffers };
-    const [trainRunner, testRunner] = await Promise.all([
-      BatchRunner.create(resources, { model, arena, dataset: trainData, batchSize, training: true, update: [sgdDispatch(arena)], externals }),
-      testData
-        ? BatchRunner.create(resources, { model, arena, dataset: testData, batchSize: options.evalBatchSize ?? 1000, training: false, externals })
-        : undefined,
+    const datasets = {
+      train: new GpuDataset(resources, 'train', train, normalisation),
+      validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation) : undefined,
+      test: test ? new GpuDataset(resources, 'test', test, normalisation) : undefined,
+    };
+    const externals = { ...buffers, ...datasets.train.buffers, ...datasets.validation?.buffers, ...datasets.test?.buffers };
+    const evalRunner = async (data: GpuDataset | undefined): Promise<Evaluation | undefined> =>
+      data && {
+        data,
+        runner: await BatchRunner.create(resources, { model, arena, dataset: data, batchSize: options.evalBatchSize ?? 1000, training: false, externals }),
+      };
+    const update = optimizerDispatches(arena, optimizer);
+    const [trainRunner, validationEval, testEval] = await Promise.all([
+      BatchRunner.create(resources, { model, arena, dataset: datasets.train, batchSize, training: true, update, externals }),
+      evalRunner(datasets.validation),
+      evalRunner(datasets.test),
     ]);
-    const metrics = new MetricsReader(resources, 2);
+    const metrics = new MetricsReader(resources, 12 + statsLength(arena));
     resources.gpu.check();
-    return new Trainer(resources, model, arena, { ...options, seed, optimizer }, buffers, trainData, testData, trainRunner, testRunner, metrics);
+    return new Trainer(resources, model, arena, optimizer, { ...options, seed }, buffers, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics);
   }
 
   get device(): GPUDevice {
     return this.resources.device;
   }
 
-  /** Changes the learning rate from the next submitted step on (one 16-byte queue write). */
-  setLearningRate(lr: number): void {
-    this.device.queue.writeBuffer(this.buffers[OPTIM_HYPER], 0, sgdHyper(this.options.optimizer, lr));
+  get learningRate(): number {
+    return this.currentLr;
+  }
+
+  /** Rewrites the optimizer's uniform when the schedule's rate changes (a 36-byte queue write). */
+  private applyLearningRate(epoch: number): void {
+    const lr = this.scheduler.lr(epoch, this.globalStep);
+    if (lr === this.currentLr) return;
+    this.device.queue.writeBuffer(this.buffers[OPTIM.hyper], 0, optimizerHyper(this.optimizer, lr));
+    this.currentLr = lr;
   }
 
   /** Writes the step uniform and records batch `index`, first zeroing the `clear` accumulators. */
-  private submitBatch(runner: BatchRunner, index: number, clear: GPUBuffer[]): GPUCommandEncoder {
+  private encodeBatch(runner: BatchRunner, index: number, clear: GPUBuffer[]): GPUCommandEncoder {
     this.device.queue.writeBuffer(this.buffers.step, 0, runner.stepUniform(index, this.globalStep, this.options.seed));
     const encoder = this.device.createCommandEncoder();
     clear.forEach((buffer) => encoder.clearBuffer(buffer));
@@ -139,20 +202,30 @@ export class Trainer {
     return encoder;
   }
 
-  /** Submits one epoch of training (and evaluation); its totals resolve once the GPU has run it. */
+  private submitEvaluation({ runner, data }: Evaluation): void {
+    for (let s = 0; s < runner.steps; s++) {
+      this.device.queue.submit([this.encodeBatch(runner, s, s === 0 ? [data.metrics] : []).finish()]);
+    }
+  }
+
+  /** Submits one epoch of training and evaluation; its accumulators resolve once the GPU has run it. */
   private async submitEpoch(fit: FitOptions, evaluate: boolean): Promise<SubmittedEpoch> {
     const epoch = ++this.epochsDone;
+    const firstStep = this.globalStep;
     this.trainData.setOrder(shuffledIndices(this.trainData.data.count, this.shuffleRng));
     const steps = this.trainRunner.steps;
     let lastReported = { lossSum: 0, rows: 0 };
     for (let s = 0; s < steps; s++) {
-      const encoder = this.submitBatch(this.trainRunner, s, s === 0 ? [this.trainData.metrics] : []);
+      this.applyLearningRate(epoch - 1);
+      const clear = s === 0 ? [this.trainData.metrics, this.buffers[OPTIM.stats]] : [];
+      const encoder = this.encodeBatch(this.trainRunner, s, clear);
       this.globalStep++;
       if (fit.reportEvery && ((s + 1) % fit.reportEvery === 0 || s === steps - 1)) {
-        const read = await this.metrics.snapshot(encoder, [this.trainData.metrics]);
+        const read = await this.metrics.snapshot(encoder, [{ buffer: this.trainData.metrics, floats: 4 }]);
         this.device.queue.submit([encoder.finish()]);
         const step = s + 1;
-        void read().then(([totals]) => {
+        void read().then(([values]) => {
+          const totals = totalsOf(values);
           fit.onStep?.({ epoch, step, loss: (totals.lossSum - lastReported.lossSum) / (totals.rows - lastReported.rows) });
           lastReported = totals;
         });
@@ -161,76 +234,121 @@ export class Trainer {
       }
       fit.afterSubmit?.(epoch, s + 1);
     }
-    const sources = [this.trainData.metrics];
-    if (evaluate && this.testRunner && this.test) {
-      this.submitEvaluation(this.testRunner, this.test);
-      sources.push(this.test.metrics);
+    const sources = [
+      { buffer: this.trainData.metrics, floats: 4 },
+      { buffer: this.buffers[OPTIM.stats], floats: statsLength(this.arena) },
+    ];
+    for (const evaluation of [this.evaluations.validation, this.evaluations.test]) {
+      if (!evaluate || !evaluation) continue;
+      this.submitEvaluation(evaluation);
+      sources.push({ buffer: evaluation.data.metrics, floats: 4 });
     }
     const encoder = this.device.createCommandEncoder();
+    const snapshot = epoch % 2;
+    encoder.copyBufferToBuffer(this.buffers.params, 0, this.buffers[`params.snapshot${snapshot}`], 0, this.arena.totalFloats * 4);
     const read = await this.metrics.snapshot(encoder, sources);
     this.device.queue.submit([encoder.finish()]);
-    return { epoch, totals: read() };
+    return { epoch, firstStep, lr: this.currentLr, snapshot, values: read() };
   }
 
-  private submitEvaluation(runner: BatchRunner, dataset: GpuDataset): void {
-    for (let s = 0; s < runner.steps; s++) {
-      const encoder = this.submitBatch(runner, s, s === 0 ? [dataset.metrics] : []);
-      this.device.queue.submit([encoder.finish()]);
+  private report(submitted: SubmittedEpoch, values: Float32Array[], evaluate: boolean, seconds: number): EpochReport {
+    const [trainValues, stats, ...evals] = values;
+    const train = totalsOf(trainValues);
+    const slots = this.arena.slots.length;
+    const steps = Math.max(1, stats[slots + 1]);
+    const firstBadStep = stats[slots + 2];
+    if (train.nonFinite || firstBadStep > 0) {
+      const step = firstBadStep > 0 ? firstBadStep - submitted.firstStep : undefined;
+      throw new NonFiniteError(
+        `Training diverged: the ${firstBadStep > 0 ? 'gradients' : 'loss'} became NaN or Inf in epoch ${submitted.epoch}` +
+          `${step ? `, step ${step}` : ''}. Likely causes: a learning rate too high (now ${submitted.lr}), no gradient clipping ` +
+          `(try clipNorm: 1), or bad input data (unnormalised or NaN values).`,
+        submitted.epoch,
+        step ?? 0,
+      );
     }
+    const report: EpochReport = {
+      epoch: submitted.epoch,
+      loss: lossOf(train),
+      accuracy: accuracyOf(train),
+      lr: submitted.lr,
+      gradNorm: stats[slots] / steps,
+      maxGradNorm: stats[slots + 3],
+      layerGradNorms: Object.fromEntries(this.arena.slots.map((slot, i) => [slot.name, stats[i] / steps])),
+      seconds,
+      samplesPerSecond: train.rows / seconds,
+    };
+    let e = 0;
+    if (evaluate && this.evaluations.validation) {
+      const t = totalsOf(evals[e++]);
+      report.valLoss = lossOf(t);
+      report.valAccuracy = accuracyOf(t);
+    }
+    if (evaluate && this.evaluations.test) {
+      const t = totalsOf(evals[e++]);
+      report.testLoss = lossOf(t);
+      report.testAccuracy = accuracyOf(t);
+    }
+    return report;
   }
 
   /**
-   * Trains `epochs` epochs. Epoch e+1 is submitted before epoch e's metrics are awaited, so the GPU never
-   * waits for the host; reports still arrive in order.
+   * Trains up to `epochs` epochs and returns their reports (also kept in `history`). Epoch e+1 is
+   * submitted before epoch e's metrics are awaited; reports still arrive in order. Early stopping
+   * therefore sees epoch e while e+1 runs: if it stops, e+1's report is kept, and the best weights
+   * (from an on-GPU copy taken at the end of each epoch) are restored.
    */
   async fit(fit: FitOptions): Promise<EpochReport[]> {
     if (!Number.isInteger(fit.epochs) || fit.epochs < 0) throw new ConfigError(`epochs must be a non-negative integer; got ${fit.epochs}.`);
-    const evaluate = fit.evaluate ?? this.test !== undefined;
+    const evaluate = fit.evaluate ?? true;
+    const stopper = fit.earlyStopping ? new EarlyStopping(fit.earlyStopping, !!this.evaluations.validation) : undefined;
     const reports: EpochReport[] = [];
     let last = performance.now();
-    const finish = async ({ epoch, totals }: SubmittedEpoch) => {
-      const [train, test] = await totals;
+    let stop = false;
+    const finish = async (submitted: SubmittedEpoch) => {
+      const values = await submitted.values;
       const now = performance.now();
-      const seconds = (now - last) / 1000;
+      const report = this.report(submitted, values, evaluate, (now - last) / 1000);
       last = now;
-      if (train.nonFinite) {
-        throw new NonFiniteError(
-          `The training loss became NaN or Inf in epoch ${epoch}. Likely causes: a learning rate too high, no gradient clipping, or bad input data.`,
-          epoch,
-          this.trainRunner.steps,
-        );
-      }
-      const report: EpochReport = {
-        epoch,
-        loss: lossOf(train),
-        accuracy: accuracyOf(train),
-        testLoss: test ? lossOf(test) : undefined,
-        testAccuracy: test ? accuracyOf(test) : undefined,
-        seconds,
-        samplesPerSecond: train.rows / seconds,
-      };
       reports.push(report);
+      this.history.push(report);
+      if (report.valLoss !== undefined) this.scheduler.observe(report.valLoss);
+      if (stopper) {
+        const verdict = stopper.observe(report);
+        if (verdict.improved) {
+          const encoder = this.device.createCommandEncoder();
+          encoder.copyBufferToBuffer(this.buffers[`params.snapshot${submitted.snapshot}`], 0, this.buffers['params.best'], 0, this.arena.totalFloats * 4);
+          this.device.queue.submit([encoder.finish()]);
+        }
+        stop ||= verdict.stop;
+      }
       fit.onEpoch?.(report);
+      this.resources.gpu.check();
     };
     let previous: SubmittedEpoch | undefined;
-    for (let e = 0; e < fit.epochs; e++) {
+    for (let e = 0; e < fit.epochs && !stop && !fit.shouldStop?.(); e++) {
       const submitted = await this.submitEpoch(fit, evaluate);
       if (previous) await finish(previous);
       previous = submitted;
-      this.resources.gpu.check();
     }
     if (previous) await finish(previous);
+    if (stopper?.bestEpoch !== undefined && fit.earlyStopping?.restoreBest !== false) {
+      const encoder = this.device.createCommandEncoder();
+      encoder.copyBufferToBuffer(this.buffers['params.best'], 0, this.buffers.params, 0, this.arena.totalFloats * 4);
+      this.device.queue.submit([encoder.finish()]);
+    }
     return reports;
   }
 
-  /** Loss and accuracy over the test set with the current weights. */
-  async evaluate(): Promise<{ loss: number; accuracy: number }> {
-    if (!this.testRunner || !this.test) throw new ConfigError('evaluate() needs a test set passed to Trainer.create.');
-    this.submitEvaluation(this.testRunner, this.test);
+  /** Loss and accuracy over the test (or validation) set with the current weights. */
+  async evaluate(which: 'test' | 'validation' = 'test'): Promise<{ loss: number; accuracy: number }> {
+    const evaluation = this.evaluations[which];
+    if (!evaluation) throw new ConfigError(`evaluate('${which}') needs a ${which} set (pass it to Trainer.create).`);
+    this.submitEvaluation(evaluation);
     const encoder = this.device.createCommandEncoder();
-    const read = await this.metrics.snapshot(encoder, [this.test.metrics]);
+    const read = await this.metrics.snapshot(encoder, [{ buffer: evaluation.data.metrics, floats: 4 }]);
     this.device.queue.submit([encoder.finish()]);
-    const [totals] = await read();
+    const totals = totalsOf((await read())[0]);
     return { loss: lossOf(totals), accuracy: accuracyOf(totals) };
   }
 
@@ -242,9 +360,11 @@ export class Trainer {
 
   destroy(): void {
     this.trainRunner.destroy();
-    this.testRunner?.destroy();
     this.trainData.destroy();
-    this.test?.destroy();
+    for (const evaluation of [this.evaluations.validation, this.evaluations.test]) {
+      evaluation?.runner.destroy();
+      evaluation?.data.destroy();
+    }
     this.metrics.destroy();
     for (const buffer of Object.values(this.buffers)) this.resources.destroyBuffer(buffer);
   }

@@ -1,0 +1,119 @@
+// Every optimizer, as one dispatch over the whole parameter arena (chosen by the OPTIMIZER constant).
+//
+// Per element, with g the gradient:
+//   1. global-norm clipping: g *= min(1, clip_norm / ‖grad‖)   (‖grad‖ from grad_norm.wgsl's per-slot sums)
+//   2. clipping by value:    g = clamp(g, -clip_value, clip_value)
+//   3. coupled weight decay, on weights only (the first decay_count elements; biases and norm
+//      parameters sit after them in the arena): L2 g += λ·w, L1 g += λ·sign(w)
+//   4. the update rule (t = step + 1):
+//      SGD        v = μ·v + g;  w -= lr·v                 (μ = 0: plain SGD; nesterov: w -= lr·(g + μ·v))
+//      Adagrad    s += g²;      w -= lr·g / (√s + ε)
+//      RMSProp    s = ρ·s + (1−ρ)·g²;  w -= lr·g / (√s + ε)
+//      Adam       m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  w -= lr·m̂ / (√v̂ + ε),
+//                 m̂ = m / (1−β1ᵗ), v̂ = v / (1−β2ᵗ)
+//   5. decoupled weight decay (AdamW, Loshchilov & Hutter): w -= lr·λ·w, weights only.
+//
+// Bindings: 0 grads (read), 1 slot norms (read), 2 weights, 3 state1 (v, s or m), 4 state2 (Adam's v),
+//           5 stats (read_write), 6 Hyper, 7 Step, 8 Params.
+// stats layout: [per-slot norm sums..., global norm sum, steps, first non-finite step (1-based), max norm].
+
+struct Hyper {
+  lr: f32,
+  beta1: f32,         // momentum μ, or Adam's β1
+  beta2: f32,         // RMSProp's ρ, or Adam's β2
+  eps: f32,
+  weight_decay: f32,
+  decay_mode: u32,    // 0 none, 1 L2, 2 L1, 3 decoupled
+  clip_norm: f32,     // 0 = off
+  clip_value: f32,    // 0 = off
+  nesterov: u32,
+}
+
+struct Step {
+  step: u32,
+  batch_start: u32,
+  seed: u32,
+}
+
+struct Params {
+  count: u32,
+  decay_count: u32,
+  slot_count: u32,
+}
+
+const SGD: u32 = 0u;
+const ADAGRAD: u32 = 1u;
+const RMSPROP: u32 = 2u;
+const ADAM: u32 = 3u;
+
+override OPTIMIZER: u32 = 0u;
+override WORKGROUP_SIZE: u32 = 256u;
+
+@group(0) @binding(0) var<storage, read> grads: array<f32>;
+@group(0) @binding(1) var<storage, read> norms: array<f32>;
+@group(0) @binding(2) var<storage, read_write> weights: array<f32>;
+@group(0) @binding(3) var<storage, read_write> state1: array<f32>;
+@group(0) @binding(4) var<storage, read_write> state2: array<f32>;
+@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(6) var<uniform> hyper: Hyper;
+@group(0) @binding(7) var<uniform> step: Step;
+@group(0) @binding(8) var<uniform> params: Params;
+
+fn is_non_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+
+  var sq = 0.0;
+  for (var s = 0u; s < params.slot_count; s++) { sq += norms[s]; }
+  let norm = sqrt(sq);
+  if (i == 0u) {
+    let n = params.slot_count;
+    stats[n] += norm;
+    stats[n + 1u] += 1.0;
+    if (is_non_finite(norm) && stats[n + 2u] == 0.0) { stats[n + 2u] = f32(step.step + 1u); }
+    stats[n + 3u] = max(stats[n + 3u], norm);
+  }
+  if (i >= params.count) { return; }
+
+  var g = grads[i];
+  if (hyper.clip_norm > 0.0 && norm > hyper.clip_norm) { g *= hyper.clip_norm / norm; }
+  if (hyper.clip_value > 0.0) { g = clamp(g, -hyper.clip_value, hyper.clip_value); }
+  var w = weights[i];
+  let decays = i < params.decay_count;
+  if (decays && hyper.decay_mode == 1u) { g += hyper.weight_decay * w; }
+  if (decays && hyper.decay_mode == 2u) { g += hyper.weight_decay * sign(w); }
+
+  switch OPTIMIZER {
+    case 1u: {
+      let s = state1[i] + g * g;
+      state1[i] = s;
+      w -= hyper.lr * g / (sqrt(s) + hyper.eps);
+    }
+    case 2u: {
+      let s = hyper.beta2 * state1[i] + (1.0 - hyper.beta2) * g * g;
+      state1[i] = s;
+      w -= hyper.lr * g / (sqrt(s) + hyper.eps);
+    }
+    case 3u: {
+      let t = f32(step.step + 1u);
+      let m = hyper.beta1 * state1[i] + (1.0 - hyper.beta1) * g;
+      let v = hyper.beta2 * state2[i] + (1.0 - hyper.beta2) * g * g;
+      state1[i] = m;
+      state2[i] = v;
+      let m_hat = m / (1.0 - pow(hyper.beta1, t));
+      let v_hat = v / (1.0 - pow(hyper.beta2, t));
+      w -= hyper.lr * m_hat / (sqrt(v_hat) + hyper.eps);
+    }
+    default: {
+      let v = hyper.beta1 * state1[i] + g;
+      state1[i] = v;
+      w -= hyper.lr * select(v, g + hyper.beta1 * v, hyper.nesterov != 0u);
+    }
+  }
+  if (decays && hyper.decay_mode == 3u) { w -= hyper.lr * hyper.weight_decay * weights[i]; }
+  weights[i] = w;
+}

@@ -1,0 +1,144 @@
+/**
+ * Optimizers as GPU kernels over the parameter arena: a gradient-norm pass (one workgroup per parameter,
+ * for clipping and diagnostics) and one update dispatch for every parameter. Hyperparameters live in a
+ * small uniform that the trainer rewrites when the learning rate changes; nothing is read back.
+ */
+import { ConfigError } from '../errors';
+import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
+import { grid1d } from '../kernels/kernel';
+import type { LoweredDispatch } from '../kernels/lower';
+import type { ParameterArena } from '../nn/parameters';
+
+export const optimizerNames = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'] as const;
+export type OptimizerName = (typeof optimizerNames)[number];
+
+export type DecayMode = 'l2' | 'l1' | 'decoupled';
+
+export interface OptimizerOptions {
+  /** Default 'momentum' when `momentum` is given, else 'sgd'. */
+  name?: OptimizerName;
+  lr: number;
+  /** SGD momentum μ (default 0.9 for 'momentum' and 'nesterov'). */
+  momentum?: number;
+  /** Adam β1 (0.9), β2 (0.999); RMSProp uses `rho` (0.9). */
+  beta1?: number;
+  beta2?: number;
+  rho?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** How weight decay is applied (default: 'decoupled' for adamw, else 'l2'). Weights only, never biases. */
+  decay?: DecayMode;
+  /** Clip the global gradient norm to this value (0 or undefined: off). */
+  clipNorm?: number;
+  /** Clip every gradient element to [-clipValue, clipValue] (0 or undefined: off). */
+  clipValue?: number;
+}
+
+/** Buffer names the optimizer binds. */
+export const OPTIM = {
+  hyper: 'optim.hyper',
+  state1: 'optim.state1',
+  state2: 'optim.state2',
+  stats: 'optim.stats',
+  slots: 'grad.slots',
+  norms: 'grad.norms',
+} as const;
+
+const kernelIndex: Record<OptimizerName, number> = { sgd: 0, momentum: 0, nesterov: 0, adagrad: 1, rmsprop: 2, adam: 3, adamw: 3 };
+const decayIndex: Record<DecayMode, number> = { l2: 1, l1: 2, decoupled: 3 };
+
+export function checkLearningRate(lr: number): void {
+  if (!Number.isFinite(lr) || lr <= 0) throw new ConfigError(`The learning rate must be a positive finite number; got ${lr}.`);
+}
+
+export function resolveOptimizer(options: OptimizerOptions): Required<OptimizerOptions> {
+  const name = options.name ?? (options.momentum ? 'momentum' : 'sgd');
+  if (!optimizerNames.includes(name)) throw new ConfigError(`Unknown optimizer '${name}'. Expected one of: ${optimizerNames.join(', ')}.`);
+  checkLearningRate(options.lr);
+  const resolved: Required<OptimizerOptions> = {
+    name,
+    lr: options.lr,
+    momentum: options.momentum ?? (name === 'momentum' || name === 'nesterov' ? 0.9 : 0),
+    beta1: options.beta1 ?? 0.9,
+    beta2: options.beta2 ?? 0.999,
+    rho: options.rho ?? 0.9,
+    eps: options.eps ?? (name === 'adagrad' || name === 'rmsprop' ? 1e-10 : 1e-8),
+    weightDecay: options.weightDecay ?? 0,
+    decay: options.decay ?? (name === 'adamw' ? 'decoupled' : 'l2'),
+    clipNorm: options.clipNorm ?? 0,
+    clipValue: options.clipValue ?? 0,
+  };
+  const inUnit = (v: number, what: string, open = false) => {
+    if (!(v >= 0 && (open ? v < 1 : v <= 1))) throw new ConfigError(`${what} must be in [0, 1${open ? ')' : ']'}; got ${v}.`);
+  };
+  inUnit(resolved.momentum, 'momentum', true);
+  inUnit(resolved.beta1, 'beta1', true);
+  inUnit(resolved.beta2, 'beta2', true);
+  inUnit(resolved.rho, 'rho', true);
+  for (const [key, value] of [['eps', resolved.eps], ['weightDecay', resolved.weightDecay], ['clipNorm', resolved.clipNorm], ['clipValue', resolved.clipValue]] as const) {
+    if (!(value >= 0) || !Number.isFinite(value)) throw new ConfigError(`${key} must be a finite number ≥ 0; got ${value}.`);
+  }
+  if (!(resolved.decay in decayIndex)) throw new ConfigError(`Unknown weight decay mode '${resolved.decay}'. Expected l2, l1 or decoupled.`);
+  return resolved;
+}
+
+/** The Hyper uniform for these options at learning rate `lr`. */
+export function optimizerHyper(options: Required<OptimizerOptions>, lr = options.lr): ArrayBuffer {
+  checkLearningRate(lr);
+  const beta2 = options.name === 'rmsprop' ? options.rho : options.beta2;
+  return optimizerHyperLayout.pack({
+    lr,
+    beta1: options.name === 'adam' || options.name === 'adamw' ? options.beta1 : options.momentum,
+    beta2,
+    eps: options.eps,
+    weight_decay: options.weightDecay,
+    decay_mode: options.weightDecay > 0 ? decayIndex[options.decay] : 0,
+    clip_norm: options.clipNorm,
+    clip_value: options.clipValue,
+    nesterov: options.name === 'nesterov' ? 1 : 0,
+  });
+}
+
+/** [offset, size] of every parameter slot, for the gradient-norm kernel. */
+export function slotTable(arena: ParameterArena): Uint32Array<ArrayBuffer> {
+  return Uint32Array.from(arena.slots.flatMap((s) => [s.offset, s.size]));
+}
+
+/** Floats in the stats accumulator: per-slot norm sums, then global sum, steps, first bad step, max. */
+export const statsLength = (arena: ParameterArena) => arena.slots.length + 4;
+
+export function optimizerDispatches(arena: ParameterArena, options: Required<OptimizerOptions>): LoweredDispatch[] {
+  const bytes = arena.totalFloats * 4;
+  const slots = arena.slots.length;
+  const statsBytes = statsLength(arena) * 4;
+  return [
+    {
+      kernel: 'gradNorm',
+      constants: {},
+      operands: [
+        { external: 'grads', bytes },
+        { external: OPTIM.slots, bytes: slots * 8 },
+        { external: OPTIM.norms, bytes: slots * 4 },
+        { external: OPTIM.stats, bytes: statsBytes },
+      ],
+      params: { slot_count: slots },
+      workgroups: [slots, 1, 1],
+    },
+    {
+      kernel: 'optimizer',
+      constants: { OPTIMIZER: kernelIndex[options.name] },
+      operands: [
+        { external: 'grads', bytes },
+        { external: OPTIM.norms, bytes: slots * 4 },
+        { external: 'params', bytes },
+        { external: OPTIM.state1, bytes },
+        { external: OPTIM.state2, bytes },
+        { external: OPTIM.stats, bytes: statsBytes },
+        { external: OPTIM.hyper, bytes: optimizerHyperLayout.byteSize },
+        { external: 'step', bytes: stepLayout.byteSize },
+      ],
+      params: { count: arena.totalFloats, decay_count: arena.decayFloats, slot_count: slots },
+      workgroups: grid1d(arena.totalFloats, 256),
+    },
+  ];
+}
