@@ -27,6 +27,8 @@ struct Hyper {
   clip_norm: f32,     // 0 = off
   clip_value: f32,    // 0 = off
   nesterov: u32,
+  log_beta1: f32,     // ln β1 and ln β2, computed in float64 on the host (see one_minus_pow)
+  log_beta2: f32,
 }
 
 struct Step {
@@ -61,6 +63,15 @@ override WORKGROUP_SIZE: u32 = 256u;
 
 fn is_non_finite(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
+}
+
+// 1 − βᵗ without cancellation: for β2 = 0.999 and small t, computing βᵗ in f32 and subtracting from 1
+// loses half the digits, and pow() near 1 is only accurate to 2⁻²¹ absolute. With x = t·ln β this is
+// −expm1(x), from a Taylor series while |x| is small (error ≲ x⁵/120) and from exp beyond.
+fn one_minus_pow(log_beta: f32, t: f32) -> f32 {
+  let x = t * log_beta;
+  if (x > -0.1) { return -x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0)))); }
+  return 1.0 - exp(x);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -104,8 +115,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
       let v = hyper.beta2 * state2[i] + (1.0 - hyper.beta2) * g * g;
       state1[i] = m;
       state2[i] = v;
-      let m_hat = m / (1.0 - pow(hyper.beta1, t));
-      let v_hat = v / (1.0 - pow(hyper.beta2, t));
+      let m_hat = m / one_minus_pow(hyper.log_beta1, t);
+      let v_hat = v / one_minus_pow(hyper.log_beta2, t);
       w -= hyper.lr * m_hat / (sqrt(v_hat) + hyper.eps);
     }
     default: {

@@ -72,6 +72,8 @@ export const optimizerHyperLayout = new UniformLayout('Hyper', [
   ['clip_norm', 'f32'],
   ['clip_value', 'f32'],
   ['nesterov', 'u32'],
+  ['log_beta1', 'f32'],
+  ['log_beta2', 'f32'],
 ]);
 
 /** The per-step uniform every plan shares (struct Step in gather.wgsl and optimizer.wgsl). Written once before each submit. */

@@ -85,11 +85,16 @@ export function resolveOptimizer(options: OptimizerOptions): Required<OptimizerO
 /** The Hyper uniform for these options at learning rate `lr`. */
 export function optimizerHyper(options: Required<OptimizerOptions>, lr = options.lr): ArrayBuffer {
   checkLearningRate(lr);
+  const adam = options.name === 'adam' || options.name === 'adamw';
+  const beta1 = adam ? options.beta1 : options.momentum;
   const beta2 = options.name === 'rmsprop' ? options.rho : options.beta2;
   return optimizerHyperLayout.pack({
     lr,
-    beta1: options.name === 'adam' || options.name === 'adamw' ? options.beta1 : options.momentum,
+    beta1,
     beta2,
+    // From the f32 value of β, so the kernel's 1 − βᵗ matches the β it multiplies with.
+    log_beta1: beta1 > 0 ? Math.log(Math.fround(beta1)) : 0,
+    log_beta2: beta2 > 0 ? Math.log(Math.fround(beta2)) : 0,
     eps: options.eps,
     weight_decay: options.weightDecay,
     decay_mode: options.weightDecay > 0 ? decayIndex[options.decay] : 0,

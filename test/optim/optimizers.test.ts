@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/data/rng';
+import type { Dataset } from '../../src/data/dataset';
+import { Trainer } from '../../src/train/trainer';
+import { testGpu, expectClose } from '../helpers/gpu';
+import { mlpLossAndGrads, type RefLayer } from '../helpers/mlp_reference';
+import { globalNorm, newParam, optimizerStep, type RefOptimizer, type RefParam } from '../helpers/optim_reference';
+
+function syntheticDataset(count: number, seed: number): Dataset {
+  const rng = new Rng(seed);
+  return {
+    images: Uint8Array.from({ length: count * 12 }, () => rng.nextBelow(256)),
+    labels: Uint8Array.from({ length: count }, () => rng.nextBelow(10)),
+    count,
+    rows: 3,
+    cols: 4,
+    numClasses: 10,
+  };
+}
+
+const widths = [12, 9, 10];
+
+/** Runs `steps` full-batch steps on the GPU and the same steps in float64; returns both and the norms. */
+async function compare(optimizer: RefOptimizer, steps: number) {
+  const { gpu } = await testGpu();
+  const data = syntheticDataset(20, 7);
+  const trainer = await Trainer.create(gpu, data, undefined, {
+    model: { layers: widths, activation: 'tanh', init: 'xavier_normal' },
+    batchSize: data.count,
+    optimizer,
+    seed: 11,
+  });
+  const initial = await trainer.weights();
+  const names = widths.slice(1).flatMap((_, i) => [`fc${i + 1}.weight`, `fc${i + 1}.bias`]);
+  const params: RefParam[] = names.map((n) => newParam(initial.get(n)!, n.endsWith('weight')));
+  const x = Float64Array.from(data.images, (v) => v / 255);
+  const norms: number[] = [];
+  for (let t = 1; t <= steps; t++) {
+    const layers: RefLayer[] = widths.slice(1).map((out, i) => ({ weight: params[2 * i].w, bias: params[2 * i + 1].w, in: widths[i], out }));
+    const { grads } = mlpLossAndGrads(layers, x, data.labels, data.count, 'tanh');
+    const flat = grads.flatMap((g) => [g.weight, g.bias]);
+    norms.push(globalNorm(flat));
+    optimizerStep(params, flat, optimizer, t);
+  }
+  const reports = await trainer.fit({ epochs: steps, evaluate: false });
+  const gpuWeights = await trainer.weights();
+  trainer.destroy();
+  return { params, names, gpuWeights, reports, norms };
+}
+
+describe('optimizers match a float64 reference over several steps', () => {
+  const cases: RefOptimizer[] = [
+    { name: 'sgd', lr: 0.3 },
+    { name: 'momentum', lr: 0.1, momentum: 0.9 },
+    { name: 'nesterov', lr: 0.1, momentum: 0.8 },
+    { name: 'adagrad', lr: 0.05 },
+    { name: 'rmsprop', lr: 0.01, rho: 0.9 },
+    { name: 'adam', lr: 0.01 },
+    { name: 'adamw', lr: 0.01, weightDecay: 0.1 },
+    { name: 'momentum', lr: 0.1, weightDecay: 0.05, decay: 'l2' },
+    { name: 'sgd', lr: 0.1, weightDecay: 0.05, decay: 'l1' },
+    { name: 'adam', lr: 0.01, weightDecay: 0.05, decay: 'decoupled' },
+    { name: 'sgd', lr: 0.2, clipValue: 0.01 },
+  ];
+  for (const optimizer of cases) {
+    it(`${optimizer.name}${optimizer.weightDecay ? ` + ${optimizer.decay ?? 'default'} decay` : ''}${optimizer.clipValue ? ' + value clipping' : ''}`, async () => {
+      const { params, names, gpuWeights } = await compare(optimizer, 4);
+      names.forEach((name, k) => expectClose(gpuWeights.get(name)!, params[k].w, 2e-5));
+    });
+  }
+});
+
+describe('global-norm clipping', () => {
+  it('reports the global gradient norm and applies the clipped update, as the reference does', async () => {
+    const optimizer: RefOptimizer = { name: 'momentum', lr: 0.5, momentum: 0.5, clipNorm: 0.05 };
+    const { params, names, gpuWeights, reports, norms } = await compare(optimizer, 3);
+    expect(norms.every((n) => n > 0.05), 'the test must actually clip').toBe(true);
+    names.forEach((name, k) => expectClose(gpuWeights.get(name)!, params[k].w, 2e-5));
+    reports.forEach((r, i) => {
+      expect(r.gradNorm).toBeCloseTo(norms[i], 4);
+      expect(r.maxGradNorm).toBeCloseTo(norms[i], 4);
+    });
+  });
+});
