@@ -23,3 +23,6 @@ export { fetchMnist } from './data/mnist_fetch';
 export { Rng, shuffledIndices } from './data/rng';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors';
 export { Trainer, type TrainerOptions, type EpochReport, type FitOptions, type StepReport } from './train/trainer';
+export { gradientCheck, type GradientCheckResult } from './train/gradcheck';
+export { search, formatResults, gridTrials, randomTrials, type SearchSpace, type TrialResult } from './train/search';
+export { diagnose, gradientTable } from './train/diagnose';

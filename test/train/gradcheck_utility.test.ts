@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/data/rng';
+import { gradientCheck } from '../../src/train/gradcheck';
+import { testGpu } from '../helpers/gpu';
+
+describe('the numerical gradient-check utility', () => {
+  it('agrees with the analytic gradients of a model', async () => {
+    const { gpu } = await testGpu();
+    const rng = new Rng(4);
+    const count = 16;
+    const data = {
+      images: Uint8Array.from({ length: count * 20 }, () => rng.nextBelow(256)),
+      labels: Uint8Array.from({ length: count }, () => rng.nextBelow(10)),
+      count,
+      rows: 4,
+      cols: 5,
+      numClasses: 10,
+    };
+    const results = await gradientCheck(gpu, { layers: [20, 13, 10], activation: 'tanh', init: 'xavier_normal' }, data, { samplesPerParameter: 4, seed: 3 });
+    expect(results.length).toBe(16);
+    const worst = Math.max(...results.map((r) => r.relativeError));
+    expect(worst, JSON.stringify(results.filter((r) => r.relativeError > 0.02))).toBeLessThan(0.02);
+    // A check that cannot fail is no check: a visibly non-zero gradient must be among the samples.
+    expect(Math.max(...results.map((r) => Math.abs(r.analytic)))).toBeGreaterThan(1e-3);
+  });
+});
