@@ -17,6 +17,7 @@ import { formatPlan } from '../scheduler/plan';
 import { optimizerNames, type DecayMode, type OptimizerName, type OptimizerOptions } from '../optim/optimizer';
 import { parseSchedule } from '../optim/schedule';
 import type { Preprocessing } from '../data/preprocess';
+import type { Augmentation } from '../nn/mlp';
 import { diagnose } from '../train/diagnose';
 
 const usage = `Usage: npm run train -- [options]
@@ -32,6 +33,7 @@ const usage = `Usage: npm run train -- [options]
   --schedule S        constant, step:EVERY:GAMMA, exp:GAMMA, cosine:EPOCHS[:MIN], plateau[:FACTOR[:PATIENCE]]
   --warmup N          linear learning-rate warm-up over N steps
   --validation N      hold out N training samples (or a fraction < 1) for validation
+  --augment S         shift=PX,rotate=DEG,noise=STD (random, on the GPU), e.g. shift=2,rotate=10
   --preprocess P      scale, standardize or minmax (default scale)
   --early-stop N      stop after N epochs without validation improvement, restoring the best weights
   --monitor M         valLoss or valAccuracy (default valLoss)
@@ -55,6 +57,17 @@ function number(name: string, text: string | undefined, fallback: number, intege
   return value;
 }
 
+function parseAugment(text: string): Augmentation {
+  const keys: Record<string, keyof Augmentation> = { shift: 'maxShift', rotate: 'maxRotate', noise: 'noiseStd' };
+  const augment: Augmentation = {};
+  for (const part of text.split(',')) {
+    const [key, value] = part.split('=');
+    if (!(key in keys)) throw new ConfigError(`--augment: unknown setting '${key}'; expected shift=PX, rotate=DEG or noise=STD.`);
+    augment[keys[key]] = number('augment', value, 0);
+  }
+  return augment;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -71,6 +84,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string' },
       validation: { type: 'string' },
       preprocess: { type: 'string' },
+      augment: { type: 'string' },
       'early-stop': { type: 'string' },
       monitor: { type: 'string' },
       seed: { type: 'string' },
@@ -122,6 +136,7 @@ async function main(): Promise<void> {
     warmupSteps: number('warmup', values.warmup, 0, true),
     validation: number('validation', values.validation, 0),
     preprocessing: (values.preprocess ?? 'scale') as Preprocessing,
+    augment: values.augment ? parseAugment(values.augment) : undefined,
     warn: (message) => console.warn(`warning: ${message}`),
   });
   const earlyStopping = values['early-stop']

@@ -4,7 +4,7 @@
  */
 import { ConfigError } from '../errors';
 import type { GpuResources } from '../gpu/resources';
-import type { BatchSource } from '../nn/mlp';
+import type { Augmentation, BatchSource } from '../nn/mlp';
 import type { Dataset } from './dataset';
 
 export interface Normalisation {
@@ -29,6 +29,7 @@ export class GpuDataset {
     readonly name: string,
     readonly data: Dataset,
     normalisation: Normalisation = {},
+    augment?: Augmentation,
   ) {
     if (data.count < 1) throw new ConfigError(`Dataset '${name}' is empty.`);
     const mean = normalisation.mean ?? 0;
@@ -46,7 +47,12 @@ export class GpuDataset {
       [`${name}.perm`]: resources.createStorage(`${name}.perm`, initialOrder),
       [`${name}.metrics`]: resources.createStorage(`${name}.metrics`, new Float32Array(4)),
     };
-    this.source = { name, count: data.count, features, scale: 1 / (255 * std), shift: -mean / std };
+    if (augment) {
+      for (const [key, value] of Object.entries(augment)) {
+        if (value !== undefined && !(value >= 0 && Number.isFinite(value))) throw new ConfigError(`Augmentation ${key} must be a finite number ≥ 0; got ${value}.`);
+      }
+    }
+    this.source = { name, count: data.count, features, scale: 1 / (255 * std), shift: -mean / std, width: data.cols, height: data.rows, augment };
   }
 
   get perm(): GPUBuffer {

@@ -45,6 +45,23 @@ export const kernels = {
     bindings: ['read', 'read', 'read', 'write', 'write', 'uniform', 'uniform'],
     params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['scale', 'f32'], ['shift', 'f32']]),
   },
+  gatherAugment: {
+    name: 'gather_augment',
+    files: ['gather_augment.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'read', 'read', 'write', 'write', 'uniform', 'uniform'],
+    params: new UniformLayout('Params', [
+      ['rows', 'u32'],
+      ['features', 'u32'],
+      ['scale', 'f32'],
+      ['shift', 'f32'],
+      ['width', 'u32'],
+      ['height', 'u32'],
+      ['max_shift', 'f32'],
+      ['max_rotate', 'f32'],
+      ['noise_std', 'f32'],
+    ]),
+  },
   gradNorm: {
     name: 'grad_norm',
     files: ['grad_norm.wgsl'],

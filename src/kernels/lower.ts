@@ -86,11 +86,22 @@ export function lower(node: Node): LoweredDispatch {
     case 'gather': {
       const [images, labels, perm] = node.inputs;
       const [x, y] = node.outputs;
+      const base = { rows: x.shape[0], features: x.shape[1], scale: Number(attrs.scale ?? 1 / 255), shift: Number(attrs.shift ?? 0) };
+      const augment = attrs.maxShift || attrs.maxRotate || attrs.noiseStd;
       return {
-        kernel: 'gather',
+        kernel: augment ? 'gatherAugment' : 'gather',
         constants: {},
         operands: [t(images), t(labels), t(perm), t(x), t(y), { external: 'step', bytes: stepLayout.byteSize }],
-        params: { rows: x.shape[0], features: x.shape[1], scale: Number(attrs.scale ?? 1 / 255), shift: Number(attrs.shift ?? 0) },
+        params: augment
+          ? {
+              ...base,
+              width: Number(attrs.width),
+              height: Number(attrs.height),
+              max_shift: Number(attrs.maxShift ?? 0),
+              max_rotate: Number(attrs.maxRotate ?? 0),
+              noise_std: Number(attrs.noiseStd ?? 0),
+            }
+          : base,
         workgroups: grid1d(x.size, 256),
       };
     }

@@ -3,6 +3,7 @@ import actFns from '../../shaders/act_fns.wgsl?raw';
 import activation from '../../shaders/activation.wgsl?raw';
 import columnSum from '../../shaders/column_sum.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
+import gatherAugment from '../../shaders/gather_augment.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
 import gradNorm from '../../shaders/grad_norm.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
@@ -13,6 +14,7 @@ export const shaderFiles = {
   'activation.wgsl': activation,
   'column_sum.wgsl': columnSum,
   'gather.wgsl': gather,
+  'gather_augment.wgsl': gatherAugment,
   'matmul.wgsl': matmul,
   'grad_norm.wgsl': gradNorm,
   'optimizer.wgsl': optimizer,

@@ -72,6 +72,20 @@ export interface BatchSource {
   /** x = byte · scale + shift. */
   scale: number;
   shift: number;
+  /** Image size, for augmentation's warps. */
+  width: number;
+  height: number;
+  /** Random shifts, rotations and noise, applied by the gather kernel in training graphs only. */
+  augment?: Augmentation;
+}
+
+export interface Augmentation {
+  /** Largest shift in pixels, each axis. */
+  maxShift?: number;
+  /** Largest rotation in degrees, either way. */
+  maxRotate?: number;
+  /** Standard deviation of Gaussian noise added to the (preprocessed) inputs. */
+  noiseStd?: number;
 }
 
 export interface MlpGraph {
@@ -91,7 +105,18 @@ export function buildMlpGraph(config: MlpConfig, rows: number, source: BatchSour
   const allLabels = g.tensor([Math.ceil(source.count / 4)], 'external', `${source.name}.labels`, 'u32');
   const perm = g.tensor([source.count], 'external', `${source.name}.perm`, 'u32');
   const metrics = g.tensor([4], 'external', `${source.name}.metrics`);
-  let [x, labels] = g.add('gather', [images, allLabels, perm], { rows, features: source.features, scale: source.scale, shift: source.shift });
+  const augment = training ? source.augment : undefined;
+  let [x, labels] = g.add('gather', [images, allLabels, perm], {
+    rows,
+    features: source.features,
+    scale: source.scale,
+    shift: source.shift,
+    width: source.width,
+    height: source.height,
+    maxShift: augment?.maxShift,
+    maxRotate: augment?.maxRotate === undefined ? undefined : (augment.maxRotate * Math.PI) / 180,
+    noiseStd: augment?.noiseStd,
+  });
 
   for (let i = 1; i < layers.length; i++) {
     const weight = g.tensor([layers[i], layers[i - 1]], 'param', `fc${i}.weight`);

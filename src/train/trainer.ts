@@ -12,7 +12,7 @@ import { Rng, shuffledIndices } from '../data/rng';
 import { splitDataset, type Dataset } from '../data/dataset';
 import { GpuDataset } from '../data/gpu_dataset';
 import { preprocessing, type Preprocessing } from '../data/preprocess';
-import { initialParameters, mlpParameters, validateMlp, ParameterArena, type MlpConfig, type ResolvedMlp } from '../nn/mlp';
+import { initialParameters, mlpParameters, validateMlp, ParameterArena, type Augmentation, type MlpConfig, type ResolvedMlp } from '../nn/mlp';
 import { OPTIM, optimizerDispatches, optimizerHyper, resolveOptimizer, slotTable, statsLength, type OptimizerOptions } from '../optim/optimizer';
 import { LrScheduler, type Schedule } from '../optim/schedule';
 import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
@@ -31,6 +31,8 @@ export interface TrainerOptions {
   seed?: number;
   /** How pixels become inputs; statistics come from the training split only. Default 'scale' ([0, 1]). */
   preprocessing?: Preprocessing;
+  /** Random shifts, rotations and noise on the training batches, on the GPU. */
+  augment?: Augmentation;
   /** Hold out this many training samples (or this fraction, if < 1) as a seeded validation split. */
   validation?: number;
   /** Evaluation batch size (default 1000). */
@@ -156,7 +158,7 @@ export class Trainer {
     };
 
     const datasets = {
-      train: new GpuDataset(resources, 'train', train, normalisation),
+      train: new GpuDataset(resources, 'train', train, normalisation, options.augment),
       validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation) : undefined,
       test: test ? new GpuDataset(resources, 'test', test, normalisation) : undefined,
     };
