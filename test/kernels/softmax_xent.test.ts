@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/data/rng';
+import { expectClose, randomArray, runKernel } from '../helpers/gpu';
+import { softmaxXentRef } from '../helpers/reference';
+
+// (rows, classes): one row; odd shapes; a full 256-thread pass; > 256 rows, so threads loop over rows
+// (257: one thread takes two); 1000 rows (the evaluation batch); a single class (loss 0, gradient 0).
+const shapes: [number, number][] = [
+  [1, 10],
+  [3, 7],
+  [128, 10],
+  [257, 10],
+  [1000, 10],
+  [300, 1],
+];
+
+/** The accumulator's prior contents: the kernel must add to them, not overwrite them. */
+const initial = Float32Array.of(1, 2, 3, 0);
+
+function labelsFor(rows: number, classes: number, rng: Rng): Uint32Array {
+  return Uint32Array.from({ length: rows }, () => rng.nextBelow(classes));
+}
+
+async function run(logits: Float32Array, labels: Uint32Array, rows: number, classes: number, writeGrad = true, metrics = initial) {
+  const [dlogits, out] = await runKernel(
+    'softmaxXent',
+    { WRITE_GRAD: writeGrad },
+    [{ data: logits }, { data: labels }, { output: rows * classes }, { output: 4, initial: metrics }],
+    { rows, classes, grad_scale: 1 / rows },
+    [1, 1, 1],
+  );
+  return { dlogits: dlogits as Float32Array, metrics: out as Float32Array };
+}
+
+describe('fused softmax cross-entropy vs float64 reference', () => {
+  for (const [rows, classes] of shapes) {
+    it(`rows=${rows} classes=${classes}: dlogits and metrics accumulated onto [1, 2, 3, 0]`, async () => {
+      const rng = new Rng(rows * 131 + classes);
+      const logits = randomArray(rows * classes, rng, 5);
+      const labels = labelsFor(rows, classes, rng);
+      const { dlogits, metrics } = await run(logits, labels, rows, classes);
+      const ref = softmaxXentRef(logits, labels, rows, classes);
+      if (classes === 1) {
+        // softmax of one class is 1: the loss and the gradient are exactly 0.
+        expect([...dlogits].every((v) => v === 0)).toBe(true);
+        expect(metrics[0]).toBeCloseTo(initial[0], 6);
+      } else {
+        expectClose(dlogits, ref.dlogits, 1e-4);
+        expect(Math.abs(metrics[0] - (initial[0] + ref.lossSum)) / ref.lossSum).toBeLessThan(1e-4);
+      }
+      expect(metrics[1]).toBe(initial[1] + ref.correct);
+      expect(metrics[2]).toBe(initial[2] + rows);
+      expect(metrics[3]).toBe(0);
+    });
+  }
+
+  it('WRITE_GRAD=false (evaluation) leaves dlogits untouched but still accumulates the metrics', async () => {
+    const [rows, classes] = [257, 10];
+    const rng = new Rng(9);
+    const logits = randomArray(rows * classes, rng, 3);
+    const labels = labelsFor(rows, classes, rng);
+    const { dlogits, metrics } = await run(logits, labels, rows, classes, false);
+    // runKernel poisons outputs with NaN: the poison must survive.
+    expect([...dlogits].every((v) => Number.isNaN(v))).toBe(true);
+    const ref = softmaxXentRef(logits, labels, rows, classes);
+    expect(Math.abs(metrics[0] - (initial[0] + ref.lossSum)) / ref.lossSum).toBeLessThan(1e-4);
+    expect([...metrics.slice(1)]).toEqual([initial[1] + ref.correct, initial[2] + rows, 0]);
+  });
+
+  it('logits of ±1e4 stay finite (the row maximum is subtracted before exp)', async () => {
+    const [rows, classes] = [64, 10];
+    const rng = new Rng(4);
+    const logits = randomArray(rows * classes, rng, 1e4);
+    // Rows whose every logit is huge and equal but one: exp(z) alone would be Inf in every row.
+    logits.fill(1e4, 0, classes);
+    logits.fill(-1e4, classes, 2 * classes);
+    logits[classes + 3] = -9999;
+    const labels = labelsFor(rows, classes, rng);
+    const { dlogits, metrics } = await run(logits, labels, rows, classes);
+    expect([...dlogits].every(Number.isFinite)).toBe(true);
+    expect(metrics.every(Number.isFinite)).toBe(true);
+    expect(metrics[3]).toBe(0);
+    const ref = softmaxXentRef(logits, labels, rows, classes);
+    expectClose(dlogits, ref.dlogits, 1e-4);
+    expect(Math.abs(metrics[0] - (initial[0] + ref.lossSum)) / ref.lossSum).toBeLessThan(1e-4);
+  });
+
+  // NaN at a row's first logit (it becomes the running max) and in the middle of a row (it poisons the sum).
+  for (const position of [0, 4]) {
+    it(`a NaN logit at column ${position} sets non_finite = 1`, async () => {
+      const [rows, classes] = [300, 10];
+      const rng = new Rng(position + 1);
+      const logits = randomArray(rows * classes, rng, 2);
+      logits[270 * classes + position] = NaN; // row 270: handled by a thread's second row
+      const labels = labelsFor(rows, classes, rng);
+      const { metrics } = await run(logits, labels, rows, classes);
+      expect(metrics[3]).toBe(1);
+      expect(metrics[2]).toBe(initial[2] + rows);
+    });
+  }
+
+  it('the non-finite flag is sticky across batches (max, not overwrite)', async () => {
+    const [rows, classes] = [5, 3];
+    const rng = new Rng(12);
+    const { metrics } = await run(randomArray(rows * classes, rng), labelsFor(rows, classes, rng), rows, classes, true, Float32Array.of(0, 0, 0, 1));
+    expect(metrics[3]).toBe(1);
+  });
+});
