@@ -72,6 +72,17 @@ export class LrScheduler {
     return Math.max(lr, 1e-12);
   }
 
+  /** What reduce-on-plateau has learnt, for checkpoints. */
+  state(): { scale: number; best: number; badEpochs: number } {
+    return { scale: this.plateauScale, best: this.best, badEpochs: this.badEpochs };
+  }
+
+  setState(state: { scale?: number; best?: number | null; badEpochs?: number }): void {
+    this.plateauScale = state.scale ?? 1;
+    this.best = state.best ?? Infinity;
+    this.badEpochs = state.badEpochs ?? 0;
+  }
+
   /** Feeds the watched validation loss after an epoch (reduce-on-plateau only). */
   observe(validationLoss: number): void {
     const s = this.schedule;

@@ -4,7 +4,8 @@
  * queue write (the step uniform) and one command buffer. An epoch's metrics come back asynchronously
  * while the next epoch is already being submitted, so the GPU never waits for the host.
  */
-import { ConfigError, NonFiniteError } from '../errors';
+import { ConfigError, DataFormatError, NonFiniteError } from '../errors';
+import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint';
 import type { GpuContext } from '../gpu/device';
 import { GpuResources } from '../gpu/resources';
 import { readFloats } from '../gpu/readback';
@@ -81,6 +82,9 @@ export interface FitOptions {
   earlyStopping?: EarlyStoppingOptions;
   /** Checked between epochs: return true to stop (the demo's Stop button). */
   shouldStop?: () => boolean;
+  /** Every N epochs, hand a checkpoint (safetensors bytes) to `onCheckpoint`, taken exactly at that epoch's end. */
+  checkpointEvery?: number;
+  onCheckpoint?: (checkpoint: Uint8Array, epoch: number) => void | Promise<void>;
 }
 
 interface SubmittedEpoch {
@@ -332,6 +336,12 @@ export class Trainer {
       const submitted = await this.submitEpoch(fit, evaluate);
       if (previous) await finish(previous);
       previous = submitted;
+      if (fit.onCheckpoint && fit.checkpointEvery && submitted.epoch % fit.checkpointEvery === 0) {
+        // A checkpoint must hold exactly this epoch's state, so the next epoch waits for it.
+        await finish(submitted);
+        previous = undefined;
+        await fit.onCheckpoint(await this.checkpoint(), submitted.epoch);
+      }
     }
     if (previous) await finish(previous);
     if (stopper?.bestEpoch !== undefined && fit.earlyStopping?.restoreBest !== false) {
@@ -358,6 +368,53 @@ export class Trainer {
   async weights(): Promise<Map<string, Float32Array>> {
     const all = await readFloats(this.resources, this.buffers.params);
     return new Map(this.arena.slots.map((slot) => [slot.name, all.slice(slot.offset, slot.offset + slot.size)]));
+  }
+
+  /**
+   * Everything needed to continue this run exactly: weights, optimizer state, the shuffling generator,
+   * the epoch and step counters and the schedule (see src/io/checkpoint.ts). Call it between fits or from
+   * `onCheckpoint`; it waits for the GPU to finish the work submitted so far.
+   */
+  async checkpoint(): Promise<Uint8Array> {
+    const [params, state1, state2] = await Promise.all(
+      ['params', OPTIM.state1, OPTIM.state2].map((name) => readFloats(this.resources, this.buffers[name])),
+    );
+    return encodeCheckpoint(this.arena, {
+      params,
+      state1,
+      state2,
+      meta: {
+        epoch: this.epochsDone,
+        step: this.globalStep,
+        seed: this.options.seed,
+        shuffleRng: JSON.stringify(this.shuffleRng.state()),
+        model: JSON.stringify(this.model),
+        optimizer: JSON.stringify(this.optimizer),
+        scheduler: JSON.stringify(this.scheduler.state()),
+      },
+    });
+  }
+
+  /** Loads a checkpoint made by `checkpoint()` for the same model; training then continues from it. */
+  restore(bytes: Uint8Array, fileName = 'checkpoint'): void {
+    const data = decodeCheckpoint(bytes, fileName, this.arena);
+    const queue = this.device.queue;
+    queue.writeBuffer(this.buffers.params, 0, data.params as Float32Array<ArrayBuffer>);
+    queue.writeBuffer(this.buffers[OPTIM.state1], 0, data.state1 as Float32Array<ArrayBuffer>);
+    queue.writeBuffer(this.buffers[OPTIM.state2], 0, data.state2 as Float32Array<ArrayBuffer>);
+    this.epochsDone = data.meta.epoch;
+    this.globalStep = data.meta.step;
+    this.currentLr = NaN;
+    try {
+      this.shuffleRng.setState(JSON.parse(data.meta.shuffleRng));
+      this.scheduler.setState(JSON.parse(data.meta.scheduler));
+    } catch (error) {
+      throw new DataFormatError(`${fileName}: the generator or schedule state in the metadata is unreadable (${(error as Error).message}).`);
+    }
+  }
+
+  get epoch(): number {
+    return this.epochsDone;
   }
 
   destroy(): void {

@@ -39,7 +39,7 @@ describe('gather with augmentation', () => {
   it('noise has the requested standard deviation and zero mean', async () => {
     const clean = await augment(40, 40, {});
     const noisy = await augment(40, 40, { noise_std: 0.5 });
-    const diff = noisy.x.map((v, i) => v - clean.x[i]);
+    const diff = Array.from(noisy.x, (v, i) => v - clean.x[i]);
     const mean = diff.reduce((a, b) => a + b, 0) / diff.length;
     const std = Math.sqrt(diff.reduce((a, b) => a + (b - mean) ** 2, 0) / diff.length);
     // 2520 draws: the mean's standard error is 0.5/√2520 ≈ 0.01.
