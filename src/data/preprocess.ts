@@ -12,7 +12,13 @@ import type { Normalisation } from './gpu_dataset';
 export type Preprocessing = 'scale' | 'standardize' | 'minmax' | Normalisation;
 
 export function preprocessing(kind: Preprocessing, train: Dataset): Normalisation {
-  if (typeof kind === 'object') return kind;
+  if (typeof kind === 'object') {
+    const { mean = 0, std = 1 } = kind;
+    if (!Number.isFinite(mean) || !(std > 0) || !Number.isFinite(std)) {
+      throw new ConfigError(`Normalisation needs a finite mean and a finite std > 0; got mean ${mean}, std ${std}.`);
+    }
+    return { mean, std };
+  }
   const pixels = train.images;
   switch (kind) {
     case 'scale':

@@ -4,7 +4,7 @@
  * queue write (the step uniform) and one command buffer. An epoch's metrics come back asynchronously
  * while the next epoch is already being submitted, so the GPU never waits for the host.
  */
-import { ConfigError, DataFormatError, NonFiniteError } from '../errors';
+import { ConfigError, DataFormatError, NonFiniteError, ShapeError } from '../errors';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint';
 import type { GpuContext } from '../gpu/device';
 import { GpuResources } from '../gpu/resources';
@@ -140,6 +140,14 @@ export class Trainer {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`The batch size must be a positive integer; got ${batchSize}.`);
     if (batchSize > train.count) throw new ConfigError(`The batch size (${batchSize}) is larger than the training set (${train.count} samples).`);
     new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0); // validates before any GPU work
+    for (const [name, data] of [['training', train], ['test', test]] as const) {
+      if (!data) continue;
+      const features = data.rows * data.cols;
+      if (features !== model.layers[0]) throw new ShapeError(`The model's input width is ${model.layers[0]} but the ${name} data has ${data.rows}×${data.cols} = ${features} features per sample.`);
+      if (data.numClasses !== model.layers[model.layers.length - 1]) {
+        throw new ShapeError(`The model's output width is ${model.layers[model.layers.length - 1]} but the ${name} data has ${data.numClasses} classes.`);
+      }
+    }
     const normalisation = preprocessing(options.preprocessing ?? 'scale', train);
 
     const arena = new ParameterArena(mlpParameters(model));
