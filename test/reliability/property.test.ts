@@ -1,0 +1,102 @@
+// Property tests: every kernel on 200 seeded random shapes against its float64 reference.
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/data/rng';
+import { activationKinds } from '../../src/graph/ops';
+import { grid1d } from '../../src/kernels/kernel';
+import { MATMUL_BLOCK, MATMUL_WG } from '../../src/kernels/lower';
+import { randomArray, relativeError, runKernel } from '../helpers/gpu';
+import { activateRef, columnSumRef, matmulRef, softmaxXentRef } from '../helpers/reference';
+
+const CASES = 200;
+const kinds = Object.keys(activationKinds) as (keyof typeof activationKinds)[];
+
+/** Runs `body` for CASES seeded cases and reports every failing case's description at once. */
+async function property(name: string, body: (rng: Rng) => Promise<{ error: number; tolerance: number; description: string }>) {
+  const rng = new Rng(name.length * 7919);
+  const failures: string[] = [];
+  for (let i = 0; i < CASES; i++) {
+    const { error, tolerance, description } = await body(rng);
+    if (!(error < tolerance)) failures.push(`${description}: relative error ${error}`);
+  }
+  expect(failures).toEqual([]);
+}
+
+describe(`kernels on ${CASES} random shapes`, () => {
+  it('matmul', async () => {
+    const tile = MATMUL_BLOCK * MATMUL_WG;
+    await property('matmul', async (rng) => {
+      const [m, n, k] = [1 + rng.nextBelow(70), 1 + rng.nextBelow(70), 1 + rng.nextBelow(70)];
+      const [transA, transB] = [rng.nextBelow(2) === 1, rng.nextBelow(2) === 1];
+      const a = randomArray(m * k, rng);
+      const b = randomArray(k * n, rng);
+      const [c] = await runKernel(
+        'matmul',
+        { TRANS_A: transA, TRANS_B: transB, WG_X: MATMUL_WG, WG_Y: MATMUL_WG },
+        [{ data: a }, { data: b }, { data: new Float32Array(4) }, { output: m * n }],
+        { M: m, N: n, K: k, alpha: 0 },
+        [Math.ceil(n / tile), Math.ceil(m / tile), 1],
+      );
+      return { error: relativeError(c, matmulRef(a, b, m, n, k, transA, transB)), tolerance: 1e-4, description: `M=${m} N=${n} K=${k} transA=${transA} transB=${transB}` };
+    });
+  });
+
+  it('activation forward', async () => {
+    await property('activation', async (rng) => {
+      const n = 1 + rng.nextBelow(3000);
+      const kind = kinds[rng.nextBelow(kinds.length)];
+      const x = randomArray(n, rng, 5);
+      const [y] = await runKernel('activationForward', { ACT: activationKinds[kind] }, [{ data: x }, { data: new Float32Array(4) }, { output: n }], { count: n, alpha: 0.2 }, grid1d(n, 256));
+      return { error: relativeError(y, Float64Array.from(x, (v) => activateRef(v, kind, 0.2))), tolerance: 1e-5, description: `${kind} n=${n}` };
+    });
+  });
+
+  it('softmax cross-entropy', async () => {
+    await property('softmax', async (rng) => {
+      const [rows, classes] = [1 + rng.nextBelow(300), 1 + rng.nextBelow(20)];
+      const logits = randomArray(rows * classes, rng, 8);
+      const labels = Uint32Array.from({ length: rows }, () => rng.nextBelow(classes));
+      const [d] = await runKernel(
+        'softmaxXent',
+        { WRITE_GRAD: true },
+        [{ data: logits }, { data: labels }, { output: rows * classes }, { output: 4, initial: new Float32Array(4) }],
+        { rows, classes, grad_scale: 1 / rows },
+        [1, 1, 1],
+      );
+      const ref = softmaxXentRef(logits, labels, rows, classes).dlogits;
+      // With one class every gradient is exactly 0; compare absolutely there.
+      const error = classes === 1 ? Math.max(...Array.from(d, Math.abs)) : relativeError(d, ref);
+      return { error, tolerance: 1e-5, description: `rows=${rows} classes=${classes}` };
+    });
+  });
+
+  it('column sum', async () => {
+    await property('colsum', async (rng) => {
+      const [rows, cols] = [1 + rng.nextBelow(300), 1 + rng.nextBelow(300)];
+      const x = randomArray(rows * cols, rng);
+      const [out] = await runKernel('columnSum', {}, [{ data: x }, { output: cols }], { rows, cols }, grid1d(cols, 64));
+      return { error: relativeError(out, columnSumRef(x, rows, cols)), tolerance: 1e-5, description: `rows=${rows} cols=${cols}` };
+    });
+  });
+
+  it('gather', async () => {
+    await property('gather', async (rng) => {
+      const [count, features] = [1 + rng.nextBelow(60), 1 + rng.nextBelow(100)];
+      const rows = 1 + rng.nextBelow(count);
+      const start = rng.nextBelow(count - rows + 1);
+      const bytes = Uint8Array.from({ length: Math.ceil((count * features) / 4) * 4 }, () => rng.nextBelow(256));
+      const labelBytes = Uint8Array.from({ length: Math.ceil(count / 4) * 4 }, () => rng.nextBelow(10));
+      const perm = Uint32Array.from({ length: count }, () => rng.nextBelow(count));
+      const [x] = await runKernel(
+        'gather',
+        {},
+        [{ data: new Uint32Array(bytes.buffer) }, { data: new Uint32Array(labelBytes.buffer) }, { data: perm }, { output: rows * features }, { output: rows, dtype: 'u32' }, { data: new Uint32Array([0, start, 0, 0]), uniform: true }],
+        { rows, features, scale: 1 / 255, shift: 0 },
+        grid1d(rows * features, 256),
+      );
+      const ref = new Float64Array(rows * features);
+      for (let r = 0; r < rows; r++) for (let f = 0; f < features; f++) ref[r * features + f] = bytes[perm[start + r] * features + f] / 255;
+      // All-zero references (every sampled byte 0) would make the relative error 0/0; add 1 to both.
+      return { error: relativeError(x.map((v) => v + 1), ref.map((v) => v + 1)), tolerance: 1e-6, description: `count=${count} rows=${rows} features=${features} start=${start}` };
+    });
+  });
+});
