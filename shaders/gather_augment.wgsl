@@ -25,6 +25,7 @@ struct Step {
   step: u32,
   batch_start: u32,
   seed: u32,
+  mix_lambda: f32,
 }
 
 override WORKGROUP_SIZE: u32 = 256u;

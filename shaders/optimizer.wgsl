@@ -35,6 +35,7 @@ struct Step {
   step: u32,
   batch_start: u32,
   seed: u32,
+  mix_lambda: f32,
 }
 
 struct Params {

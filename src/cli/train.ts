@@ -33,7 +33,7 @@ const usage = `Usage: npm run train -- [options]
   --schedule S        constant, step:EVERY:GAMMA, exp:GAMMA, cosine:EPOCHS[:MIN], plateau[:FACTOR[:PATIENCE]]
   --warmup N          linear learning-rate warm-up over N steps
   --validation N      hold out N training samples (or a fraction < 1) for validation
-  --augment S         shift=PX,rotate=DEG,noise=STD (random, on the GPU), e.g. shift=2,rotate=10
+  --augment S         shift=PX,rotate=DEG,noise=STD,mixup=ALPHA (random, on the GPU), e.g. shift=2,rotate=10
   --preprocess P      scale, standardize or minmax (default scale)
   --early-stop N      stop after N epochs without validation improvement, restoring the best weights
   --monitor M         valLoss or valAccuracy (default valLoss)
@@ -67,11 +67,11 @@ function writeAtomically(path: string, bytes: Uint8Array): void {
 }
 
 function parseAugment(text: string): Augmentation {
-  const keys: Record<string, keyof Augmentation> = { shift: 'maxShift', rotate: 'maxRotate', noise: 'noiseStd' };
+  const keys: Record<string, keyof Augmentation> = { shift: 'maxShift', rotate: 'maxRotate', noise: 'noiseStd', mixup: 'mixup' };
   const augment: Augmentation = {};
   for (const part of text.split(',')) {
     const [key, value] = part.split('=');
-    if (!(key in keys)) throw new ConfigError(`--augment: unknown setting '${key}'; expected shift=PX, rotate=DEG or noise=STD.`);
+    if (!(key in keys)) throw new ConfigError(`--augment: unknown setting '${key}'; expected shift=PX, rotate=DEG, noise=STD or mixup=ALPHA.`);
     augment[keys[key]] = number('augment', value, 0);
   }
   return augment;

@@ -22,7 +22,7 @@ function expectRank(op: string, t: Tensor, rank: number): void {
 export const activationKinds = { identity: 0, relu: 1, sigmoid: 2, tanh: 3, leaky_relu: 4, elu: 5, selu: 6 } as const;
 export type ActivationName = keyof typeof activationKinds;
 
-export type OpName = 'matmul' | 'activation' | 'activation_grad' | 'column_sum' | 'softmax_xent' | 'gather';
+export type OpName = 'matmul' | 'activation' | 'activation_grad' | 'column_sum' | 'softmax_xent' | 'gather' | 'mixup_inputs' | 'mixup_targets';
 
 export const opDefs: Record<OpName, OpDef> = {
   /**
@@ -109,6 +109,30 @@ export const opDefs: Record<OpName, OpDef> = {
     },
     backward(node) {
       return [node.outputs[0], undefined, undefined];
+    },
+  },
+
+  /** Mixup's blended inputs (shaders/mixup_inputs.wgsl): data only, so no backward. */
+  mixup_inputs: {
+    infer([x]) {
+      expectRank('mixup_inputs', x, 2);
+      return [{ shape: [...x.shape], name: 'x_mixed' }];
+    },
+  },
+
+  /**
+   * Mixup's blended targets: inputs logits, labels, softmax_xent's dlogits and the metrics; its output is
+   * the gradient of the mixup loss, so, like softmax_xent, it is its own backward (the loss node).
+   */
+  mixup_targets: {
+    infer([logits, labels, dlogits]) {
+      if (dlogits.shape.join() !== logits.shape.join() || labels.shape[0] !== logits.shape[0]) {
+        throw new ShapeError(`mixup_targets: ${shapeText(logits)}, ${shapeText(labels)} and ${shapeText(dlogits)} do not fit together.`);
+      }
+      return [{ shape: [...logits.shape], name: `d${logits.name}_mixed` }];
+    },
+    backward(node) {
+      return [node.outputs[0], undefined, undefined, undefined];
     },
   },
 

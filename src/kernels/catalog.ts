@@ -62,6 +62,20 @@ export const kernels = {
       ['noise_std', 'f32'],
     ]),
   },
+  mixupInputs: {
+    name: 'mixup_inputs',
+    files: ['mixup_inputs.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'write', 'uniform', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32']]),
+  },
+  mixupTargets: {
+    name: 'mixup_targets',
+    files: ['mixup_targets.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'read', 'read', 'write', 'write', 'uniform', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['grad_scale', 'f32']]),
+  },
   gradNorm: {
     name: 'grad_norm',
     files: ['grad_norm.wgsl'],
@@ -94,6 +108,6 @@ export const optimizerHyperLayout = new UniformLayout('Hyper', [
 ]);
 
 /** The per-step uniform every plan shares (struct Step in gather.wgsl and optimizer.wgsl). Written once before each submit. */
-export const stepLayout = new UniformLayout('Step', [['step', 'u32'], ['batch_start', 'u32'], ['seed', 'u32']]);
+export const stepLayout = new UniformLayout('Step', [['step', 'u32'], ['batch_start', 'u32'], ['seed', 'u32'], ['mix_lambda', 'f32']]);
 
 export type KernelName = keyof typeof kernels;

@@ -83,6 +83,26 @@ export function lower(node: Node): LoweredDispatch {
         workgroups: [1, 1, 1],
       };
     }
+    case 'mixup_inputs': {
+      const [x] = node.inputs;
+      return {
+        kernel: 'mixupInputs',
+        constants: {},
+        operands: [t(x), t(node.outputs[0]), { external: 'step', bytes: stepLayout.byteSize }],
+        params: { rows: x.shape[0], features: x.shape[1] },
+        workgroups: grid1d(x.size, 256),
+      };
+    }
+    case 'mixup_targets': {
+      const [logits, labels, dlogits, metrics] = node.inputs;
+      return {
+        kernel: 'mixupTargets',
+        constants: {},
+        operands: [t(logits), t(labels), t(dlogits), t(node.outputs[0]), t(metrics), { external: 'step', bytes: stepLayout.byteSize }],
+        params: { rows: logits.shape[0], classes: logits.shape[1], grad_scale: 1 / logits.shape[0] },
+        workgroups: [1, 1, 1],
+      };
+    }
     case 'gather': {
       const [images, labels, perm] = node.inputs;
       const [x, y] = node.outputs;

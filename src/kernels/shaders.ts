@@ -6,6 +6,8 @@ import gather from '../../shaders/gather.wgsl?raw';
 import gatherAugment from '../../shaders/gather_augment.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
 import gradNorm from '../../shaders/grad_norm.wgsl?raw';
+import mixupInputs from '../../shaders/mixup_inputs.wgsl?raw';
+import mixupTargets from '../../shaders/mixup_targets.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
 import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
 
@@ -17,6 +19,8 @@ export const shaderFiles = {
   'gather_augment.wgsl': gatherAugment,
   'matmul.wgsl': matmul,
   'grad_norm.wgsl': gradNorm,
+  'mixup_inputs.wgsl': mixupInputs,
+  'mixup_targets.wgsl': mixupTargets,
   'optimizer.wgsl': optimizer,
   'softmax_xent.wgsl': softmaxXent,
 } as const;

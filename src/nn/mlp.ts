@@ -86,6 +86,8 @@ export interface Augmentation {
   maxRotate?: number;
   /** Standard deviation of Gaussian noise added to the (preprocessed) inputs. */
   noiseStd?: number;
+  /** Mixup's α: λ ~ Beta(α, α) per step (0 or undefined: off). */
+  mixup?: number;
 }
 
 export interface MlpGraph {
@@ -117,6 +119,7 @@ export function buildMlpGraph(config: MlpConfig, rows: number, source: BatchSour
     maxRotate: augment?.maxRotate === undefined ? undefined : (augment.maxRotate * Math.PI) / 180,
     noiseStd: augment?.noiseStd,
   });
+  if (augment?.mixup) [x] = g.add('mixup_inputs', [x]);
 
   for (let i = 1; i < layers.length; i++) {
     const weight = g.tensor([layers[i], layers[i - 1]], 'param', `fc${i}.weight`);
@@ -125,7 +128,8 @@ export function buildMlpGraph(config: MlpConfig, rows: number, source: BatchSour
     if (i < layers.length - 1) [x] = g.add('activation', [x], { kind: activation, alpha, name: `h${i}` });
   }
   x.keep = true;
-  g.add('softmax_xent', [x, labels, metrics], { training });
+  const [dlogits] = g.add('softmax_xent', [x, labels, metrics], { training });
+  if (augment?.mixup) g.add('mixup_targets', [x, labels, dlogits, metrics]);
   return { graph: g, logits: x, lossNode: g.nodes.length - 1 };
 }
 

@@ -6,6 +6,7 @@
 import { appendBackward } from '../graph/autodiff';
 import type { GpuResources } from '../gpu/resources';
 import { stepLayout } from '../kernels/catalog';
+import { mixupLambda } from '../data/mixup';
 import type { LoweredDispatch } from '../kernels/lower';
 import { buildMlpGraph, type MlpConfig } from '../nn/mlp';
 import type { ParameterArena } from '../nn/parameters';
@@ -71,7 +72,8 @@ export class BatchRunner {
   }
 
   stepUniform(index: number, globalStep: number, seed: number): ArrayBuffer {
-    return stepLayout.pack({ step: globalStep, batch_start: index * this.batchSize, seed });
+    const alpha = this.setup.training ? (this.setup.dataset.source.augment?.mixup ?? 0) : 0;
+    return stepLayout.pack({ step: globalStep, batch_start: index * this.batchSize, seed, mix_lambda: mixupLambda(alpha, seed, globalStep) });
   }
 
   destroy(): void {
