@@ -26,3 +26,4 @@ export { Trainer, type TrainerOptions, type EpochReport, type FitOptions, type S
 export { gradientCheck, type GradientCheckResult } from './train/gradcheck';
 export { search, formatResults, gridTrials, randomTrials, type SearchSpace, type TrialResult } from './train/search';
 export { diagnose, gradientTable } from './train/diagnose';
+export { TimestampProfiler, type KernelTiming } from './gpu/profiler';

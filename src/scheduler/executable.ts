@@ -60,6 +60,21 @@ export class Executable {
     }
   }
 
+  /** Records each dispatch in its own pass, `passFor(i)` supplying the (timestamped) pass descriptor. */
+  encodeSeparately(encoder: GPUCommandEncoder, passFor: (index: number) => GPUComputePassDescriptor): void {
+    this.ready.forEach(({ pipeline, bindGroup, workgroups }, i) => {
+      const pass = encoder.beginComputePass(passFor(i));
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
+      pass.end();
+    });
+  }
+
+  get dispatchCount(): number {
+    return this.ready.length;
+  }
+
   /** The buffer and range holding a tensor (for reading results or writing inputs in tests). */
   locate(tensorId: number): { buffer: GPUBuffer; offset: number; size: number } {
     const ref = this.plan.refs.get(tensorId);

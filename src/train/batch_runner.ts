@@ -65,10 +65,15 @@ export class BatchRunner {
    * because a queue write lands before the command buffer submitted after it.
    */
   encode(encoder: GPUCommandEncoder, index: number): void {
-    const isTail = (index + 1) * this.batchSize > this.setup.dataset.data.count;
     const pass = encoder.beginComputePass();
-    (isTail ? this.tail! : this.full!).encode(pass);
+    this.executableFor(index).encode(pass);
     pass.end();
+  }
+
+  /** The executable that runs batch `index` (the tail plan for the last partial batch). */
+  executableFor(index: number): Executable {
+    const isTail = (index + 1) * this.batchSize > this.setup.dataset.data.count;
+    return (isTail ? this.tail : this.full)!;
   }
 
   stepUniform(index: number, globalStep: number, seed: number): ArrayBuffer {

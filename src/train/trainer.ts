@@ -9,6 +9,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint';
 import type { GpuContext } from '../gpu/device';
 import { GpuResources } from '../gpu/resources';
 import { readFloats } from '../gpu/readback';
+import { TimestampProfiler, type KernelTiming } from '../gpu/profiler';
 import { Rng, shuffledIndices } from '../data/rng';
 import { splitDataset, type Dataset } from '../data/dataset';
 import { GpuDataset } from '../data/gpu_dataset';
@@ -376,6 +377,30 @@ export class Trainer {
   async weights(): Promise<Map<string, Float32Array>> {
     const all = await readFloats(this.resources, this.buffers.params);
     return new Map(this.arena.slots.map((slot) => [slot.name, all.slice(slot.offset, slot.offset + slot.size)]));
+  }
+
+  /**
+   * GPU time of every dispatch of one training step (timestamp queries), averaged over `repeats` steps
+   * after one warm-up. Each measured step really trains (it is a step of the current epoch's order), so
+   * call it between fits. Throws when the adapter has no timestamp queries.
+   */
+  async profileStep(repeats = 5): Promise<KernelTiming[]> {
+    const executable = this.trainRunner.executableFor(0);
+    const plan = executable.plan;
+    const profiler = new TimestampProfiler(this.resources, executable.dispatchCount);
+    try {
+      const totals = new Array<number>(executable.dispatchCount).fill(0);
+      for (let r = 0; r <= repeats; r++) {
+        this.device.queue.writeBuffer(this.buffers.step, 0, this.trainRunner.stepUniform(0, this.globalStep++, this.options.seed));
+        const encoder = this.device.createCommandEncoder();
+        executable.encodeSeparately(encoder, (i) => profiler.pass(i));
+        const times = await profiler.read(encoder, executable.dispatchCount);
+        if (r > 0) times.forEach((t, i) => (totals[i] += t));
+      }
+      return plan.dispatches.map((d, i) => ({ label: d.label, kernel: d.kernel, milliseconds: totals[i] / repeats }));
+    } finally {
+      profiler.destroy();
+    }
   }
 
   /**

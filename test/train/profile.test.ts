@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { loadMnist } from '../../src/data/mnist_node';
+import { subset } from '../../src/data/dataset';
+import { Trainer } from '../../src/train/trainer';
+import { testGpu } from '../helpers/gpu';
+
+describe('per-kernel GPU times', () => {
+  it('times every dispatch of a training step with timestamp queries', async (context) => {
+    const { gpu, resources } = await testGpu();
+    if (!gpu.hasTimestamps) context.skip();
+    const mnist = await loadMnist();
+    const trainer = await Trainer.create(resources, subset(mnist.train, 0, 256), undefined, { model: { layers: [784, 64, 10] }, batchSize: 128 });
+    const timings = await trainer.profileStep(3);
+    trainer.destroy();
+    console.table(timings);
+    expect(timings.map((t) => t.kernel)).toContain('matmul');
+    expect(timings.map((t) => t.kernel)).toContain('optimizer');
+    expect(timings.every((t) => t.milliseconds >= 0 && Number.isFinite(t.milliseconds))).toBe(true);
+    // The first layer's forward product (128×784×64) dominates the tiny softmax over 10 classes.
+    const forward = timings.find((t) => t.label.startsWith('matmul→h1'))!;
+    const softmax = timings.find((t) => t.kernel === 'softmaxXent')!;
+    expect(forward.milliseconds).toBeGreaterThan(softmax.milliseconds);
+  });
+});
