@@ -22,6 +22,10 @@ struct Step {
 }
 
 override WORKGROUP_SIZE: u32 = 256u;
+// When the feature count is a multiple of 4 (784 is), every sample starts on a word boundary, and each
+// invocation unpacks one whole u32 word into four outputs: a quarter of the invocations and no
+// per-byte index arithmetic.
+override WORDS: bool = false;
 
 @group(0) @binding(0) var<storage, read> images: array<u32>;
 @group(0) @binding(1) var<storage, read> all_labels: array<u32>;
@@ -38,6 +42,23 @@ fn pixel_byte(byte_index: u32) -> u32 {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (WORDS) {
+    let words_per_row = params.features / 4u;
+    if (i >= params.rows * words_per_row) { return; }
+    let r = i / words_per_row;
+    let w = i % words_per_row;
+    let sample = perm[step.batch_start + r];
+    let word = images[sample * words_per_row + w];
+    let bytes = vec4f(f32(word & 0xffu), f32((word >> 8u) & 0xffu), f32((word >> 16u) & 0xffu), f32(word >> 24u));
+    let values = bytes * params.scale + params.shift;
+    let out = r * params.features + 4u * w;
+    x[out] = values.x;
+    x[out + 1u] = values.y;
+    x[out + 2u] = values.z;
+    x[out + 3u] = values.w;
+    if (w == 0u) { labels[r] = (all_labels[sample / 4u] >> (8u * (sample % 4u))) & 0xffu; }
+    return;
+  }
   if (i >= params.rows * params.features) { return; }
   let r = i / params.features;
   let f = i % params.features;

@@ -108,9 +108,10 @@ export function lower(node: Node): LoweredDispatch {
       const [x, y] = node.outputs;
       const base = { rows: x.shape[0], features: x.shape[1], scale: Number(attrs.scale ?? 1 / 255), shift: Number(attrs.shift ?? 0) };
       const augment = attrs.maxShift || attrs.maxRotate || attrs.noiseStd;
+      const words = !augment && x.shape[1] % 4 === 0;
       return {
         kernel: augment ? 'gatherAugment' : 'gather',
-        constants: {},
+        constants: augment ? {} : { WORDS: words },
         operands: [t(images), t(labels), t(perm), t(x), t(y), { external: 'step', bytes: stepLayout.byteSize }],
         params: augment
           ? {
@@ -122,7 +123,7 @@ export function lower(node: Node): LoweredDispatch {
               noise_std: Number(attrs.noiseStd ?? 0),
             }
           : base,
-        workgroups: grid1d(x.size, 256),
+        workgroups: grid1d(words ? x.size / 4 : x.size, 256),
       };
     }
   }

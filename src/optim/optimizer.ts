@@ -142,8 +142,9 @@ export function optimizerDispatches(arena: ParameterArena, options: Required<Opt
         { external: OPTIM.hyper, bytes: optimizerHyperLayout.byteSize },
         { external: 'step', bytes: stepLayout.byteSize },
       ],
-      params: { count: arena.totalFloats, decay_count: arena.decayFloats, slot_count: slots },
-      workgroups: grid1d(arena.totalFloats, 256),
+      // The kernel works in vec4s; the arena is a multiple of 64 floats, so both counts divide by 4.
+      params: { count: arena.totalFloats / 4, decay_count: arena.decayFloats / 4, slot_count: slots },
+      workgroups: grid1d(arena.totalFloats / 4, 256),
     },
   ];
 }

@@ -85,8 +85,9 @@ describe('column sum (bias gradient)', () => {
 });
 
 describe('gather', () => {
-  for (const [count, rows, features] of [[1, 1, 1], [7, 3, 5], [13, 13, 7], [300, 129, 784], [50, 17, 3]] as const) {
-    it(`${rows} of ${count} samples, ${features} features`, async () => {
+  const cases = [[1, 1, 1, false], [7, 3, 5, false], [13, 13, 7, false], [300, 129, 784, false], [50, 17, 3, false], [300, 129, 784, true], [9, 5, 8, true], [3, 3, 4, true], [65, 64, 12, true]] as const;
+  for (const [count, rows, features, words] of cases) {
+    it(`${rows} of ${count} samples, ${features} features${words ? ', a word per invocation' : ''}`, async () => {
       const rng = new Rng(count * features);
       const bytes = Uint8Array.from({ length: Math.ceil((count * features) / 4) * 4 }, () => rng.nextBelow(256));
       const labelBytes = Uint8Array.from({ length: Math.ceil(count / 4) * 4 }, () => rng.nextBelow(10));
@@ -95,7 +96,7 @@ describe('gather', () => {
       const [scale, shift] = [0.5 / 255, -0.25];
       const [x, y] = await runKernel(
         'gather',
-        {},
+        { WORDS: words },
         [
           { data: new Uint32Array(bytes.buffer) },
           { data: new Uint32Array(labelBytes.buffer) },
@@ -105,7 +106,7 @@ describe('gather', () => {
           { data: new Uint32Array([0, start, 0, 0]), uniform: true },
         ],
         { rows, features, scale, shift },
-        grid1d(rows * features, 256),
+        grid1d(words ? (rows * features) / 4 : rows * features, 256),
       );
       const ref = new Float64Array(rows * features);
       for (let r = 0; r < rows; r++) {
