@@ -31,9 +31,18 @@ const cases: Case[] = [
   { count: 257, features: 3, rows: 257, start: 0, scale: 1, shift: 0 },
 ];
 
+// WORDS=true (chosen by lower() when features % 4 == 0): one invocation per packed u32 word.
+const wordCases: Case[] = [
+  { count: 1, features: 4, rows: 1, start: 0, scale: 1 / 255, shift: 0 },
+  { count: 7, features: 8, rows: 5, start: 2, scale: 1 / 255, shift: -0.5 },
+  { count: 33, features: 784, rows: 17, start: 9, scale: 1 / (255 * 0.3081), shift: -0.1307 / 0.3081 },
+  { count: 101, features: 12, rows: 64, start: 37, scale: 2, shift: 1 },
+  { count: 300, features: 4, rows: 300, start: 0, scale: 1, shift: 0 },
+];
+
 describe('gather kernel: a batch from the GPU-resident byte dataset', () => {
-  for (const c of cases) {
-    it(`count=${c.count} features=${c.features} rows=${c.rows} batch_start=${c.start} scale=${c.scale.toPrecision(3)} shift=${c.shift.toPrecision(3)}`, async () => {
+  for (const [words, c] of [...cases.map((c) => [false, c] as const), ...wordCases.map((c) => [true, c] as const)]) {
+    it(`${words ? 'WORDS ' : ''}count=${c.count} features=${c.features} rows=${c.rows} batch_start=${c.start} scale=${c.scale.toPrecision(3)} shift=${c.shift.toPrecision(3)}`, async () => {
       const rng = new Rng(c.count * 7 + c.features);
       const images = Uint8Array.from({ length: c.count * c.features }, () => rng.nextBelow(256));
       const labels = Uint8Array.from({ length: c.count }, () => rng.nextBelow(10));
@@ -41,10 +50,10 @@ describe('gather kernel: a batch from the GPU-resident byte dataset', () => {
       const step = new Uint32Array(stepLayout.pack({ step: 12, batch_start: c.start, seed: 99, mix_lambda: 1 }));
       const [x, y] = await runKernel(
         'gather',
-        {},
+        { WORDS: words },
         [{ data: packBytes(images) }, { data: packBytes(labels) }, { data: perm }, { output: c.rows * c.features }, { output: c.rows, dtype: 'u32' }, { data: step, uniform: true }],
         { rows: c.rows, features: c.features, scale: c.scale, shift: c.shift },
-        grid1d(c.rows * c.features, 256),
+        grid1d((c.rows * c.features) / (words ? 4 : 1), 256),
       );
       const expectedX = new Float64Array(c.rows * c.features);
       const expectedLabels: number[] = [];

@@ -3,8 +3,9 @@ import { Rng } from '../../src/data/rng';
 import { expectClose, randomArray, runKernel } from '../helpers/gpu';
 import { softmaxXentRef } from '../helpers/reference';
 
-// (rows, classes): one row; odd shapes; a full 256-thread pass; > 256 rows, so threads loop over rows
-// (257: one thread takes two); 1000 rows (the evaluation batch); a single class (loss 0, gradient 0).
+// (rows, classes): one row; odd shapes; more rows than the single workgroup has threads (64 or 256), so
+// threads loop over rows, with one thread taking an extra row (257); 1000 rows (the evaluation batch);
+// a single class (loss 0, gradient 0).
 const shapes: [number, number][] = [
   [1, 10],
   [3, 7],
@@ -91,7 +92,7 @@ describe('fused softmax cross-entropy vs float64 reference', () => {
       const [rows, classes] = [300, 10];
       const rng = new Rng(position + 1);
       const logits = randomArray(rows * classes, rng, 2);
-      logits[270 * classes + position] = NaN; // row 270: handled by a thread's second row
+      logits[270 * classes + position] = NaN; // row 270: not a thread's first row, whatever the workgroup size
       const labels = labelsFor(rows, classes, rng);
       const { metrics } = await run(logits, labels, rows, classes);
       expect(metrics[3]).toBe(1);

@@ -1,0 +1,255 @@
+/**
+ * Gradients, checked in a chain:
+ *   (a) the float64 CPU reference MLP (test/helpers/mlp_reference.ts) against central finite differences,
+ *       so the reference itself is trustworthy;
+ *   (b) the GPU gradients of the whole training graph (gather → fused matmul+activation layers →
+ *       softmax_xent → autodiff's backward, fused and planned) against that reference, for every
+ *       activation kind;
+ *   (c) each op's backward rule on its own (matmul ± transB ± bias, activation, softmax_xent): a one-op
+ *       graph whose GPU gradient is compared with finite differences of the CPU reference, at shapes
+ *       that are not multiples of 4 or 8 (the matmul register block and workgroup tile).
+ * The GPU gradients are read straight from the `grads` arena after a step with no optimizer attached.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Dataset } from '../../src/data/dataset';
+import { GpuDataset } from '../../src/data/gpu_dataset';
+import { Rng } from '../../src/data/rng';
+import { readFloats } from '../../src/gpu/readback';
+import { appendBackward } from '../../src/graph/autodiff';
+import { Graph, type Tensor } from '../../src/graph/graph';
+import { activationKinds, type ActivationName } from '../../src/graph/ops';
+import { mlpParameters, ParameterArena } from '../../src/nn/mlp';
+import { Executable } from '../../src/scheduler/executable';
+import { fuse } from '../../src/scheduler/fuse';
+import { planStep } from '../../src/scheduler/plan';
+import { stepLayout } from '../../src/kernels/catalog';
+import { BatchRunner } from '../../src/train/batch_runner';
+import { expectClose, relativeError, testGpu } from '../helpers/gpu';
+import { mlpLossAndGrads, type RefLayer } from '../helpers/mlp_reference';
+import { activateRef, matmulRef, numericGrad, softmaxXentRef } from '../helpers/reference';
+
+const kinds = Object.keys(activationKinds) as ActivationName[];
+// Non-default slopes, so an alpha that is not plumbed through to the kernels shows up.
+const alphaOf = (kind: ActivationName) => (kind === 'elu' ? 0.7 : kind === 'leaky_relu' ? 0.2 : 0.01);
+
+function gaussianArray(n: number, rng: Rng, std: number): Float64Array {
+  return Float64Array.from({ length: n }, () => rng.normal() * std);
+}
+
+/** Mean loss of the reference MLP as a function of one parameter array (the others held fixed). */
+function lossOf(layers: RefLayer[], x: Float64Array, labels: ArrayLike<number>, rows: number, kind: string, alpha: number) {
+  return () => mlpLossAndGrads(layers, x, labels, rows, kind, alpha).loss;
+}
+
+describe('(a) the float64 reference MLP vs finite differences', () => {
+  const widths = [6, 5, 4, 3];
+  const rows = 7;
+  for (const kind of kinds) {
+    it(`${kind}: 6-5-4-3, 7 rows, every weight and bias`, () => {
+      const rng = new Rng(activationKinds[kind] + 40);
+      const alpha = alphaOf(kind);
+      const layers: RefLayer[] = widths.slice(1).map((out, i) => ({
+        weight: gaussianArray(out * widths[i], rng, 1 / Math.sqrt(widths[i])),
+        bias: gaussianArray(out, rng, 0.3),
+        in: widths[i],
+        out,
+      }));
+      // Random continuous inputs: no pre-activation lands within h of relu's kink.
+      const x = gaussianArray(rows * widths[0], rng, 1);
+      const labels = Array.from({ length: rows }, () => rng.nextBelow(3));
+      const { grads } = mlpLossAndGrads(layers, x, labels, rows, kind, alpha);
+      const f = lossOf(layers, x, labels, rows, kind, alpha);
+      layers.forEach((layer, i) => {
+        // numericGrad nudges the array in place, so f sees each perturbation through `layers`.
+        const dW = numericGrad(() => f(), layer.weight);
+        const db = numericGrad(() => f(), layer.bias);
+        expect(relativeError(grads[i].weight, dW), `fc${i + 1}.weight`).toBeLessThan(1e-6);
+        expect(relativeError(grads[i].bias, db), `fc${i + 1}.bias`).toBeLessThan(1e-6);
+      });
+    });
+  }
+});
+
+function syntheticDataset(count: number, features: number, classes: number, seed: number): Dataset {
+  const rng = new Rng(seed);
+  return {
+    images: Uint8Array.from({ length: count * features }, () => rng.nextBelow(256)),
+    labels: Uint8Array.from({ length: count }, () => rng.nextBelow(classes)),
+    count,
+    rows: 1,
+    cols: features,
+    numClasses: classes,
+  };
+}
+
+describe('(b) GPU gradients of the whole MLP training graph vs the float64 reference', () => {
+  // Widths and batch off every multiple of 4 and 8; 5 classes.
+  const widths = [13, 11, 7, 5];
+  const rows = 23;
+  for (const kind of kinds) {
+    it(`${kind}: 13-11-7-5, batch 23`, async () => {
+      const { gpu, resources } = await testGpu();
+      const alpha = alphaOf(kind);
+      const model = { layers: widths, activation: kind, alpha };
+      const arena = new ParameterArena(mlpParameters(model));
+      const rng = new Rng(100 + activationKinds[kind]);
+      const initial = new Float32Array(arena.totalFloats);
+      for (const slot of arena.slots) {
+        const fanIn = slot.shape.length === 2 ? slot.shape[1] : 4;
+        initial.set(Float32Array.from({ length: slot.size }, () => rng.normal() / Math.sqrt(fanIn)), slot.offset);
+      }
+      const data = syntheticDataset(rows, widths[0], widths.at(-1)!, 7 + activationKinds[kind]);
+      const dataset = new GpuDataset(resources, 'train', data);
+      const buffers = {
+        params: resources.createStorage('params', initial),
+        // Poisoned: a gradient the plan fails to write reads back as NaN.
+        grads: resources.createStorage('grads', new Float32Array(arena.totalFloats).fill(NaN)),
+        step: resources.createBuffer('step', stepLayout.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+      };
+      const runner = await BatchRunner.create(resources, { model, arena, dataset, batchSize: rows, training: true, update: [], externals: { ...buffers, ...dataset.buffers } });
+      try {
+        resources.device.queue.writeBuffer(buffers.step, 0, runner.stepUniform(0, 0, 0));
+        const encoder = resources.device.createCommandEncoder();
+        runner.encode(encoder, 0);
+        resources.device.queue.submit([encoder.finish()]);
+        const grads = await readFloats(resources, buffers.grads);
+        const metrics = await readFloats(resources, dataset.metrics);
+        gpu.check();
+
+        const layers: RefLayer[] = widths.slice(1).map((out, i) => ({
+          weight: Float64Array.from(initial.subarray(arena.slot(`fc${i + 1}.weight`).offset, arena.slot(`fc${i + 1}.weight`).offset + out * widths[i])),
+          bias: Float64Array.from(initial.subarray(arena.slot(`fc${i + 1}.bias`).offset, arena.slot(`fc${i + 1}.bias`).offset + out)),
+          in: widths[i],
+          out,
+        }));
+        const x = Float64Array.from(data.images, (v) => v / 255);
+        const ref = mlpLossAndGrads(layers, x, data.labels, rows, kind, alpha);
+        expect(metrics[0] / rows).toBeCloseTo(ref.loss, 5);
+        ref.grads.forEach((g, i) => {
+          const w = arena.slot(`fc${i + 1}.weight`);
+          const b = arena.slot(`fc${i + 1}.bias`);
+          expectClose(grads.subarray(w.offset, w.offset + w.size), g.weight, 1e-4);
+          expectClose(grads.subarray(b.offset, b.offset + b.size), g.bias, 1e-4);
+        });
+      } finally {
+        runner.destroy();
+        dataset.destroy();
+        Object.values(buffers).forEach((b) => resources.destroyBuffer(b));
+      }
+    });
+  }
+});
+
+/**
+ * Builds `body` (params → logits) followed by softmax_xent, differentiates, plans and runs it once on the
+ * GPU with the given parameter values; returns each parameter's gradient and the mean loss.
+ */
+async function gpuGradients(
+  params: Record<string, { shape: number[]; value: Float32Array }>,
+  labels: Uint32Array,
+  body: (g: Graph, p: Record<string, Tensor>) => Tensor,
+): Promise<{ grads: Record<string, Float32Array>; loss: number }> {
+  const { gpu, resources } = await testGpu();
+  const g = new Graph();
+  const tensors = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, g.tensor(p.shape, 'param', name)]));
+  const logits = body(g, tensors);
+  const labelTensor = g.tensor([logits.shape[0]], 'external', 'labels', 'u32');
+  const metricsTensor = g.tensor([4], 'external', 'metrics');
+  g.add('softmax_xent', [logits, labelTensor, metricsTensor], { training: true });
+  const paramGrads = appendBackward(g, g.nodes.length - 1);
+  expect([...paramGrads.keys()].sort()).toEqual(Object.values(tensors).map((t) => t.id).sort());
+
+  const arena = new ParameterArena(Object.entries(params).map(([name, p]) => ({ name, shape: p.shape, decay: false })));
+  const initial = new Float32Array(arena.totalFloats);
+  for (const [name, p] of Object.entries(params)) initial.set(p.value, arena.slot(name).offset);
+  const externals = {
+    params: resources.createStorage('params', initial),
+    grads: resources.createStorage('grads', new Float32Array(arena.totalFloats).fill(NaN)),
+    labels: resources.createStorage('labels', labels),
+    metrics: resources.createStorage('metrics', new Float32Array(4)),
+  };
+  const exe = await Executable.create(resources, planStep(fuse(g.nodes), arena), externals, 'op-gradcheck');
+  try {
+    const encoder = resources.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    exe.encode(pass);
+    pass.end();
+    resources.device.queue.submit([encoder.finish()]);
+    const all = await readFloats(resources, externals.grads);
+    const metrics = await readFloats(resources, externals.metrics);
+    gpu.check();
+    const grads = Object.fromEntries(arena.slots.map((s) => [s.name, all.slice(s.offset, s.offset + s.size)]));
+    return { grads, loss: metrics[0] / logits.shape[0] };
+  } finally {
+    exe.destroy();
+    Object.values(externals).forEach((b) => resources.destroyBuffer(b));
+  }
+}
+
+/** Finite differences of `loss` with respect to each named float64 array. */
+function numericGrads(values: Record<string, Float64Array>, loss: () => number): Record<string, Float64Array> {
+  return Object.fromEntries(Object.entries(values).map(([name, v]) => [name, numericGrad(() => loss(), v)]));
+}
+
+const meanXent = (logits: ArrayLike<number>, labels: Uint32Array, rows: number, classes: number) => softmaxXentRef(logits, labels, rows, classes).lossSum / rows;
+
+describe('(c) each backward rule: GPU gradient vs finite differences of the CPU reference', () => {
+  const [m, k, n] = [7, 5, 6];
+  for (const transB of [false, true]) {
+    for (const bias of [false, true]) {
+      it(`matmul${transB ? ' transB' : ''}${bias ? ' + bias' : ''}: a [${m},${k}] · b ${transB ? `[${n},${k}]ᵀ` : `[${k},${n}]`} → softmax_xent`, async () => {
+        const rng = new Rng((transB ? 2 : 0) + (bias ? 1 : 0) + 50);
+        const values: Record<string, Float64Array> = {
+          a: Float64Array.from(gaussianArray(m * k, rng, 1), Math.fround),
+          b: Float64Array.from(gaussianArray(k * n, rng, 0.7), Math.fround),
+        };
+        if (bias) values.bias = Float64Array.from(gaussianArray(n, rng, 0.5), Math.fround);
+        const labels = Uint32Array.from({ length: m }, () => rng.nextBelow(n));
+        const loss = () => {
+          const z = matmulRef(values.a, values.b, m, n, k, false, transB);
+          if (bias) z.forEach((v, i) => (z[i] = v + values.bias[i % n]));
+          return meanXent(z, labels, m, n);
+        };
+        const shapes: Record<string, number[]> = { a: [m, k], b: transB ? [n, k] : [k, n], bias: [n] };
+        const { grads, loss: gpuLoss } = await gpuGradients(
+          Object.fromEntries(Object.entries(values).map(([name, v]) => [name, { shape: shapes[name], value: Float32Array.from(v) }])),
+          labels,
+          (g, p) => g.add('matmul', bias ? [p.a, p.b, p.bias] : [p.a, p.b], { transB, name: 'z' })[0],
+        );
+        expect(gpuLoss).toBeCloseTo(loss(), 5);
+        const numeric = numericGrads(values, loss);
+        for (const name of Object.keys(values)) expectClose(grads[name], numeric[name], 1e-4);
+      });
+    }
+  }
+
+  for (const kind of kinds) {
+    it(`activation ${kind} (unfused: standalone forward and backward kernels): a [7,5] → softmax_xent`, async () => {
+      const [rows, classes] = [7, 5];
+      const alpha = alphaOf(kind);
+      const rng = new Rng(60 + activationKinds[kind]);
+      const a = Float64Array.from(gaussianArray(rows * classes, rng, 1.5), Math.fround);
+      const labels = Uint32Array.from({ length: rows }, () => rng.nextBelow(classes));
+      const loss = () => meanXent(Array.from(a, (v) => activateRef(v, kind, alpha)), labels, rows, classes);
+      const { grads, loss: gpuLoss } = await gpuGradients({ a: { shape: [rows, classes], value: Float32Array.from(a) } }, labels, (g, p) => g.add('activation', [p.a], { kind, alpha, name: 'h' })[0]);
+      expect(gpuLoss).toBeCloseTo(loss(), 5);
+      expectClose(grads.a, numericGrad(() => loss(), a), 1e-4);
+    });
+  }
+
+  for (const [rows, classes] of [
+    [9, 7],
+    [1, 3],
+    [13, 10],
+  ] as const) {
+    it(`softmax_xent on a parameter [${rows},${classes}]: its own backward`, async () => {
+      const rng = new Rng(rows * classes);
+      const z = Float64Array.from(gaussianArray(rows * classes, rng, 2), Math.fround);
+      const labels = Uint32Array.from({ length: rows }, () => rng.nextBelow(classes));
+      const loss = () => meanXent(z, labels, rows, classes);
+      const { grads, loss: gpuLoss } = await gpuGradients({ z: { shape: [rows, classes], value: Float32Array.from(z) } }, labels, (_g, p) => p.z);
+      expect(gpuLoss).toBeCloseTo(loss(), 5);
+      expectClose(grads.z, numericGrad(() => loss(), z), 1e-4);
+    });
+  }
+});

@@ -1,0 +1,182 @@
+/**
+ * Graph construction, autodiff, fusion and buffer planning: all plain data, so no GPU is needed. Shape
+ * mistakes must surface here, before any GPU work, with messages that name the op and the shapes.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, ShapeError } from '../../src/errors';
+import { appendBackward } from '../../src/graph/autodiff';
+import { Graph, type Node } from '../../src/graph/graph';
+import { buildMlpGraph, mlpParameters, ParameterArena, validateMlp, type BatchSource, type MlpConfig } from '../../src/nn/mlp';
+import { fuse } from '../../src/scheduler/fuse';
+import { formatPlan, planStep } from '../../src/scheduler/plan';
+
+const mnistSource: BatchSource = { name: 'train', count: 60000, features: 784, scale: 1 / 255, shift: 0, width: 28, height: 28 };
+const model: MlpConfig = { layers: [784, 128, 64, 10], activation: 'relu' };
+
+function trainingGraph(config = model, rows = 128) {
+  const { graph, lossNode } = buildMlpGraph(config, rows, mnistSource, true);
+  const grads = appendBackward(graph, lossNode);
+  return { graph, grads };
+}
+
+describe('shape errors', () => {
+  it('matmul with mismatched inner dimensions throws a ShapeError naming the op and both shapes', () => {
+    const g = new Graph();
+    const a = g.tensor([3, 4], 'activation', 'a');
+    const b = g.tensor([5, 6], 'param', 'b');
+    expect(() => g.add('matmul', [a, b])).toThrow(ShapeError);
+    expect(() => g.add('matmul', [a, b])).toThrow(/matmul/);
+    expect(() => g.add('matmul', [a, b])).toThrow(/a \[3, 4\]/);
+    expect(() => g.add('matmul', [a, b])).toThrow(/b \[5, 6\]/);
+    expect(() => g.add('matmul', [a, b])).toThrow(/4 ≠ 5/);
+    // With transB the stored [6, 5] is read as [5, 6]ᵀ: inner 4 vs 5 still differ, and the message says ᵀ.
+    const bt = g.tensor([6, 5], 'param', 'bt');
+    expect(() => g.add('matmul', [a, bt], { transB: true })).toThrow(/bt \[6, 5\]ᵀ/);
+    expect(g.nodes).toHaveLength(0);
+  });
+
+  it('a wrong-sized bias is refused', () => {
+    const g = new Graph();
+    const x = g.tensor([2, 3], 'activation', 'x');
+    const w = g.tensor([4, 3], 'param', 'w');
+    const bias = g.tensor([3], 'param', 'bias');
+    expect(() => g.add('matmul', [x, w, bias], { transB: true })).toThrow(/bias \[3\] must have shape \[4\]/);
+  });
+
+  it('buildMlpGraph refuses data whose feature count differs from layers[0]', () => {
+    expect(() => buildMlpGraph({ layers: [100, 10] }, 8, mnistSource, true)).toThrow(ShapeError);
+    expect(() => buildMlpGraph({ layers: [100, 10] }, 8, mnistSource, true)).toThrow(/100.*784/);
+  });
+
+  for (const layers of [[784, 0, 10], [784, -3, 10], [784, 1.5, 10], [784, NaN, 10], [784], []]) {
+    it(`layers [${layers}] are refused with a ShapeError`, () => {
+      expect(() => validateMlp({ layers })).toThrow(ShapeError);
+      expect(() => buildMlpGraph({ layers }, 8, mnistSource, true)).toThrow(ShapeError);
+    });
+  }
+
+  it('an unknown activation is a ConfigError that lists the valid ones', () => {
+    const config = { layers: [784, 10], activation: 'swish' } as unknown as MlpConfig;
+    expect(() => validateMlp(config)).toThrow(ConfigError);
+    expect(() => validateMlp(config)).toThrow(/swish.*relu/);
+  });
+
+  it('tensors with a zero or fractional dimension are refused', () => {
+    const g = new Graph();
+    expect(() => g.tensor([0, 3], 'activation', 'z')).toThrow(ShapeError);
+    expect(() => g.tensor([2.5], 'activation', 'z')).toThrow(ShapeError);
+  });
+});
+
+describe('autodiff', () => {
+  it('gives every parameter a gradient of its own shape, and the data none', () => {
+    // Batch 100, not 128: dfc1.weight is [128, 784], which would look like a gradient of a 128-row batch.
+    const { graph, grads } = trainingGraph(model, 100);
+    const params = graph.tensors.filter((t) => t.role === 'param');
+    expect(params.map((p) => p.name)).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias']);
+    expect([...grads.keys()].sort()).toEqual(params.map((p) => p.id).sort());
+    for (const p of params) {
+      const g = grads.get(p.id)!;
+      expect(g.shape).toEqual(p.shape);
+      expect(g.role).toBe('grad');
+      expect(g.gradOf).toBe(p);
+    }
+    // Every grad tensor is a parameter's: nothing else is placed in the gradient arena.
+    expect(graph.tensors.filter((t) => t.role === 'grad')).toHaveLength(params.length);
+    // No gradient flows into the batch: no op produces a second [100, 784] tensor (dx = dz1·W1).
+    const x = graph.nodes[0].outputs[0];
+    expect(x.shape).toEqual([100, 784]);
+    expect(graph.tensors.filter((t) => t.shape.join() === '100,784')).toEqual([x]);
+    expect(graph.tensors.some((t) => t.name === `d${x.name}`)).toBe(false);
+  });
+});
+
+describe('fusion and the plan', () => {
+  it('784-128-64-10 training graph: 13 dispatches after fusion (gather, 3 forward matmuls, softmax_xent, 8 backward)', () => {
+    const { graph } = trainingGraph();
+    const fused = fuse(graph.nodes);
+    expect(graph.nodes).toHaveLength(17);
+    expect(fused.map((n) => n.op)).toEqual([
+      'gather',
+      'matmul', // z1 + bias, relu fused
+      'matmul', // z2 + bias, relu fused
+      'matmul', // logits + bias
+      'softmax_xent',
+      'matmul', // dh2 = dlogits·W3, relu' fused
+      'matmul', // dW3
+      'column_sum', // db3
+      'matmul', // dh1 = dz2·W2, relu' fused
+      'matmul', // dW2
+      'column_sum', // db2
+      'matmul', // dW1
+      'column_sum', // db1
+    ]);
+    expect(fused.filter((n) => n.attrs.act === 'relu')).toHaveLength(2);
+    expect(fused.filter((n) => n.attrs.actGrad === 'relu')).toHaveLength(2);
+  });
+
+  it('plan snapshot', () => {
+    const { graph } = trainingGraph();
+    const plan = planStep(fuse(graph.nodes), new ParameterArena(mlpParameters(model)));
+    expect(plan.dispatches).toHaveLength(13);
+    expect(formatPlan(plan)).toMatchInlineSnapshot(`
+      "buffers (8, 565.3 KiB):
+        act0       392.0 KiB
+        act1       32.0 KiB
+        act2       64.0 KiB
+        act3       64.0 KiB
+        act4       5.0 KiB
+        act5       5.0 KiB
+        dummy      0.0 KiB
+        uniforms   3.3 KiB
+      dispatches (13):
+         0 gather             [98×1×1] {WORDS} (train.images, train.labels, train.perm, act0, act1, step, uniforms)  gather→x,labels
+         1 matmul             [4×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act0, params, params+436736, act2, uniforms+256)  matmul→h1
+         2 matmul             [2×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act2, params+401408, params+437248, act3, uniforms+512)  matmul→h2
+         3 matmul             [1×4×1] {TRANS_B BIAS WG_X=8 WG_Y=8} (act3, params+434176, params+437504, act4, uniforms+768)  matmul→z3
+         4 softmaxXent        [1×1×1] {WRITE_GRAD} (act4, act1, act5, train.metrics, uniforms+1024)  softmax_xent→dz3
+         5 matmul             [2×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act5, params+434176, act3, act1, uniforms+1280)  matmul→dz2
+         6 matmul             [2×1×1] {TRANS_A WG_X=8 WG_Y=8} (act5, act3, dummy, grads+434176, uniforms+1536)  matmul→dfc3.weight
+         7 columnSum          [1×1×1] (act5, grads+437504, uniforms+1792)  column_sum→dfc3.bias
+         8 matmul             [4×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act1, params+401408, act2, act3, uniforms+2048)  matmul→dz1
+         9 matmul             [4×2×1] {TRANS_A WG_X=8 WG_Y=8} (act1, act2, dummy, grads+401408, uniforms+2304)  matmul→dfc2.weight
+        10 columnSum          [1×1×1] (act1, grads+437248, uniforms+2560)  column_sum→dfc2.bias
+        11 matmul             [25×4×1] {TRANS_A WG_X=8 WG_Y=8} (act3, act0, dummy, grads, uniforms+2816)  matmul→dfc1.weight
+        12 columnSum          [2×1×1] (act3, grads+436736, uniforms+3072)  column_sum→dfc1.bias"
+    `);
+  });
+
+  it('liveness: tensors a node uses never overlap in memory, and buffers are shared', () => {
+    const { graph } = trainingGraph();
+    const nodes = fuse(graph.nodes);
+    const plan = planStep(nodes, new ParameterArena(mlpParameters(model)));
+    const overlaps = (a: { buffer: string; offset: number; size: number }, b: typeof a) => a.buffer === b.buffer && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+    for (const node of nodes) {
+      const used = [...new Set([...node.inputs, ...node.outputs])];
+      for (let i = 0; i < used.length; i++) {
+        for (let j = i + 1; j < used.length; j++) {
+          expect(overlaps(plan.refs.get(used[i].id)!, plan.refs.get(used[j].id)!), `${node.op}: ${used[i]} and ${used[j]}`).toBe(false);
+        }
+      }
+    }
+    // A buffer is reused only once the previous tensor in it is dead (its last reader has run).
+    const activations = graph.tensors.filter((t) => t.role === 'activation' && plan.refs.has(t.id));
+    const lifetime = (id: number) => {
+      const def = nodes.findIndex((n: Node) => n.outputs.some((t) => t.id === id));
+      const uses = nodes.flatMap((n, i) => (n.inputs.some((t) => t.id === id) ? [i] : []));
+      const keep = graph.tensors[id].keep;
+      return [def, keep ? Infinity : Math.max(def, ...uses)] as const;
+    };
+    for (let i = 0; i < activations.length; i++) {
+      for (let j = i + 1; j < activations.length; j++) {
+        const [a, b] = [activations[i], activations[j]];
+        if (plan.refs.get(a.id)!.buffer !== plan.refs.get(b.id)!.buffer) continue;
+        const [la, lb] = [lifetime(a.id), lifetime(b.id)];
+        expect(la[1] < lb[0] || lb[1] < la[0], `${a} [${la}] and ${b} [${lb}] share ${plan.refs.get(a.id)!.buffer}`).toBe(true);
+      }
+    }
+    const activationBuffers = plan.buffers.filter((b) => b.name.startsWith('act'));
+    expect(activationBuffers.length).toBeGreaterThan(0);
+    expect(activationBuffers.length).toBeLessThan(activations.length);
+  });
+});
