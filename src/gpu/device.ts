@@ -8,7 +8,7 @@ export interface GpuContext {
   device: GPUDevice;
   adapterName: string;
   hasTimestamps: boolean;
-  /** Rejects once the device is lost; `check()` throws the same error synchronously. */
+  /** Resolves with a DeviceLostError once the device is lost; `check()` then throws it synchronously. */
   lost: Promise<DeviceLostError>;
   /** Throws the first uncaptured GPU error or the device loss, if either happened. */
   check(): void;

@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+/**
+ * Renders bench/RESULTS.md from the newest result file of each mode in bench/results/.
+ * Run by bench/run.mjs after each benchmark; `node bench/report.mjs` regenerates it on its own.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MODE_ORDER = ['full', 'quick', 'node-full', 'node-quick'];
+
+const num = (x, digits = 3) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 }) : '—');
+const ratio = (x) => (typeof x === 'number' && Number.isFinite(x) ? `${num(x, 3)}×` : '—');
+
+/** A markdown table; a column is right-aligned when every cell in it is a figure (or a dash). */
+function table(header, rows) {
+  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^[\d—]/.test(r[i])));
+  return [`| ${header.join(' | ')} |`, `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function section(r, file) {
+  const env = r.environment ?? {};
+  const libs = r.libraries ?? {};
+  const out = [];
+  out.push(`## ${r.mode} — ${r.date?.slice(0, 16).replace('T', ' ')} UTC${r.only ? ` (partial run: ${r.only.join(', ')})` : ''}`, '');
+  out.push(`- Source: \`bench/results/${file}\`${r.seconds ? ` (whole run ${r.seconds} s)` : ''}`);
+  if (r.webgrad?.commit) {
+    const dirty = r.webgrad.uncommittedEngineFiles ? ` plus ${r.webgrad.uncommittedEngineFiles} uncommitted file(s) in src/ and shaders/` : '';
+    out.push(`- webgrad: commit ${r.webgrad.commit}${dirty}`);
+  }
+  if (r.webgrad?.autotuneChoices) {
+    const choices = Object.entries(r.webgrad.autotuneChoices);
+    out.push(`- webgrad autotuner choices (${choices.length}): ${choices.map(([k, v]) => `\`${k}\` → \`${v}\``).join('; ') || 'none'}`);
+  }
+  out.push(env.host === 'chromium' ? `- Chromium: ${env.browser} (${env.userAgent})` : `- Node ${env.node}, Dawn from the \`webgpu\` package${env.vkIcd ? `, VK_ICD_FILENAMES=${env.vkIcd}` : ''}`);
+  out.push(`- Adapter: webgrad sees **${libs.webgradAdapter ?? '?'}**${libs.webgradTimestamps ? ' (timestamp-query)' : ''}; TF.js sees **${libs.tfjsAdapter ?? '?'}**`);
+  out.push(`- TF.js ${libs.tfjsVersion ?? '?'}, backend \`${libs.tfjsBackend ?? '?'}\`, prod mode, default flags ${libs.tfjsFlags ? `(${Object.entries(libs.tfjsFlags).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}`);
+  const load = env.loadAverageAtStart ? `; load average at start ${env.loadAverageAtStart.join(' / ')}${env.loadAverageAtEnd ? `, at end ${env.loadAverageAtEnd.join(' / ')}` : ''} (SwiftShader shares these CPUs)` : '';
+  out.push(`- Host CPU: ${env.cpus} × ${env.cpuModel ?? '?'} (${env.platform ?? '?'})${load}`, '');
+
+  if (r.matmul?.length) {
+    out.push('### a. matmul (GFLOP/s, higher is better; median of runs)', '');
+    out.push(
+      table(
+        ['case', 'M × N × K', 'op', 'reps/run', 'webgrad GFLOP/s', 'TF.js GFLOP/s', 'webgrad / TF.js'],
+        r.matmul.map((m) => [
+          m.name,
+          `${m.M} × ${m.N} × ${m.K}`,
+          `${m.transA ? 'Aᵀ' : 'A'}·${m.transB ? 'Bᵀ' : 'B'}`,
+          String(m.reps),
+          `${num(m.webgrad.gflops)} (${num(m.webgrad.msPerMatmul)} ms)`,
+          `${num(m.tfjs.gflops)} (${num(m.tfjs.msPerMatmul)} ms)`,
+          ratio(m.ratio),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  if (r.step) {
+    const { webgrad: w, tfjs: t } = r.step;
+    out.push(`### b. one training step (batch ${w.batchSize}; ${w.steps} steps per timed run, median)`, '');
+    out.push(
+      table(
+        ['', 'webgrad', 'TF.js', 'TF.js time / webgrad time'],
+        [
+          ['ms per step', num(w.msPerStep), num(t.msPerStep), ratio(r.step.ratio)],
+          ['samples / s', num(w.samplesPerSecond), num(t.samplesPerSecond), ratio(w.samplesPerSecond / t.samplesPerSecond)],
+        ],
+      ),
+      '',
+    );
+  }
+
+  if (r.epoch) {
+    const { webgrad: w, tfjs: t } = r.epoch;
+    out.push(`### c. one epoch from fresh weights (${num(w.samples, 6)} samples, ${w.steps} steps), then the 10,000-image test set`, '');
+    out.push(
+      table(
+        ['', 'webgrad', 'TF.js', 'TF.js / webgrad'],
+        [
+          ['epoch time (s)', num(w.epochSeconds), num(t.epochSeconds), ratio(r.epoch.ratio)],
+          ['samples / s', num(w.samplesPerSecond), num(t.samplesPerSecond), ratio(w.samplesPerSecond / t.samplesPerSecond)],
+          ['test accuracy', num(w.testAccuracy, 4), num(t.testAccuracy, 4), '—'],
+          ['train loss (epoch mean)', num(w.trainLoss, 4), num(t.trainLoss, 4), '—'],
+          ['test evaluation (s)', num(w.evalSeconds), num(t.evalSeconds), ratio(t.evalSeconds / w.evalSeconds)],
+          ['setup, not in epoch time (s)', num(w.setupSeconds), num(t.setupSeconds), '—'],
+        ],
+      ),
+      '',
+    );
+  }
+
+  if (r.kernels) {
+    const { webgrad: w, tfjs: t } = r.kernels;
+    out.push('### d. GPU time per kernel in one training step (timestamp queries, median of repeats)', '');
+    if (w?.kernels) {
+      out.push(`webgrad: ${w.dispatches} dispatches, ${num(w.totalMs)} ms in all (each dispatch in its own pass).`, '');
+      out.push(table(['#', 'dispatch', 'kernel', 'ms'], w.kernels.map((k, i) => [String(i), `\`${k.name}\``, k.kernel ? `\`${k.kernel}\`` : '—', num(k.ms)])), '');
+    } else if (w?.skipped) out.push(`webgrad: skipped (${w.skipped}).`, '');
+    if (t?.kernels) {
+      const byName = new Map();
+      for (const k of t.kernels) {
+        const e = byName.get(k.name) ?? { count: 0, ms: 0 };
+        e.count++;
+        e.ms += Number.isFinite(k.ms) ? k.ms : 0;
+        byName.set(k.name, e);
+      }
+      const timed = [...byName].filter(([, e]) => e.ms > 0);
+      const untimed = [...byName].filter(([, e]) => !(e.ms > 0)).map(([name, e]) => `${name} ×${e.count}`);
+      const rows = timed.sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => [`\`${name}\``, String(e.count), num(e.ms)]);
+      const gpuKernels = timed.reduce((s, [, e]) => s + e.count, 0);
+      out.push(`TF.js (tf.profile): ${gpuKernels} timed kernels, ${num(t.totalMs)} ms in all.`, '');
+      out.push(table(['kernel', 'count', 'ms'], rows), '');
+      if (untimed.length) out.push(`No GPU time (views, CPU-side or op wrappers): ${untimed.join(', ')}.`, '');
+    } else if (t?.skipped) out.push(`TF.js: skipped (${t.skipped}).`, '');
+  }
+  return out.join('\n');
+}
+
+const HEADER = `# Benchmarks: webgrad vs TF.js (WebGPU backend)
+
+Generated by \`bench/run.mjs\` (\`npm run bench\`, \`npm run bench -- --quick\`); the raw figures, every timed run
+included, are in \`bench/results/*.json\`. Both libraries run in the same page on the same adapter
+(each with its own GPUDevice), one after the other.
+
+How things are measured:
+
+- **matmul**: webgrad's reference \`matmul\` kernel dispatched directly (what lowering emits: 8×8 invocations
+  of 4×4 blocks, a 32×32 tile per workgroup; the engine's autotuner may swap in a faster variant when it trains,
+  see the kernel column of section d), TF.js's \`tf.matMul\` with the transpose flags. A run is N repetitions submitted back to back after a
+  warm-up; the clock stops when the GPU is done (webgrad: \`queue.onSubmittedWorkDone()\`; TF.js: a 4-byte
+  read of a 1×1 slice of the last product). The full product is read back and spot-checked only after timing.
+- **training step**: MLP 784-128-64-10 (ReLU), softmax cross-entropy, SGD lr 0.1 without momentum, batch 128.
+  webgrad: \`Trainer.fit\` over K batches (one command buffer per step; ends with its small metrics readback).
+  TF.js: \`optimizer.minimize\` on pre-uploaded GPU batches (no \`model.fit\`), ending with a read of the last loss.
+- **epoch**: fresh weights, one pass over the samples (the last batch partial), no evaluation inside the
+  timed region; then accuracy on the full test set. Pipeline compilation is excluded for both (webgrad compiles in
+  \`Trainer.create\`; TF.js is warmed up on a throw-away model of the same shape).
+- **per-kernel**: webgrad's step is replayed one dispatch per pass with \`timestampWrites\`; TF.js uses its own
+  \`tf.profile\`, which does the same. Pass splitting costs a little, so the sums exceed the step's real time.
+- Ratios: for throughput, webgrad / TF.js; for times, TF.js time / webgrad time. Above 1 means webgrad is faster.
+`;
+
+/** Writes RESULTS.md from the newest file of each mode; returns its path. */
+export function writeResultsMarkdown(resultsDir, target) {
+  const newest = new Map();
+  for (const file of readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort()) {
+    try {
+      const r = JSON.parse(readFileSync(path.join(resultsDir, file), 'utf8'));
+      // Per mode: the newest complete run; a partial (--only) run only when there is no complete one.
+      const prev = newest.get(r.mode);
+      const better = !prev || (!r.only && prev.r.only) || (!r.only === !prev.r.only && prev.r.date < r.date);
+      if (better) newest.set(r.mode, { r, file });
+    } catch {
+      // not a result file
+    }
+  }
+  const rank = (mode) => (MODE_ORDER.includes(mode) ? MODE_ORDER.indexOf(mode) : MODE_ORDER.length);
+  const modes = [...newest.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const body = modes.map((m) => section(newest.get(m).r, newest.get(m).file)).join('\n');
+  writeFileSync(target, `${HEADER}\n${body || '_No results yet: run `npm run bench -- --quick`._\n'}`);
+  return target;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const benchDir = path.dirname(fileURLToPath(import.meta.url));
+  console.log(`wrote ${writeResultsMarkdown(path.join(benchDir, 'results'), path.join(benchDir, 'RESULTS.md'))}`);
+}

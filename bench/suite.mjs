@@ -1,0 +1,533 @@
+/**
+ * The benchmark body. It imports nothing: `createSuite` receives webgrad, TF.js and an MNIST loader, so
+ * the same code runs in a Chromium page (bench/run.mjs) and in Node on Dawn (`--node`). Every method
+ * returns plain JSON-able data.
+ *
+ * Timing rules, the same for both libraries:
+ *  - warm-up first (pipelines compiled, data uploaded), never timed;
+ *  - a timed run submits its N repetitions back to back and stops the clock only after the GPU has
+ *    finished them (webgrad: queue.onSubmittedWorkDone(), or the trainer's own small metrics readback;
+ *    TF.js: `await t.data()` on a 1-element result that depends on the last repetition);
+ *  - no large readback inside a timed region; results are checked for correctness outside it;
+ *  - the figure reported is the median of several runs (all runs are kept in the JSON).
+ */
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const round = (x, digits = 4) => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : x);
+
+/** Deterministic uniform [-1, 1) floats (mulberry32), so both libraries multiply the same matrices. */
+function randomFloats(n, seed) {
+  let a = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+function shuffled(n, seed) {
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  const r = randomFloats(n, seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(((r[i] + 1) / 2) * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/** A few entries of op(A)·op(B), in float64, to check a result against. */
+function spotCheck(a, b, { M, N, K, transA, transB }, got) {
+  let worst = 0;
+  const picks = [[0, 0], [M - 1, N - 1], [M >> 1, N >> 2], [(M * 7) >> 3, (N * 3) >> 2], [1 % M, (N - 2 + N) % N]];
+  for (const [i, j] of picks) {
+    let s = 0;
+    let norm = 0;
+    for (let k = 0; k < K; k++) {
+      const av = transA ? a[k * M + i] : a[i * K + k];
+      const bv = transB ? b[j * K + k] : b[k * N + j];
+      s += av * bv;
+      norm += Math.abs(av * bv);
+    }
+    worst = Math.max(worst, Math.abs(got[i * N + j] - s) / Math.max(norm, 1e-30));
+  }
+  return worst;
+}
+
+const MLP = [784, 128, 64, 10];
+
+export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
+  const state = {};
+
+  async function gpu() {
+    state.gpu ??= await webgrad.requestGpu();
+    state.resources ??= new webgrad.GpuResources(state.gpu);
+    return state;
+  }
+
+  async function mnist() {
+    state.mnist ??= await loadMnist();
+    return state.mnist;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Setup and environment
+
+  async function init() {
+    const { gpu: g } = await gpu();
+    tf.enableProdMode();
+    const ok = await tf.setBackend('webgpu');
+    if (!ok) throw new Error('TF.js could not initialise its WebGPU backend');
+    await tf.ready();
+    const backend = tf.backend();
+    const tfInfo = backend.adapterInfo ?? {};
+    const tfAdapter = [tfInfo.vendor, tfInfo.architecture, tfInfo.device, tfInfo.description].filter(Boolean).join(' ');
+    return {
+      webgradAdapter: g.adapterName,
+      webgradTimestamps: g.hasTimestamps,
+      tfjsVersion: tf.version?.tfjs ?? tf.version_core,
+      tfjsBackend: tf.getBackend(),
+      tfjsAdapter: tfAdapter || 'unknown',
+      tfjsTimestamps: !!backend.supportTimestampQuery,
+      tfjsFlags: {
+        WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'),
+        WEBGPU_MATMUL_PROGRAM_TYPE: tf.env().get('WEBGPU_MATMUL_PROGRAM_TYPE'),
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // a. matmul
+
+  /** The engine's matmul kernel alone: one compute pass of `reps` dispatches per run. */
+  async function matmulWebgrad({ spec, reps, runs, warmup = 2 }) {
+    const { gpu: g, resources } = await gpu();
+    const device = g.device;
+    const { M, N, K, transA, transB } = spec;
+    const kernel = webgrad.kernels.matmul;
+    const a = randomFloats(M * K, 1);
+    const b = randomFloats(K * N, 2);
+    const bufA = resources.createStorage('bench.A', a);
+    const bufB = resources.createStorage('bench.B', b);
+    const bufE = resources.createStorage('bench.E', new Float32Array(4));
+    const bufC = resources.createBuffer('bench.C', M * N * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    const bufP = resources.createBuffer('bench.params', kernel.params.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    device.queue.writeBuffer(bufP, 0, kernel.params.pack({ M, N, K, alpha: 0 }));
+    // As src/kernels/lower.ts lowers a matmul node: 8×8 invocations per workgroup, each a 4×4 block of C.
+    const WG = 8;
+    const tile = 4 * WG;
+    const pipeline = await resources.pipeline(kernel, { TRANS_A: !!transA, TRANS_B: !!transB, WG_X: WG, WG_Y: WG });
+    const bindGroup = resources.createBindGroup(
+      kernel,
+      'bench.matmul',
+      [bufA, bufB, bufE, bufC, bufP].map((buffer) => ({ buffer, offset: 0, size: buffer.size })),
+    );
+    const groups = [Math.ceil(N / tile), Math.ceil(M / tile), 1];
+    const submit = (n) => {
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      for (let i = 0; i < n; i++) pass.dispatchWorkgroups(...groups);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+    };
+    submit(warmup);
+    await device.queue.onSubmittedWorkDone();
+    const times = [];
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      submit(reps);
+      await device.queue.onSubmittedWorkDone();
+      times.push(performance.now() - t0);
+    }
+    const c = await webgrad.readFloats(resources, bufC);
+    g.check();
+    for (const buffer of [bufA, bufB, bufE, bufC, bufP]) resources.destroyBuffer(buffer);
+    return summariseMatmul(spec, reps, times, spotCheck(a, b, spec, c));
+  }
+
+  /** tf.matMul with the transpose flags: TF.js picks its own matmul program for the shape. */
+  async function matmulTfjs({ spec, reps, runs, warmup = 2 }) {
+    const { M, N, K, transA, transB } = spec;
+    const a = randomFloats(M * K, 1);
+    const b = randomFloats(K * N, 2);
+    const A = tf.tensor2d(a, transA ? [K, M] : [M, K]);
+    const B = tf.tensor2d(b, transB ? [N, K] : [K, N]);
+    // Ends a run: a 1-element slice of the last product, read back (4 bytes), waits for all prior work.
+    const finish = async (last) => {
+      const one = tf.slice(last, [M - 1, N - 1], [1, 1]);
+      await one.data();
+      one.dispose();
+      last.dispose();
+    };
+    let last;
+    for (let i = 0; i < warmup; i++) {
+      last?.dispose();
+      last = tf.matMul(A, B, !!transA, !!transB);
+    }
+    await finish(last);
+    const times = [];
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      let out;
+      for (let i = 0; i < reps; i++) {
+        out?.dispose();
+        out = tf.matMul(A, B, !!transA, !!transB);
+      }
+      await finish(out);
+      times.push(performance.now() - t0);
+    }
+    const C = tf.matMul(A, B, !!transA, !!transB);
+    const c = await C.data();
+    tf.dispose([A, B, C]);
+    return summariseMatmul(spec, reps, times, spotCheck(a, b, spec, c));
+  }
+
+  function summariseMatmul(spec, reps, times, error) {
+    const flops = 2 * spec.M * spec.N * spec.K * reps;
+    const ms = median(times);
+    return {
+      reps,
+      runsMs: times.map((t) => round(t, 5)),
+      medianMs: round(ms, 5),
+      msPerMatmul: round(ms / reps, 5),
+      gflops: round(flops / (ms / 1000) / 1e9, 4),
+      maxRelError: round(error, 3),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // b/c. MNIST MLP 784-128-64-10, batch 128, SGD lr 0.1 (no momentum)
+
+  const webgradOptions = (batchSize) => ({ model: { layers: MLP }, batchSize, optimizer: { name: 'sgd', lr: 0.1 }, seed: 1 });
+
+  /** Mean time per training step: `steps` steps per run (one trainer epoch over steps × batch samples). */
+  async function stepWebgrad({ batchSize, steps, runs }) {
+    const { gpu: g } = await gpu();
+    const { train } = await mnist();
+    const trainer = await webgrad.Trainer.create(g, webgrad.subset(train, 0, steps * batchSize), undefined, webgradOptions(batchSize));
+    await trainer.fit({ epochs: 1, evaluate: false }); // warm-up
+    const times = [];
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      // fit() resolves after its end-of-epoch metrics readback (16 bytes + optimizer stats): GPU done.
+      await trainer.fit({ epochs: 1, evaluate: false });
+      times.push(performance.now() - t0);
+    }
+    const loss = trainer.history.at(-1).loss;
+    trainer.destroy();
+    g.check();
+    return summariseSteps(times, steps, batchSize, { finalLoss: round(loss) });
+  }
+
+  function tfjsModel() {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: MLP[1], activation: 'relu', inputShape: [MLP[0]], kernelInitializer: 'heNormal' }),
+        tf.layers.dense({ units: MLP[2], activation: 'relu', kernelInitializer: 'heNormal' }),
+        tf.layers.dense({ units: MLP[3], kernelInitializer: 'heNormal' }),
+      ],
+    });
+    const optimizer = tf.train.sgd(0.1);
+    // Returns the batch's mean loss (a scalar the caller owns); minimize() tidies everything else.
+    const step = (x, y) => optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x)), true);
+    return { model, optimizer, step };
+  }
+
+  /**
+   * Batches as GPU-resident tensors: images scaled to [0, 1] float32 [rows, 784], labels one-hot [rows, 10],
+   * in a fixed shuffled order; the last batch is partial when the count is not a multiple of the batch.
+   */
+  async function tfjsBatches(ds, count, batchSize, seed) {
+    const features = ds.rows * ds.cols;
+    const order = shuffled(count, seed);
+    const batches = [];
+    for (let start = 0; start < count; start += batchSize) {
+      const rows = Math.min(batchSize, count - start);
+      const x = new Float32Array(rows * features);
+      const labels = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) {
+        const src = order[start + r];
+        const pixels = ds.images.subarray(src * features, (src + 1) * features);
+        for (let f = 0; f < features; f++) x[r * features + f] = pixels[f] / 255;
+        labels[r] = ds.labels[src];
+      }
+      const xs = tf.tensor2d(x, [rows, features]);
+      const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), ds.numClasses).toFloat());
+      batches.push({ xs, ys });
+    }
+    // Upload everything now (TF.js uploads lazily, on first use): one tiny op per tensor, read back once.
+    // (A chain of adds, not tf.addN: WebGPU allows only 8 storage buffers per kernel.)
+    const touched = tf.tidy(() => batches.reduce((acc, { xs, ys }) => acc.add(tf.sum(xs)).add(tf.sum(ys)), tf.scalar(0)));
+    await touched.data();
+    touched.dispose();
+    return batches;
+  }
+
+  /** [correct predictions, summed loss] over the batches, accumulated on the GPU (two scalars to read). */
+  function evaluateTfjs(model, batches) {
+    let totals = [tf.scalar(0), tf.scalar(0)];
+    for (const { xs, ys } of batches) {
+      const next = tf.tidy(() => {
+        const logits = model.predict(xs);
+        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'float32'));
+        const lossSum = tf.mul(tf.losses.softmaxCrossEntropy(ys, logits), xs.shape[0]);
+        return [tf.add(totals[0], correct), tf.add(totals[1], lossSum)];
+      });
+      tf.dispose(totals);
+      totals = next;
+    }
+    return totals;
+  }
+
+  async function stepTfjs({ batchSize, steps, runs }) {
+    const { train } = await mnist();
+    const batches = await tfjsBatches(train, steps * batchSize, batchSize, 7);
+    const { model, optimizer, step } = tfjsModel();
+    const epoch = async () => {
+      let cost;
+      for (const { xs, ys } of batches) {
+        cost?.dispose();
+        cost = step(xs, ys);
+      }
+      const loss = (await cost.data())[0]; // 4 bytes, after the last step: waits for all of them
+      cost.dispose();
+      return loss;
+    };
+    await epoch(); // warm-up: compiles TF.js's pipelines
+    const times = [];
+    let loss;
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      loss = await epoch();
+      times.push(performance.now() - t0);
+    }
+    tf.dispose(batches.flatMap((b) => [b.xs, b.ys]));
+    model.dispose();
+    optimizer.dispose();
+    return summariseSteps(times, steps, batchSize, { finalLoss: round(loss), numTensors: tf.memory().numTensors });
+  }
+
+  function summariseSteps(times, steps, batchSize, extra) {
+    const ms = median(times);
+    return {
+      steps,
+      batchSize,
+      runsMs: times.map((t) => round(t, 5)),
+      msPerStep: round(ms / steps, 5),
+      samplesPerSecond: round((steps * batchSize) / (ms / 1000), 4),
+      ...extra,
+    };
+  }
+
+  /** One epoch from fresh weights over `count` training samples, then accuracy on the full test set. */
+  async function epochWebgrad({ count, batchSize }) {
+    const { gpu: g } = await gpu();
+    const { train, test } = await mnist();
+    const t0 = performance.now();
+    const trainer = await webgrad.Trainer.create(g, webgrad.subset(train, 0, count), test, webgradOptions(batchSize));
+    await g.device.queue.onSubmittedWorkDone();
+    const setupSeconds = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    const [report] = await trainer.fit({ epochs: 1, evaluate: false });
+    const epochSeconds = (performance.now() - t1) / 1000;
+    const t2 = performance.now();
+    const evaluation = await trainer.evaluate('test');
+    const evalSeconds = (performance.now() - t2) / 1000;
+    trainer.destroy();
+    g.check();
+    return {
+      samples: count,
+      steps: Math.ceil(count / batchSize),
+      setupSeconds: round(setupSeconds),
+      epochSeconds: round(epochSeconds),
+      samplesPerSecond: round(count / epochSeconds),
+      trainLoss: round(report.loss),
+      testAccuracy: round(evaluation.accuracy),
+      testLoss: round(evaluation.loss),
+      evalSeconds: round(evalSeconds),
+    };
+  }
+
+  async function epochTfjs({ count, batchSize }) {
+    const { train, test } = await mnist();
+    const t0 = performance.now();
+    const batches = await tfjsBatches(train, count, batchSize, 7);
+    // The whole test set in one predict(): measured faster on TF.js than chunks of 1,000 (webgrad's default).
+    const testBatches = await tfjsBatches(test, test.count, test.count, 0);
+    // Compile TF.js's pipelines on a throw-away model of the same shape, so the epoch is not charged
+    // for compilation (webgrad compiles in Trainer.create, which is not timed either).
+    {
+      const warm = tfjsModel();
+      const last = batches.at(-1);
+      for (const { xs, ys } of [batches[0], last]) warm.step(xs, ys).dispose();
+      const totals = evaluateTfjs(warm.model, testBatches.slice(0, 1));
+      await totals[0].data();
+      tf.dispose(totals);
+      warm.model.dispose();
+      warm.optimizer.dispose();
+    }
+    const setupSeconds = (performance.now() - t0) / 1000;
+
+    const { model, optimizer, step } = tfjsModel();
+    const t1 = performance.now();
+    let cost;
+    let lossSum = 0;
+    const costs = [];
+    for (const { xs, ys } of batches) {
+      cost = step(xs, ys);
+      costs.push(cost);
+    }
+    await cost.data(); // waits for the whole epoch; the per-batch losses are read after the clock stops
+    const epochSeconds = (performance.now() - t1) / 1000;
+    for (let i = 0; i < costs.length; i++) lossSum += (await costs[i].data())[0] * batches[i].ys.shape[0];
+    tf.dispose(costs);
+
+    const t2 = performance.now();
+    const totals = evaluateTfjs(model, testBatches);
+    const accuracy = (await totals[0].data())[0] / test.count;
+    const testLoss = (await totals[1].data())[0] / test.count;
+    const evalSeconds = (performance.now() - t2) / 1000;
+    tf.dispose([...totals, ...[...batches, ...testBatches].flatMap((b) => [b.xs, b.ys])]);
+    model.dispose();
+    optimizer.dispose();
+    return {
+      samples: count,
+      steps: batches.length,
+      setupSeconds: round(setupSeconds),
+      epochSeconds: round(epochSeconds),
+      samplesPerSecond: round(count / epochSeconds),
+      trainLoss: round(lossSum / count),
+      testAccuracy: round(accuracy),
+      testLoss: round(testLoss),
+      evalSeconds: round(evalSeconds),
+      numTensors: tf.memory().numTensors,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // d. per-kernel GPU time in one training step (timestamp queries)
+
+  /**
+   * webgrad records a whole step into one compute pass, and its dispatch list is private. Without
+   * touching the engine, this wraps the device's createCommandEncoder for the duration of one fit():
+   * each compute pass the trainer records is replayed as one pass per dispatch, each with
+   * timestampWrites. Splitting the pass adds pass boundaries, so the sum can exceed the unsplit step.
+   */
+  async function kernelsWebgrad({ batchSize, repeats }) {
+    const { gpu: g } = await gpu();
+    if (!g.hasTimestamps) return { skipped: 'the adapter has no timestamp-query' };
+    const device = g.device;
+    const { train } = await mnist();
+    const trainer = await webgrad.Trainer.create(g, webgrad.subset(train, 0, batchSize), undefined, webgradOptions(batchSize));
+    await trainer.fit({ epochs: 1, evaluate: false });
+
+    const capacity = 512;
+    const querySet = device.createQuerySet({ type: 'timestamp', count: capacity });
+    const resolve = device.createBuffer({ size: capacity * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const read = device.createBuffer({ size: capacity * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+
+    const perDispatch = []; // [repeat][dispatch] ms
+    let labels;
+    const original = device.createCommandEncoder;
+    try {
+      for (let rep = 0; rep < repeats; rep++) {
+        const recorded = [];
+        let next = 0;
+        device.createCommandEncoder = function (descriptor) {
+          const encoder = original.call(device, descriptor);
+          const realBegin = encoder.beginComputePass.bind(encoder);
+          encoder.beginComputePass = () => {
+            let pipeline;
+            let bindGroup;
+            const commands = [];
+            return {
+              label: '',
+              setPipeline: (p) => void (pipeline = p),
+              setBindGroup: (index, group) => {
+                if (index !== 0) throw new Error('kernel profiler: only bind group 0 is supported');
+                bindGroup = group;
+              },
+              dispatchWorkgroups: (x, y = 1, z = 1) => commands.push({ pipeline, bindGroup, groups: [x, y, z] }),
+              end: () => {
+                for (const c of commands) {
+                  if (next + 2 > capacity) throw new Error('kernel profiler: query set full');
+                  const pass = realBegin({ timestampWrites: { querySet, beginningOfPassWriteIndex: next, endOfPassWriteIndex: next + 1 } });
+                  pass.setPipeline(c.pipeline);
+                  pass.setBindGroup(0, c.bindGroup);
+                  pass.dispatchWorkgroups(...c.groups);
+                  pass.end();
+                  // Bind group label "<plan>: <op>→<outputs>"; pipeline label "<kernel name> {constants}".
+                  recorded.push({ label: c.bindGroup.label.replace(/^[^:]*: /, ''), kernel: c.pipeline.label.split(' ')[0], query: next });
+                  next += 2;
+                }
+              },
+            };
+          };
+          return encoder;
+        };
+        await trainer.fit({ epochs: 1, evaluate: false });
+        device.createCommandEncoder = original;
+
+        const encoder = device.createCommandEncoder();
+        encoder.resolveQuerySet(querySet, 0, next, resolve, 0);
+        encoder.copyBufferToBuffer(resolve, 0, read, 0, next * 8);
+        device.queue.submit([encoder.finish()]);
+        await read.mapAsync(GPUMapMode.READ, 0, next * 8);
+        const stamps = new BigUint64Array(read.getMappedRange(0, next * 8).slice(0));
+        read.unmap();
+        perDispatch.push(recorded.map((r) => Number(stamps[r.query + 1] - stamps[r.query]) / 1e6));
+        labels = recorded.map((r) => ({ name: r.label, kernel: r.kernel }));
+      }
+    } finally {
+      device.createCommandEncoder = original;
+      querySet.destroy();
+      resolve.destroy();
+      read.destroy();
+      trainer.destroy();
+    }
+    g.check();
+    const kernels = labels.map((label, i) => ({ ...label, ms: round(median(perDispatch.map((run) => run[i])), 4) }));
+    return { batchSize, repeats, dispatches: kernels.length, totalMs: round(kernels.reduce((s, k) => s + k.ms, 0), 4), kernels };
+  }
+
+  /** TF.js's own profiler: tf.profile() times every kernel with timestamp queries on this backend. */
+  async function kernelsTfjs({ batchSize, repeats }) {
+    if (!tf.backend().supportTimestampQuery) return { skipped: 'the TF.js device has no timestamp-query' };
+    const { train } = await mnist();
+    const [batch] = await tfjsBatches(train, batchSize, batchSize, 7);
+    const { model, optimizer, step } = tfjsModel();
+    step(batch.xs, batch.ys).dispose(); // warm-up
+    const runs = [];
+    let names;
+    for (let rep = 0; rep < repeats; rep++) {
+      const profile = await tf.profile(() => {
+        step(batch.xs, batch.ys).dispose();
+      });
+      names = profile.kernels.map((k) => k.name);
+      runs.push(profile.kernels.map((k) => (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : NaN)));
+    }
+    tf.dispose([batch.xs, batch.ys]);
+    model.dispose();
+    optimizer.dispose();
+    const kernels = names.map((name, i) => ({ name, ms: round(median(runs.map((run) => run[i] ?? NaN)), 4) }));
+    return { batchSize, repeats, dispatches: kernels.length, totalMs: round(kernels.reduce((s, k) => s + (Number.isFinite(k.ms) ? k.ms : 0), 0), 4), kernels };
+  }
+
+  /** Matmul variants the engine's autotuner chose during this session, when the build has one. */
+  async function engineInfo() {
+    if (typeof webgrad.autotuneChoices !== 'function') return null;
+    return { autotuneChoices: Object.fromEntries(await webgrad.autotuneChoices()) };
+  }
+
+  return { init, engineInfo, matmulWebgrad, matmulTfjs, stepWebgrad, stepTfjs, epochWebgrad, epochTfjs, kernelsWebgrad, kernelsTfjs, log };
+}

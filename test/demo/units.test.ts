@@ -1,0 +1,212 @@
+/**
+ * The demo's pieces that run without a browser: the settings → Trainer options mapping, the drawn-digit
+ * preprocessing, the CPU predictor (checked against the GPU trainer's own test accuracy), and the
+ * safetensors export/import.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeSafetensors, requestGpu, subset, Trainer } from '../../src/index';
+import { loadMnist } from '../../src/node';
+import { MNIST_SIZE, toMnist } from '../../demo/src/digit';
+import { DEFAULTS, FEATURES, normalisationFor, parseLayers, settingsFromUrl, toTrainerOptions } from '../../demo/src/options';
+import { activate, MlpPredictor, softmax, UnsupportedModelError } from '../../demo/src/predict';
+import { decodeWeights, encodeWeights } from '../../demo/src/weights_file';
+
+describe('demo settings', () => {
+  it('parses layer strings and refuses ones that do not fit MNIST', () => {
+    expect(parseLayers('784-128-64-10')).toEqual([784, 128, 64, 10]);
+    expect(parseLayers(' 784 - 32 - 10 ')).toEqual([784, 32, 10]);
+    expect(() => parseLayers('784-abc-10')).toThrow(/widths joined by '-'/);
+    expect(() => parseLayers('100-10')).toThrow(/first width must be 784/);
+    expect(() => parseLayers('784-128-9')).toThrow(/last width must be 10/);
+  });
+
+  it('reads URL parameters over the defaults', () => {
+    const s = settingsFromUrl('?subset=3000&epochs=2&optimizer=sgd&layers=784-32-10&unknown=1');
+    expect(s).toMatchObject({ subset: 3000, epochs: 2, optimizer: 'sgd', layers: '784-32-10', lr: DEFAULTS.lr });
+    expect('unknown' in s).toBe(false);
+  });
+
+  it('maps the settings to Trainer options in one place, leaving out features the engine lacks', () => {
+    const options = toTrainerOptions(
+      { ...DEFAULTS, optimizer: 'adamw', schedule: 'cosine', epochs: 7, clipNorm: 1, weightDecay: 0.01, augmentation: 'shift+rotate', normalisation: 'batch', dropout: 0.5 },
+      { mean: 0, std: 1 },
+    );
+    expect(options.model).toEqual({ layers: [784, 128, 64, 10], activation: 'relu', init: 'he_normal' });
+    expect(options.optimizer).toEqual({ name: 'adamw', lr: DEFAULTS.lr, weightDecay: 0.01, clipNorm: 1 });
+    expect(options.schedule).toEqual({ kind: 'cosine', epochs: 7 });
+    expect(options.augment).toEqual({ maxShift: 2, maxRotate: 10 });
+    expect(FEATURES.normalisation.available).toBe(false);
+    expect(FEATURES.dropout.available).toBe(false);
+  });
+});
+
+describe('drawn digit → 28×28', () => {
+  const W = 280;
+  const blank = () => new Uint8Array(W * W);
+  const rect = (img: Uint8Array, x0: number, y0: number, w: number, h: number) => {
+    for (let y = y0; y < y0 + h; y++) img.fill(255, y * W + x0, y * W + x0 + w);
+  };
+  const bbox = (img: Uint8Array) => {
+    let [minX, minY, maxX, maxY] = [MNIST_SIZE, MNIST_SIZE, -1, -1];
+    img.forEach((v, i) => {
+      if (v < 20) return;
+      const [x, y] = [i % MNIST_SIZE, Math.floor(i / MNIST_SIZE)];
+      [minX, minY, maxX, maxY] = [Math.min(minX, x), Math.min(minY, y), Math.max(maxX, x), Math.max(maxY, y)];
+    });
+    return { w: maxX - minX + 1, h: maxY - minY + 1 };
+  };
+  const centreOfMass = (img: Uint8Array) => {
+    let [m, cx, cy] = [0, 0, 0];
+    img.forEach((v, i) => ((m += v), (cx += v * ((i % MNIST_SIZE) + 0.5)), (cy += v * (Math.floor(i / MNIST_SIZE) + 0.5))));
+    return { x: cx / m, y: cy / m };
+  };
+
+  it('returns zeros for an empty pad', () => {
+    expect(toMnist(blank(), W, W).every((v) => v === 0)).toBe(true);
+  });
+
+  it('scales the ink to a 20-pixel box and centres it by mass, wherever it was drawn', () => {
+    const img = blank();
+    rect(img, 10, 150, 40, 120); // a tall bar in the lower-left corner
+    const out = toMnist(img, W, W);
+    expect(bbox(out).h).toBe(20);
+    expect(bbox(out).w).toBeGreaterThanOrEqual(6);
+    expect(bbox(out).w).toBeLessThanOrEqual(8);
+    const c = centreOfMass(out);
+    expect(Math.abs(c.x - 14)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(c.y - 14)).toBeLessThanOrEqual(0.5);
+    expect(Math.max(...out)).toBe(255);
+  });
+
+  it('centres by mass, not by the bounding box', () => {
+    const img = blank();
+    rect(img, 100, 40, 80, 20); // thin top bar
+    rect(img, 100, 60, 20, 180); // heavy left stem: mass sits left of the box centre
+    const c = centreOfMass(toMnist(img, W, W));
+    expect(Math.abs(c.x - 14)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(c.y - 14)).toBeLessThanOrEqual(0.5);
+  });
+});
+
+describe('CPU predictor', () => {
+  it('computes a two-layer MLP like a hand-written reference', () => {
+    // 3 inputs → 2 hidden (tanh) → 2 outputs.
+    const weights = new Map([
+      ['fc1.weight', Float32Array.from([0.5, -1, 2, 1, 0.25, -0.5])],
+      ['fc1.bias', Float32Array.from([0.1, -0.2])],
+      ['fc2.weight', Float32Array.from([1, -1, 0.5, 2])],
+      ['fc2.bias', Float32Array.from([0, 0.3])],
+    ]);
+    const p = MlpPredictor.fromWeights(weights, { activation: 'tanh' });
+    expect(p.widths).toEqual([3, 2, 2]);
+    const pixels = [255, 0, 127.5];
+    const x = pixels.map((v) => v / 255);
+    const h = [Math.tanh(0.5 * x[0] - x[1] + 2 * x[2] + 0.1), Math.tanh(x[0] + 0.25 * x[1] - 0.5 * x[2] - 0.2)];
+    const logits = [h[0] - h[1], 0.5 * h[0] + 2 * h[1] + 0.3];
+    const got = p.logits(pixels);
+    logits.forEach((l, i) => expect(got[i]).toBeCloseTo(l, 6));
+    const probabilities = p.predict(pixels);
+    expect(probabilities[0] + probabilities[1]).toBeCloseTo(1, 12);
+    expect(softmax([1000, 1000])[0]).toBeCloseTo(0.5, 12);
+  });
+
+  it('matches the engine activations', () => {
+    expect(activate(-2, 'relu', 0)).toBe(0);
+    expect(activate(-2, 'leaky_relu', 0.1)).toBeCloseTo(-0.2, 12);
+    expect(activate(-1, 'elu', 1)).toBeCloseTo(Math.exp(-1) - 1, 12);
+    expect(activate(1, 'selu', 0)).toBeCloseTo(1.0507009873554805, 12);
+    expect(activate(-800, 'sigmoid', 0)).toBe(0);
+  });
+
+  it('refuses models with normalisation parameters, naming issue 3, and inconsistent shapes', () => {
+    const bn = new Map([
+      ['fc1.weight', new Float32Array(6)],
+      ['fc1.bias', new Float32Array(2)],
+      ['bn1.weight', new Float32Array(2)],
+      ['bn1.bias', new Float32Array(2)],
+    ]);
+    expect(() => MlpPredictor.fromWeights(bn)).toThrow(UnsupportedModelError);
+    expect(() => MlpPredictor.fromWeights(bn)).toThrow(/bn1\.weight.*issue 3/);
+    const broken = new Map([
+      ['fc1.weight', new Float32Array(6)],
+      ['fc1.bias', new Float32Array(2)],
+      ['fc2.weight', new Float32Array(9)],
+      ['fc2.bias', new Float32Array(3)],
+    ]);
+    expect(() => MlpPredictor.fromWeights(broken)).toThrow(/fc2\.weight/);
+  });
+});
+
+describe('weights files', () => {
+  const predictor = MlpPredictor.fromWeights(
+    new Map([
+      ['fc1.weight', Float32Array.from({ length: 784 * 4 }, (_, i) => Math.sin(i))],
+      ['fc1.bias', Float32Array.from([0.1, 0.2, 0.3, 0.4])],
+      ['fc2.weight', Float32Array.from({ length: 40 }, (_, i) => Math.cos(i))],
+      ['fc2.bias', new Float32Array(10)],
+    ]),
+    { activation: 'elu', alpha: 0.5, normalisation: { mean: 0.13, std: 0.31 } },
+  );
+  const digit = Uint8Array.from({ length: 784 }, (_, i) => (i * 37) % 256);
+
+  it('round-trips through safetensors with the model and the normalisation', () => {
+    const bytes = encodeWeights(predictor, { notes: { test_accuracy: '0.9500' } });
+    const { predictor: back, metadata } = decodeWeights(bytes, 'model.safetensors');
+    expect(metadata.test_accuracy).toBe('0.9500');
+    expect(back.widths).toEqual([784, 4, 10]);
+    expect(back.activation).toBe('elu');
+    expect(back.alpha).toBe(0.5);
+    expect(back.normalisation).toEqual({ mean: 0.13, std: 0.31 });
+    expect(Array.from(back.predict(digit))).toEqual(Array.from(predictor.predict(digit)));
+  });
+
+  it('reads files from `train --save` and checkpoints (optimizer state ignored, pixels scaled to [0, 1])', () => {
+    const tensors = predictor.layers.flatMap((l, i) => [
+      { name: `fc${i + 1}.weight`, dtype: 'F32' as const, shape: [l.out, l.in], data: l.weight },
+      { name: `fc${i + 1}.bias`, dtype: 'F32' as const, shape: [l.out], data: l.bias },
+      { name: `optimizer.state1.fc${i + 1}.weight`, dtype: 'F32' as const, shape: [l.out, l.in], data: l.weight },
+    ]);
+    const bytes = encodeSafetensors(tensors, { format: 'pt', model: JSON.stringify({ layers: [784, 4, 10], activation: 'elu' }) });
+    const { predictor: back } = decodeWeights(bytes, 'run.safetensors');
+    expect(back.activation).toBe('elu');
+    expect(back.alpha).toBe(1);
+    expect(back.normalisation).toEqual({ mean: 0, std: 1 });
+  });
+
+  it('says what is wrong with a file that is not an MLP', () => {
+    const bytes = encodeSafetensors([{ name: 'conv1.weight', dtype: 'F32', shape: [2], data: new Float32Array(2) }]);
+    expect(() => decodeWeights(bytes, 'conv.safetensors')).toThrow(/conv1\.weight/);
+    expect(() => decodeWeights(new Uint8Array(3), 'tiny.safetensors')).toThrow(/tiny\.safetensors/);
+  });
+});
+
+describe('CPU predictor vs the GPU trainer', () => {
+  it('classifies the test set exactly as the trainer evaluated it', { timeout: 120_000 }, async () => {
+    const gpu = await requestGpu();
+    const { train, test } = await loadMnist();
+    const settings = { ...DEFAULTS, layers: '784-32-10', activation: 'tanh' as const, preprocessing: 'standardize' as const, lr: 0.003, batchSize: 50 };
+    const trainSet = subset(train, 0, 2000);
+    const testSet = subset(test, 0, 500);
+    const normalisation = normalisationFor(settings, trainSet);
+    expect(normalisation.mean).toBeGreaterThan(0.05);
+    const trainer = await Trainer.create(gpu, trainSet, testSet, toTrainerOptions(settings, normalisation));
+    try {
+      await trainer.fit({ epochs: 1 });
+      const { accuracy } = await trainer.evaluate('test');
+      const predictor = MlpPredictor.fromWeights(await trainer.weights(), { activation: trainer.model.activation, alpha: trainer.model.alpha, normalisation });
+      let correct = 0;
+      for (let i = 0; i < testSet.count; i++) {
+        const probabilities = predictor.predict(testSet.images.subarray(i * 784, (i + 1) * 784));
+        let best = 0;
+        probabilities.forEach((p, k) => (best = p > probabilities[best] ? k : best));
+        if (best === testSet.labels[i]) correct++;
+      }
+      console.log(`[demo] GPU test accuracy ${accuracy.toFixed(4)}, CPU predictor ${(correct / testSet.count).toFixed(4)}`);
+      expect(accuracy).toBeGreaterThan(0.7);
+      // float32 on the GPU vs float64 here: at most one near-tie may land differently.
+      expect(Math.abs(correct / testSet.count - accuracy)).toBeLessThanOrEqual(1 / testSet.count + 1e-9);
+    } finally {
+      trainer.destroy();
+    }
+  });
+});
