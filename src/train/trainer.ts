@@ -14,7 +14,7 @@ import { Rng, shuffledIndices } from '../data/rng';
 import { splitDataset, type Dataset } from '../data/dataset';
 import { GpuDataset } from '../data/gpu_dataset';
 import { preprocessing, type Preprocessing } from '../data/preprocess';
-import { initialParameters, mlpParameters, validateMlp, ParameterArena, type Augmentation, type MlpConfig, type ResolvedMlp } from '../nn/mlp';
+import { checkTrainingBatches, initialParameters, mlpParameters, validateMlp, ParameterArena, type Augmentation, type MlpConfig, type ResolvedMlp } from '../nn/mlp';
 import { OPTIM, optimizerDispatches, optimizerHyper, resolveOptimizer, slotTable, statsLength, type OptimizerOptions } from '../optim/optimizer';
 import { LrScheduler, type Schedule } from '../optim/schedule';
 import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
@@ -140,6 +140,7 @@ export class Trainer {
     const batchSize = options.batchSize ?? 128;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`The batch size must be a positive integer; got ${batchSize}.`);
     if (batchSize > train.count) throw new ConfigError(`The batch size (${batchSize}) is larger than the training set (${train.count} samples).`);
+    checkTrainingBatches(model, train.count, batchSize); // batch norm: no one-row batch, the last partial one included
     new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0); // validates before any GPU work
     for (const [name, data] of [['training', train], ['test', test]] as const) {
       if (!data) continue;

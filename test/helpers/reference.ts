@@ -106,3 +106,137 @@ export function numericGrad(f: (x: Float64Array) => number, x: Float64Array, h =
   }
   return grad;
 }
+
+// ---- Layers and regularisation: dropout, batch norm, layer norm, tensor moments ----
+
+/** The PCG hash of shaders/dropout.wgsl (and gather_augment.wgsl), in 32-bit integer arithmetic. */
+export function pcgRef(v: number): number {
+  const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
+  const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
+  return ((word >>> 22) ^ word) >>> 0;
+}
+
+/** Dropout's per-element multiplier (0 or 1/(1 − rate)), derived independently from the kernel's spec. */
+export function dropoutMaskRef(count: number, rate: number, seed: number, step: number, salt: number): Float64Array {
+  const threshold = Math.min(0xffffffff, Math.round(rate * 2 ** 32));
+  const key = pcgRef((salt ^ pcgRef((step ^ pcgRef(seed)) >>> 0)) >>> 0);
+  const mask = new Float64Array(count);
+  for (let i = 0; i < count; i++) mask[i] = pcgRef((key ^ pcgRef(i)) >>> 0) >= threshold ? 1 / (1 - rate) : 0;
+  return mask;
+}
+
+export interface NormRef {
+  y: Float64Array;
+  mean: Float64Array;
+  /** Biased variance (what normalises). */
+  variance: Float64Array;
+  rstd: Float64Array;
+}
+
+/** Batch norm in training mode on x [rows, features]: statistics per column. */
+export function batchNormRef(x: Vec, gamma: Vec, beta: Vec, rows: number, features: number, eps = 1e-5): NormRef {
+  const mean = new Float64Array(features);
+  const variance = new Float64Array(features);
+  for (let f = 0; f < features; f++) {
+    for (let r = 0; r < rows; r++) mean[f] += x[r * features + f] / rows;
+    for (let r = 0; r < rows; r++) variance[f] += (x[r * features + f] - mean[f]) ** 2 / rows;
+  }
+  const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
+  const y = new Float64Array(rows * features);
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < features; f++) y[r * features + f] = (x[r * features + f] - mean[f]) * rstd[f] * gamma[f] + beta[f];
+  }
+  return { y, mean, variance, rstd };
+}
+
+/** Batch norm in evaluation mode: the running statistics normalise. */
+export function batchNormEvalRef(x: Vec, gamma: Vec, beta: Vec, runningMean: Vec, runningVar: Vec, rows: number, features: number, eps = 1e-5): Float64Array {
+  const y = new Float64Array(rows * features);
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < features; f++) {
+      y[r * features + f] = ((x[r * features + f] - runningMean[f]) / Math.sqrt(runningVar[f] + eps)) * gamma[f] + beta[f];
+    }
+  }
+  return y;
+}
+
+/** Gradients of Σ dy·y for training-mode batch norm, by the chain rule through the batch statistics. */
+export function batchNormBackwardRef(dy: Vec, x: Vec, gamma: Vec, rows: number, features: number, eps = 1e-5) {
+  const { mean, rstd } = batchNormRef(x, gamma, new Float64Array(features), rows, features, eps);
+  const dx = new Float64Array(rows * features);
+  const dgamma = new Float64Array(features);
+  const dbeta = new Float64Array(features);
+  for (let f = 0; f < features; f++) {
+    const xhat = (r: number) => (x[r * features + f] - mean[f]) * rstd[f];
+    for (let r = 0; r < rows; r++) {
+      dbeta[f] += dy[r * features + f];
+      dgamma[f] += dy[r * features + f] * xhat(r);
+    }
+    // dL/dx̂ = γ·dy; through x̂ = (x − μ)/σ with μ and σ² functions of the whole column.
+    let sumDxhat = 0;
+    let sumDxhatXhat = 0;
+    for (let r = 0; r < rows; r++) {
+      const g = gamma[f] * dy[r * features + f];
+      sumDxhat += g;
+      sumDxhatXhat += g * xhat(r);
+    }
+    for (let r = 0; r < rows; r++) {
+      const g = gamma[f] * dy[r * features + f];
+      dx[r * features + f] = (rstd[f] / rows) * (rows * g - sumDxhat - xhat(r) * sumDxhatXhat);
+    }
+  }
+  return { dx, dgamma, dbeta };
+}
+
+/** Layer norm on x [rows, features]: statistics per row. */
+export function layerNormRef(x: Vec, gamma: Vec, beta: Vec, rows: number, features: number, eps = 1e-5): NormRef {
+  const mean = new Float64Array(rows);
+  const variance = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < features; f++) mean[r] += x[r * features + f] / features;
+    for (let f = 0; f < features; f++) variance[r] += (x[r * features + f] - mean[r]) ** 2 / features;
+  }
+  const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
+  const y = new Float64Array(rows * features);
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < features; f++) y[r * features + f] = (x[r * features + f] - mean[r]) * rstd[r] * gamma[f] + beta[f];
+  }
+  return { y, mean, variance, rstd };
+}
+
+/** Gradients of Σ dy·y for layer norm. */
+export function layerNormBackwardRef(dy: Vec, x: Vec, gamma: Vec, rows: number, features: number, eps = 1e-5) {
+  const { mean, rstd } = layerNormRef(x, gamma, new Float64Array(features), rows, features, eps);
+  const dx = new Float64Array(rows * features);
+  const dgamma = new Float64Array(features);
+  const dbeta = new Float64Array(features);
+  for (let r = 0; r < rows; r++) {
+    const xhat = (f: number) => (x[r * features + f] - mean[r]) * rstd[r];
+    let sumG = 0;
+    let sumGX = 0;
+    for (let f = 0; f < features; f++) {
+      const g = gamma[f] * dy[r * features + f];
+      sumG += g;
+      sumGX += g * xhat(f);
+      dbeta[f] += dy[r * features + f];
+      dgamma[f] += dy[r * features + f] * xhat(f);
+    }
+    for (let f = 0; f < features; f++) {
+      dx[r * features + f] = rstd[r] * (gamma[f] * dy[r * features + f] - sumG / features - (xhat(f) * sumGX) / features);
+    }
+  }
+  return { dx, dgamma, dbeta };
+}
+
+/** Mean, population std and the fraction of |x| > 0.99 of a whole tensor. */
+export function momentsRef(x: Vec): { mean: number; std: number; saturated: number } {
+  let mean = 0;
+  for (let i = 0; i < x.length; i++) mean += x[i] / x.length;
+  let sq = 0;
+  let saturated = 0;
+  for (let i = 0; i < x.length; i++) {
+    sq += (x[i] - mean) ** 2;
+    if (Math.abs(x[i]) > 0.99) saturated++;
+  }
+  return { mean, std: Math.sqrt(sq / x.length), saturated: saturated / x.length };
+}

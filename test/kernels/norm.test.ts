@@ -17,7 +17,6 @@ import {
 } from '../helpers/reference';
 
 const EPS = 1e-5;
-const dummy = () => ({ data: new Float32Array(4) });
 const dot = (a: Vec, b: Vec) => Array.from({ length: a.length }, (_, i) => a[i] * b[i]).reduce((s, v) => s + v, 0);
 
 /** x with a per-column offset and scale, so the statistics are not trivially 0 and 1. */
@@ -98,12 +97,12 @@ describe('batch norm kernel', () => {
   }
 
   for (const [rows, features] of [[1, 5], [3, 10], [257, 130]] as const) {
-    it(`evaluation uses the running statistics and changes nothing, rows=${rows} features=${features}`, async () => {
+    it(`evaluation uses the running statistics and changes no parameter, rows=${rows} features=${features}`, async () => {
       const { x, gamma, beta } = inputs(rows, features, rows + features);
       const rng = new Rng(rows);
       const runningMean = randomArray(features, rng);
       const runningVar = Float32Array.from(randomArray(features, rng), (v) => 1 + v * 0.5);
-      const [g, b, rm, rv, y] = await runKernel(
+      const [g, b, rm, rv, y, mean, rstd] = await runKernel(
         'batchNormForward',
         { TRAINING: false },
         [
@@ -113,13 +112,15 @@ describe('batch norm kernel', () => {
           { output: features, initial: runningMean },
           { output: features, initial: runningVar },
           { output: rows * features },
-          dummy(),
-          dummy(),
+          { output: features },
+          { output: features },
         ],
         { rows, features, eps: EPS, momentum: 0.1 },
         [Math.ceil(features / 64), 1, 1],
       );
       expectClose(y, batchNormEvalRef(x, gamma, beta, runningMean, runningVar, rows, features, EPS), 1e-5);
+      expectClose(mean, runningMean, 1e-7);
+      expectClose(rstd, Float64Array.from(runningVar, (v) => 1 / Math.sqrt(v + EPS)), 1e-6);
       expect([...rm]).toEqual([...runningMean]);
       expect([...rv]).toEqual([...runningVar]);
       expect([...g]).toEqual([...gamma]);

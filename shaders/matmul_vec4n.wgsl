@@ -1,0 +1,114 @@
+// C[M,N] = op(A)[M,K] · B[K,N], with the fused epilogue of matmul.wgsl (compiled after act_fns.wgsl).
+//
+// A variant of the `matmul` kernel for the products whose B is stored [K,N] (no TRANS_B): the backward
+// dY·W and dYᵀ·X. B, C and E are read and written as vec4 along N; A is read one element at a time, so
+// any M and K work and TRANS_A is honoured. Same bindings, Params and override constants as matmul.wgsl;
+// the autotuner (src/kernels/autotune.ts) selects it only when
+//   TRANS_B = false, N % 4 == 0
+// (rows of B, C and E then start on a vec4, and every binding is whole vec4s).
+//
+// Each invocation owns 4 rows × 4 columns of C (4 × 8 with WIDE). Every element is accumulated in k order,
+// one multiply-add at a time, exactly as the scalar kernel does.
+//
+// Bindings: 0 A (read), 1 B (read), 2 E (read; a dummy when unused), 3 C (read_write), 4 Params.
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  alpha: f32,
+}
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override BIAS: bool = false;
+override ACT: u32 = 0u;
+override ACT_GRAD: u32 = 0u;
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+/** 4×8 blocks (two vec4 of columns) instead of 4×4. */
+override WIDE: bool = false;
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<vec4f>;
+@group(0) @binding(2) var<storage, read> e: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+fn load_a(row: u32, k: u32) -> f32 {
+  if (TRANS_A) { return a[k * params.M + row]; }
+  return a[row * params.K + k];
+}
+
+// Columns 4·cv .. 4·cv+3 of one row.
+fn store4(row: u32, cv: u32, value: vec4f) {
+  if (row >= params.M) { return; }
+  let n4 = params.N / 4u;
+  var v = value;
+  if (BIAS) { v += e[cv]; }
+  if (ACT != 0u) {
+    v = vec4f(activate(v.x, ACT, params.alpha), activate(v.y, ACT, params.alpha), activate(v.z, ACT, params.alpha), activate(v.w, ACT, params.alpha));
+  }
+  if (ACT_GRAD != 0u) {
+    let y = e[row * n4 + cv];
+    v *= vec4f(
+      activate_grad(y.x, ACT_GRAD, params.alpha),
+      activate_grad(y.y, ACT_GRAD, params.alpha),
+      activate_grad(y.z, ACT_GRAD, params.alpha),
+      activate_grad(y.w, ACT_GRAD, params.alpha),
+    );
+  }
+  c[row * n4 + cv] = v;
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  // Selected only without TRANS_B; anything else is a selection bug, and the poisoned output shows it.
+  if (TRANS_B) { return; }
+  let n4 = params.N / 4u;
+  let cv0 = gid.x * select(1u, 2u, WIDE);
+  let row0 = gid.y * 4u;
+  if (row0 >= params.M || cv0 >= n4) { return; }
+  let cv1 = min(cv0 + 1u, n4 - 1u);
+
+  let last_row = params.M - 1u;
+  let rows = vec4u(row0, min(row0 + 1u, last_row), min(row0 + 2u, last_row), min(row0 + 3u, last_row));
+
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
+  var wacc0 = vec4f(0.0);
+  var wacc1 = vec4f(0.0);
+  var wacc2 = vec4f(0.0);
+  var wacc3 = vec4f(0.0);
+  for (var k = 0u; k < params.K; k++) {
+    let a0 = load_a(rows.x, k);
+    let a1 = load_a(rows.y, k);
+    let a2 = load_a(rows.z, k);
+    let a3 = load_a(rows.w, k);
+    let b0 = b[k * n4 + cv0];
+    acc0 += a0 * b0;
+    acc1 += a1 * b0;
+    acc2 += a2 * b0;
+    acc3 += a3 * b0;
+    if (WIDE) {
+      let b1 = b[k * n4 + cv1];
+      wacc0 += a0 * b1;
+      wacc1 += a1 * b1;
+      wacc2 += a2 * b1;
+      wacc3 += a3 * b1;
+    }
+  }
+
+  store4(row0, cv0, acc0);
+  store4(row0 + 1u, cv0, acc1);
+  store4(row0 + 2u, cv0, acc2);
+  store4(row0 + 3u, cv0, acc3);
+  if (WIDE && cv0 + 1u < n4) {
+    store4(row0, cv0 + 1u, wacc0);
+    store4(row0 + 1u, cv0 + 1u, wacc1);
+    store4(row0 + 2u, cv0 + 1u, wacc2);
+    store4(row0 + 3u, cv0 + 1u, wacc3);
+  }
+}

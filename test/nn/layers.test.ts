@@ -1,0 +1,293 @@
+// Norm and dropout layers inside the model: the graph each configuration builds, a whole GPU training step
+// (forward, autodiff, fused backward, SGD, running statistics) against a float64 reference, and the
+// evaluation mode (no dropout, batch norm on running statistics).
+import { describe, expect, it } from 'vitest';
+import { Rng, shuffledIndices } from '../../src/data/rng';
+import type { Dataset } from '../../src/data/dataset';
+import { ConfigError } from '../../src/errors';
+import { appendBackward } from '../../src/graph/autodiff';
+import { buildMlpGraph, checkTrainingBatches, initialParameters, mlpParameters, ParameterArena, type BatchSource, type MlpConfig } from '../../src/nn/mlp';
+import { fuse } from '../../src/scheduler/fuse';
+import { gradientCheck } from '../../src/train/gradcheck';
+import { Trainer } from '../../src/train/trainer';
+import { expectClose, testGpu } from '../helpers/gpu';
+import {
+  activateGradRef,
+  activateRef,
+  batchNormBackwardRef,
+  batchNormEvalRef,
+  batchNormRef,
+  dropoutMaskRef,
+  layerNormBackwardRef,
+  layerNormRef,
+  matmulRef,
+  softmaxXentRef,
+} from '../helpers/reference';
+
+const source: BatchSource = { name: 'train', count: 100, features: 15, scale: 1 / 255, shift: 0, width: 5, height: 3 };
+
+function syntheticDataset(count: number, rows: number, cols: number, seed: number): Dataset {
+  const rng = new Rng(seed);
+  return {
+    images: Uint8Array.from({ length: count * rows * cols }, () => rng.nextBelow(256)),
+    labels: Uint8Array.from({ length: count }, () => rng.nextBelow(10)),
+    count,
+    rows,
+    cols,
+    numClasses: 10,
+  };
+}
+
+describe('the model graph', () => {
+  const model: MlpConfig = { layers: [15, 9, 7, 10], norm: 'batch', dropout: 0.2 };
+
+  it('orders each hidden layer linear → norm → activation → dropout, and evaluation drops dropout', () => {
+    const train = buildMlpGraph(model, 8, source, true).graph.nodes.map((n) => n.op);
+    expect(train).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'softmax_xent']);
+    const evaluation = buildMlpGraph(model, 8, source, false).graph;
+    expect(evaluation.nodes.map((n) => n.op)).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent']);
+    expect(evaluation.nodes.filter((n) => n.op === 'batch_norm').every((n) => n.attrs.training === false)).toBe(true);
+    const layer = buildMlpGraph({ ...model, norm: 'layer' }, 8, source, false).graph.nodes.map((n) => n.op);
+    expect(layer).toEqual(['gather', 'matmul', 'layer_norm', 'activation', 'matmul', 'layer_norm', 'activation', 'matmul', 'softmax_xent']);
+  });
+
+  it('fuses: the activation into the matmul only without a norm; the activation gradient into the dropout backward', () => {
+    const ops = (config: MlpConfig) => {
+      const { graph, lossNode } = buildMlpGraph(config, 8, source, true);
+      appendBackward(graph, lossNode);
+      return fuse(graph.nodes).map((n) => (n.attrs.act ? `${n.op}+act` : n.attrs.actGrad ? `${n.op}+actGrad` : n.op));
+    };
+    const plain = ops({ layers: [15, 9, 10], dropout: 0.5 });
+    expect(plain).toEqual(['gather', 'matmul+act', 'dropout', 'matmul', 'softmax_xent', 'matmul', 'matmul', 'column_sum', 'dropout_grad+actGrad', 'matmul', 'column_sum']);
+    const normed = ops({ layers: [15, 9, 10], norm: 'batch' });
+    expect(normed).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent', 'matmul+actGrad', 'matmul', 'column_sum', 'batch_norm_grad', 'matmul', 'column_sum']);
+  });
+
+  it('names parameters as PyTorch does; γ and running variance start at 1; norm parameters are not decayed', () => {
+    const arena = new ParameterArena(mlpParameters(model));
+    expect(arena.slots.map((s) => s.name)).toEqual([
+      'fc1.weight', 'fc2.weight', 'fc3.weight',
+      'fc1.bias', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var',
+      'fc2.bias', 'bn2.weight', 'bn2.bias', 'bn2.running_mean', 'bn2.running_var',
+      'fc3.bias',
+    ]);
+    const data = initialParameters(model, arena, 1, () => {});
+    const slice = (name: string) => [...data.slice(arena.slot(name).offset, arena.slot(name).offset + arena.slot(name).size)];
+    expect(slice('bn1.weight')).toEqual(new Array(9).fill(1));
+    expect(slice('bn2.running_var')).toEqual(new Array(7).fill(1));
+    expect(slice('bn1.bias').concat(slice('bn1.running_mean'))).toEqual(new Array(18).fill(0));
+    const ln = new ParameterArena(mlpParameters({ ...model, norm: 'layer' }));
+    expect(ln.slots.filter((s) => s.name.startsWith('ln')).map((s) => s.name)).toEqual(['ln1.weight', 'ln1.bias', 'ln2.weight', 'ln2.bias']);
+    expect(ln.slots.filter((s) => !s.name.endsWith('.weight') || s.name.startsWith('ln')).every((s) => !s.decay)).toBe(true);
+  });
+
+  it('refuses one-row training batches for batch norm, naming batch sizes that work', () => {
+    expect(() => buildMlpGraph(model, 1, source, true)).toThrow(ConfigError);
+    expect(() => buildMlpGraph(model, 1, source, false)).not.toThrow(); // evaluation uses running statistics
+    expect(() => buildMlpGraph({ ...model, norm: 'layer' }, 1, source, true)).not.toThrow();
+    expect(() => checkTrainingBatches(model, 100, 1)).toThrow(/batch size of 1/);
+    // 100 = 3·33 + 1: the last batch would hold one row.
+    expect(() => checkTrainingBatches(model, 100, 33)).toThrow(/last batch of 1 row.*batch size such as 32, 34/);
+    expect(() => checkTrainingBatches(model, 100, 32)).not.toThrow();
+    expect(() => checkTrainingBatches({ ...model, norm: 'layer' }, 100, 33)).not.toThrow();
+  });
+
+  it('the trainer refuses such a run before any GPU work', async () => {
+    const { gpu } = await testGpu();
+    const data = syntheticDataset(61, 3, 5, 1);
+    await expect(Trainer.create(gpu, data, undefined, { model: { layers: [15, 8, 10], norm: 'batch' }, batchSize: 20 })).rejects.toThrow(/last batch of 1 row/);
+  });
+});
+
+interface RefModel {
+  layers: { weight: Float64Array; bias: Float64Array; gamma?: Float64Array; beta?: Float64Array; runningMean?: Float64Array; runningVar?: Float64Array; in: number; out: number }[];
+}
+
+/** A float64 training step of the whole model, written out layer by layer. */
+function referenceStep(model: RefModel, x: Float64Array, labels: ArrayLike<number>, rows: number, config: Required<Pick<MlpConfig, 'activation' | 'norm' | 'dropout'>>, seed: number, step: number) {
+  const { activation, norm, dropout } = config;
+  const last = model.layers.length - 1;
+  const saved: { input: Float64Array; z: Float64Array; n: Float64Array; mask?: Float64Array }[] = [];
+  let h = x;
+  model.layers.forEach((layer, i) => {
+    const z = matmulRef(h, layer.weight, rows, layer.out, layer.in, false, true).map((v, j) => v + layer.bias[j % layer.out]);
+    if (i === last) {
+      saved.push({ input: h, z, n: z });
+      h = z;
+      return;
+    }
+    let n: Float64Array<ArrayBufferLike> = z;
+    if (norm === 'batch') n = batchNormRef(z, layer.gamma!, layer.beta!, rows, layer.out).y;
+    if (norm === 'layer') n = layerNormRef(z, layer.gamma!, layer.beta!, rows, layer.out).y;
+    let a = n.map((v) => activateRef(v, activation));
+    const mask = dropout > 0 ? dropoutMaskRef(rows * layer.out, dropout, seed, step, i + 1) : undefined;
+    if (mask) a = a.map((v, j) => v * mask[j]);
+    saved.push({ input: h, z, n, mask });
+    h = a;
+  });
+  const { lossSum, dlogits } = softmaxXentRef(h, labels, rows, model.layers[last].out);
+  const grads = model.layers.map(() => ({}) as { weight: Float64Array; bias: Float64Array; gamma?: Float64Array; beta?: Float64Array });
+  let d: Float64Array = dlogits;
+  for (let i = last; i >= 0; i--) {
+    const layer = model.layers[i];
+    const s = saved[i];
+    if (i < last) {
+      if (s.mask) d = d.map((v, j) => v * s.mask![j]);
+      d = d.map((v, j) => v * activateGradRef(s.n[j], activation));
+      if (norm !== 'none') {
+        const g = (norm === 'batch' ? batchNormBackwardRef : layerNormBackwardRef)(d, s.z, layer.gamma!, rows, layer.out);
+        grads[i].gamma = g.dgamma;
+        grads[i].beta = g.dbeta;
+        d = g.dx;
+      }
+    }
+    grads[i].weight = matmulRef(d, s.input, layer.out, layer.in, rows, true, false);
+    grads[i].bias = new Float64Array(layer.out);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < layer.out; j++) grads[i].bias[j] += d[r * layer.out + j];
+    d = matmulRef(d, layer.weight, rows, layer.in, layer.out);
+  }
+  return { loss: lossSum / rows, grads, zs: saved.map((s) => s.z) };
+}
+
+async function referenceModel(trainer: Trainer): Promise<RefModel> {
+  const weights = await trainer.weights();
+  const widths = trainer.model.layers;
+  const get = (name: string) => (weights.has(name) ? Float64Array.from(weights.get(name)!) : undefined);
+  return {
+    layers: widths.slice(1).map((out, i) => {
+      const p = trainer.model.norm === 'batch' ? `bn${i + 1}` : `ln${i + 1}`;
+      return {
+        weight: get(`fc${i + 1}.weight`)!,
+        bias: get(`fc${i + 1}.bias`)!,
+        gamma: get(`${p}.weight`),
+        beta: get(`${p}.bias`),
+        runningMean: get(`${p}.running_mean`),
+        runningVar: get(`${p}.running_var`),
+        in: widths[i],
+        out,
+      };
+    }),
+  };
+}
+
+describe('a GPU training step with norm and dropout matches the float64 reference', () => {
+  const cases = [
+    { norm: 'batch', dropout: 0, activation: 'relu' },
+    { norm: 'batch', dropout: 0.3, activation: 'tanh' },
+    { norm: 'layer', dropout: 0, activation: 'tanh' },
+    { norm: 'layer', dropout: 0.5, activation: 'relu' },
+    { norm: 'none', dropout: 0.3, activation: 'leaky_relu' },
+  ] as const;
+  for (const config of cases) {
+    it(`one full-batch SGD step, ${config.norm} norm, dropout ${config.dropout}, ${config.activation}`, async () => {
+      const { gpu } = await testGpu();
+      const rows = 24;
+      const data = syntheticDataset(rows, 3, 5, 2);
+      const lr = 0.5;
+      const seed = 3;
+      const trainer = await Trainer.create(gpu, data, undefined, {
+        model: { layers: [15, 9, 7, 10], init: 'xavier_normal', ...config },
+        batchSize: rows,
+        optimizer: { lr },
+        seed,
+      });
+      const before = await referenceModel(trainer);
+      // Dropout masks are per batch row, so the reference needs the rows in the epoch's shuffled order
+      // (the trainer's shuffling generator is seeded with seed ^ 0x5eed).
+      const order = shuffledIndices(rows, new Rng(seed ^ 0x5eed));
+      const x = new Float64Array(rows * 15);
+      order.forEach((sample, r) => x.set(Array.from(data.images.subarray(sample * 15, sample * 15 + 15), (v) => v / 255), r * 15));
+      const labels = Array.from(order, (sample) => data.labels[sample]);
+      const { loss, grads, zs } = referenceStep(before, x, labels, rows, config, seed, 0);
+      const [report] = await trainer.fit({ epochs: 1 });
+      expect(report.loss).toBeCloseTo(loss, 5);
+      const after = await referenceModel(trainer);
+      after.layers.forEach((layer, i) => {
+        const b = before.layers[i];
+        expectClose(layer.weight, b.weight.map((w, j) => w - lr * grads[i].weight[j]), 1e-5);
+        if (config.norm === 'batch' && i < after.layers.length - 1) {
+          // Batch norm subtracts the mean, so the bias before it has a zero gradient; f32 leaves ~1e-9.
+          layer.bias.forEach((v, j) => expect(Math.abs(v - b.bias[j])).toBeLessThan(1e-6));
+        } else {
+          expectClose(layer.bias, b.bias.map((w, j) => w - lr * grads[i].bias[j]), 1e-5);
+        }
+        if (grads[i].gamma) {
+          expectClose(layer.gamma!, b.gamma!.map((w, j) => w - lr * grads[i].gamma![j]), 1e-5);
+          expectClose(layer.beta!, b.beta!.map((w, j) => w - lr * grads[i].beta![j]), 1e-5);
+        }
+        if (b.runningMean) {
+          // Updated by the forward pass from this step's batch statistics; untouched by the optimizer.
+          const stats = batchNormRef(zs[i], b.gamma!, b.beta!, rows, layer.out);
+          expectClose(layer.runningMean!, stats.mean.map((m) => 0.1 * m), 1e-5);
+          expectClose(layer.runningVar!, stats.variance.map((v) => 0.9 + (0.1 * v * rows) / (rows - 1)), 1e-5);
+        }
+      });
+      trainer.destroy();
+    });
+  }
+});
+
+describe('running statistics are buffers', () => {
+  it('no optimizer changes them: with momentum 0 they stay exactly 0 and 1 under every optimizer, decay and clipping', async () => {
+    const { gpu } = await testGpu();
+    const data = syntheticDataset(40, 3, 5, 8);
+    for (const [name, decay] of [['sgd', 'l2'], ['nesterov', 'l1'], ['adagrad', 'l2'], ['rmsprop', 'l1'], ['adam', 'l2'], ['adamw', 'decoupled']] as const) {
+      const trainer = await Trainer.create(gpu, data, undefined, {
+        model: { layers: [15, 6, 10], norm: 'batch', normMomentum: 0 },
+        optimizer: { name, lr: 0.1, weightDecay: 0.1, decay, clipNorm: 0.5, clipValue: 0.01 },
+        batchSize: 16,
+        seed: 1,
+      });
+      await trainer.fit({ epochs: 2, evaluate: false });
+      const weights = await trainer.weights();
+      expect([...weights.get('bn1.running_mean')!], name).toEqual(new Array(6).fill(0));
+      expect([...weights.get('bn1.running_var')!], name).toEqual(new Array(6).fill(1));
+      expect([...weights.get('bn1.weight')!].some((v) => v !== 1), name).toBe(true); // while γ did train
+      trainer.destroy();
+    }
+  });
+});
+
+describe('evaluation mode', () => {
+  it('dropout is the identity and batch norm uses the running statistics', async () => {
+    const { gpu } = await testGpu();
+    const train = syntheticDataset(90, 3, 5, 4);
+    const test = syntheticDataset(37, 3, 5, 5);
+    const model: MlpConfig = { layers: [15, 12, 10], norm: 'batch', dropout: 0.5, activation: 'relu' };
+    const trainer = await Trainer.create(gpu, train, test, { model, batchSize: 16, optimizer: { lr: 0.1 }, seed: 9, evalBatchSize: 10 });
+    await trainer.fit({ epochs: 2, evaluate: false });
+    const m = await referenceModel(trainer);
+    // The running statistics moved away from their initial 0 and 1.
+    expect(m.layers[0].runningMean!.some((v) => Math.abs(v) > 1e-3)).toBe(true);
+    const x = Float64Array.from(test.images, (v) => v / 255);
+    const [l1, l2] = m.layers;
+    const z1 = matmulRef(x, l1.weight, test.count, 12, 15, false, true).map((v, j) => v + l1.bias[j % 12]);
+    const h = batchNormEvalRef(z1, l1.gamma!, l1.beta!, l1.runningMean!, l1.runningVar!, test.count, 12).map((v) => activateRef(v, 'relu'));
+    const logits = matmulRef(h, l2.weight, test.count, 10, 12, false, true).map((v, j) => v + l2.bias[j % 10]);
+    const ref = softmaxXentRef(logits, test.labels, test.count, 10);
+    const result = await trainer.evaluate();
+    expect(result.loss).toBeCloseTo(ref.lossSum / test.count, 5);
+    expect(result.accuracy).toBeCloseTo(ref.correct / test.count, 10);
+    // Evaluating changes nothing (no running-statistics update, no randomness): the same figures again.
+    expect(await trainer.evaluate()).toEqual(result);
+    trainer.destroy();
+  });
+});
+
+describe('gradient check of the whole model', () => {
+  for (const norm of ['batch', 'layer'] as const) {
+    it(`${norm} norm with dropout: analytic gradients match finite differences`, async () => {
+      const { gpu } = await testGpu();
+      const results = await gradientCheck(gpu, { layers: [15, 8, 6, 10], activation: 'tanh', init: 'xavier_normal', norm, dropout: 0.2 }, syntheticDataset(12, 3, 5, 6), {
+        samplesPerParameter: 3,
+        epsilon: 1e-2,
+        seed: 2,
+      });
+      const checked = results.filter((r) => !r.parameter.includes('running'));
+      expect(checked.length).toBeGreaterThan(20);
+      for (const r of checked) expect(r.relativeError, `${r.parameter}[${r.index}] ${r.analytic} vs ${r.numeric}`).toBeLessThan(3e-2);
+      // Running statistics are buffers: no gradient at all.
+      for (const r of results.filter((x) => x.parameter.includes('running'))) expect(r.analytic).toBe(0);
+    });
+  }
+});
