@@ -1,2 +1,3 @@
 /** Node-only helpers: reading MNIST from disk. */
 export { loadMnist, defaultMnistDir } from './data/mnist_node';
+export { writeFileAtomically } from './io/atomic_write';

@@ -4,7 +4,8 @@
  *        --data DIR --save FILE
  *        --json --print-plan
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomically } from '../io/atomic_write';
 import { parseArgs } from 'node:util';
 import { requestGpu } from '../gpu/device';
 import { loadMnist } from '../data/mnist_node';
@@ -64,12 +65,6 @@ function number(name: string, text: string | undefined, fallback: number, intege
     throw new ConfigError(`--${name} expects ${integer ? 'an integer' : 'a number'}; got '${text}'.`);
   }
   return value;
-}
-
-/** Written beside the target and renamed over it, so a crash never leaves half a file. */
-function writeAtomically(path: string, bytes: Uint8Array): void {
-  writeFileSync(`${path}.tmp`, bytes);
-  renameSync(`${path}.tmp`, path);
 }
 
 function parseAugment(text: string): Augmentation {
@@ -201,7 +196,7 @@ async function main(): Promise<void> {
     checkpointEvery: checkpointPath ? number('checkpoint-every', values['checkpoint-every'], 1, true) : undefined,
     onCheckpoint: checkpointPath
       ? (bytes, epoch) => {
-          writeAtomically(checkpointPath, bytes);
+          writeFileAtomically(checkpointPath, bytes);
           log(`checkpoint after epoch ${epoch}: ${checkpointPath}`);
         }
       : undefined,
@@ -219,7 +214,7 @@ async function main(): Promise<void> {
       [...weights].map(([name, data]) => ({ name, dtype: 'F32' as const, shape: trainer.arena.slot(name).shape, data })),
       { format: 'pt', model: JSON.stringify(model) },
     );
-    writeAtomically(values.save, file);
+    writeFileAtomically(values.save, file);
     log(`saved weights to ${values.save}`);
   }
   trainer.destroy();
