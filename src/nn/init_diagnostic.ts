@@ -194,7 +194,9 @@ export function formatInitDiagnostic(result: InitDiagnosticResult): string {
       if (stat === 'std') header.push('|h|>0.99', 'verdict');
       const body = rows.map((r) => {
         const cells = [r.label, ...r.layers.map((l) => cell(l[stat]))];
-        if (stat === 'std') cells.push(`${(100 * r.layers[r.layers.length - 1].saturated).toFixed(0)}%`, r.verdict);
+        // |h| > 0.99 means saturation only for tanh; for unbounded activations it is just a large value.
+        const saturated = activation === 'tanh' ? `${(100 * r.layers[r.layers.length - 1].saturated).toFixed(0)}%` : '-';
+        if (stat === 'std') cells.push(saturated, r.verdict);
         return cells;
       });
       const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));
