@@ -7,6 +7,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** RESULTS.md from this line on is hand-written and survives regeneration. */
+const KEEP_MARKER = '<!-- hand-written below: kept by bench/report.mjs -->';
+
 const MODE_ORDER = ['full', 'quick', 'node-full', 'node-quick'];
 
 const num = (x, digits = 3) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 }) : '—');
@@ -39,17 +42,22 @@ function section(r, file) {
   out.push(`- Host CPU: ${env.cpus} × ${env.cpuModel ?? '?'} (${env.platform ?? '?'})${load}`, '');
 
   if (r.matmul?.length) {
+    const tuned = r.matmul.some((m) => m.tuned);
     out.push('### a. matmul (GFLOP/s, higher is better; median of runs)', '');
     out.push(
       table(
-        ['case', 'M × N × K', 'op', 'reps/run', 'webgrad GFLOP/s', 'TF.js GFLOP/s', 'webgrad / TF.js'],
+        tuned
+          ? ['case', 'M × N × K', 'op', 'reps/run', 'webgrad reference', 'webgrad tuned (variant)', 'TF.js', 'tuned / TF.js', 'reference / TF.js']
+          : ['case', 'M × N × K', 'op', 'reps/run', 'webgrad GFLOP/s', 'TF.js GFLOP/s', 'webgrad / TF.js'],
         r.matmul.map((m) => [
           m.name,
           `${m.M} × ${m.N} × ${m.K}`,
           `${m.transA ? 'Aᵀ' : 'A'}·${m.transB ? 'Bᵀ' : 'B'}`,
           String(m.reps),
           `${num(m.webgrad.gflops)} (${num(m.webgrad.msPerMatmul)} ms)`,
+          ...(tuned ? [m.tuned ? `${num(m.tuned.gflops)} (${num(m.tuned.msPerMatmul)} ms) \`${m.tuned.kernel}\`` : '—'] : []),
           `${num(m.tfjs.gflops)} (${num(m.tfjs.msPerMatmul)} ms)`,
+          ...(tuned ? [ratio(m.tunedRatio)] : []),
           ratio(m.ratio),
         ]),
       ),
@@ -126,10 +134,10 @@ included, are in \`bench/results/*.json\`. Both libraries run in the same page o
 
 How things are measured:
 
-- **matmul**: webgrad's reference \`matmul\` kernel dispatched directly (what lowering emits: 8×8 invocations
-  of 4×4 blocks, a 32×32 tile per workgroup; the engine's autotuner may swap in a faster variant when it trains,
-  see the kernel column of section d), TF.js's \`tf.matMul\` with the transpose flags. A run is N repetitions submitted back to back after a
-  warm-up; the clock stops when the GPU is done (webgrad: \`queue.onSubmittedWorkDone()\`; TF.js: a 4-byte
+- **matmul**: webgrad's kernels dispatched directly: the reference \`matmul\` (what lowering emits: 8×8
+  invocations of 4×4 blocks, a 32×32 tile per workgroup) and the variant the engine's autotuner chooses for
+  the shape on this adapter (\`chooseMatmul\`, what a training plan runs; its tuning is not timed); TF.js's
+  \`tf.matMul\` with the transpose flags. A run is N repetitions submitted back to back after a warm-up; the clock stops when the GPU is done (webgrad: \`queue.onSubmittedWorkDone()\`; TF.js: a 4-byte
   read of a 1×1 slice of the last product). The full product is read back and spot-checked only after timing.
 - **training step**: MLP 784-128-64-10 (ReLU), softmax cross-entropy, SGD lr 0.1 without momentum, batch 128.
   webgrad: \`Trainer.fit\` over K batches (one command buffer per step; ends with its small metrics readback).
@@ -137,8 +145,8 @@ How things are measured:
 - **epoch**: fresh weights, one pass over the samples (the last batch partial), no evaluation inside the
   timed region; then accuracy on the full test set. Pipeline compilation is excluded for both (webgrad compiles in
   \`Trainer.create\`; TF.js is warmed up on a throw-away model of the same shape).
-- **per-kernel**: webgrad's step is replayed one dispatch per pass with \`timestampWrites\`; TF.js uses its own
-  \`tf.profile\`, which does the same. Pass splitting costs a little, so the sums exceed the step's real time.
+- **per-kernel**: webgrad's \`Trainer.profileStep\` runs a step with each dispatch in its own pass with
+  \`timestampWrites\` (median per dispatch); TF.js uses its own \`tf.profile\`, which does the same. Pass splitting costs a little, so the sums exceed the step's real time.
 - Ratios: for throughput, webgrad / TF.js; for times, TF.js time / webgrad time. Above 1 means webgrad is faster.
 `;
 
@@ -159,7 +167,16 @@ export function writeResultsMarkdown(resultsDir, target) {
   const rank = (mode) => (MODE_ORDER.includes(mode) ? MODE_ORDER.indexOf(mode) : MODE_ORDER.length);
   const modes = [...newest.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const body = modes.map((m) => section(newest.get(m).r, newest.get(m).file)).join('\n');
-  writeFileSync(target, `${HEADER}\n${body || '_No results yet: run `npm run bench -- --quick`._\n'}`);
+  // Everything from KEEP_MARKER on is written by hand (figures from other tools) and kept as it is.
+  let kept = '';
+  try {
+    const previous = readFileSync(target, 'utf8');
+    const at = previous.indexOf(KEEP_MARKER);
+    if (at >= 0) kept = `\n${previous.slice(at)}`;
+  } catch {
+    // no previous file
+  }
+  writeFileSync(target, `${HEADER}\n${body || '_No results yet: run `npm run bench -- --quick`._\n'}${kept}`);
   return target;
 }
 

@@ -181,11 +181,13 @@ async function main() {
       for (const { spec, reps } of matmulCases()) {
         const common = { spec, reps, runs: settings.matmulRuns, warmup: settings.matmulWarmup };
         const webgrad = await host.call('matmulWebgrad', common);
+        const tuned = await host.call('matmulWebgrad', { ...common, variant: 'tuned' });
         const tfjs = await host.call('matmulTfjs', common);
         const ratio = webgrad.gflops / tfjs.gflops;
-        results.matmul.push({ ...spec, reps, webgrad, tfjs, ratio: Number(ratio.toPrecision(3)) });
+        const tunedRatio = tuned.gflops / tfjs.gflops;
+        results.matmul.push({ ...spec, reps, webgrad, tuned, tfjs, ratio: Number(ratio.toPrecision(3)), tunedRatio: Number(tunedRatio.toPrecision(3)) });
         console.log(
-          `[${stamp()}] matmul ${spec.name.padEnd(18)} webgrad ${fmt(webgrad.gflops)} GFLOP/s, TF.js ${fmt(tfjs.gflops)} GFLOP/s (×${fmt(ratio)}; err ${fmt(webgrad.maxRelError, 2)}/${fmt(tfjs.maxRelError, 2)})`,
+          `[${stamp()}] matmul ${spec.name.padEnd(18)} webgrad ${fmt(webgrad.gflops)} GFLOP/s, tuned ${fmt(tuned.gflops)} (${tuned.kernel}), TF.js ${fmt(tfjs.gflops)} GFLOP/s (tuned ×${fmt(tunedRatio)}, reference ×${fmt(ratio)}; err ${fmt(webgrad.maxRelError, 2)}/${fmt(tuned.maxRelError, 2)}/${fmt(tfjs.maxRelError, 2)})`,
         );
       }
       save();

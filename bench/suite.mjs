@@ -107,12 +107,22 @@ export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
   // ---------------------------------------------------------------------------------------------------
   // a. matmul
 
-  /** The engine's matmul kernel alone: one compute pass of `reps` dispatches per run. */
-  async function matmulWebgrad({ spec, reps, runs, warmup = 2 }) {
+  /**
+   * One of the engine's matmul kernels alone: one compute pass of `reps` dispatches per run. `variant`
+   * 'reference' is the kernel lowering emits (8×8 invocations of 4×4 blocks); 'tuned' is the variant the
+   * engine's autotuner picks for this shape on this adapter (webgrad.chooseMatmul, the choice a training
+   * plan gets; its tuning time is reported and not timed as matmul work).
+   */
+  async function matmulWebgrad({ spec, reps, runs, warmup = 2, variant = 'reference' }) {
     const { gpu: g, resources } = await gpu();
     const device = g.device;
     const { M, N, K, transA, transB } = spec;
-    const kernel = webgrad.kernels.matmul;
+    const shape = { M, N, K };
+    const base = { TRANS_A: !!transA, TRANS_B: !!transB, BIAS: false, ACT: 0, ACT_GRAD: 0 };
+    const tuneStart = performance.now();
+    const chosen = variant === 'tuned' ? await webgrad.chooseMatmul(resources, shape, base) : webgrad.REFERENCE_MATMUL;
+    const tuneSeconds = (performance.now() - tuneStart) / 1000;
+    const kernel = webgrad.kernels[chosen.kernel];
     const a = randomFloats(M * K, 1);
     const b = randomFloats(K * N, 2);
     const bufA = resources.createStorage('bench.A', a);
@@ -121,16 +131,13 @@ export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
     const bufC = resources.createBuffer('bench.C', M * N * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
     const bufP = resources.createBuffer('bench.params', kernel.params.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(bufP, 0, kernel.params.pack({ M, N, K, alpha: 0 }));
-    // As src/kernels/lower.ts lowers a matmul node: 8×8 invocations per workgroup, each a 4×4 block of C.
-    const WG = 8;
-    const tile = 4 * WG;
-    const pipeline = await resources.pipeline(kernel, { TRANS_A: !!transA, TRANS_B: !!transB, WG_X: WG, WG_Y: WG });
+    const pipeline = await resources.pipeline(kernel, webgrad.variantConstants(chosen, base));
     const bindGroup = resources.createBindGroup(
       kernel,
       'bench.matmul',
       [bufA, bufB, bufE, bufC, bufP].map((buffer) => ({ buffer, offset: 0, size: buffer.size })),
     );
-    const groups = [Math.ceil(N / tile), Math.ceil(M / tile), 1];
+    const groups = webgrad.variantWorkgroups(chosen, shape);
     const submit = (n) => {
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
@@ -152,7 +159,7 @@ export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
     const c = await webgrad.readFloats(resources, bufC);
     g.check();
     for (const buffer of [bufA, bufB, bufE, bufC, bufP]) resources.destroyBuffer(buffer);
-    return summariseMatmul(spec, reps, times, spotCheck(a, b, spec, c));
+    return { kernel: chosen.id, ...(variant === 'tuned' ? { tuneSeconds: round(tuneSeconds) } : {}), ...summariseMatmul(spec, reps, times, spotCheck(a, b, spec, c)) };
   }
 
   /** tf.matMul with the transpose flags: TF.js picks its own matmul program for the shape. */
@@ -418,86 +425,24 @@ export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
   // d. per-kernel GPU time in one training step (timestamp queries)
 
   /**
-   * webgrad records a whole step into one compute pass, and its dispatch list is private. Without
-   * touching the engine, this wraps the device's createCommandEncoder for the duration of one fit():
-   * each compute pass the trainer records is replayed as one pass per dispatch, each with
-   * timestampWrites. Splitting the pass adds pass boundaries, so the sum can exceed the unsplit step.
+   * The engine's own profiler (Trainer.profileStep): one training step with every dispatch in its own
+   * compute pass with timestampWrites, per dispatch the median over `repeats` steps. Splitting the pass adds
+   * pass boundaries, so the sum can exceed the unsplit step.
    */
   async function kernelsWebgrad({ batchSize, repeats }) {
     const { gpu: g } = await gpu();
     if (!g.hasTimestamps) return { skipped: 'the adapter has no timestamp-query' };
-    const device = g.device;
     const { train } = await mnist();
     const trainer = await webgrad.Trainer.create(g, webgrad.subset(train, 0, batchSize), undefined, webgradOptions(batchSize));
     await trainer.fit({ epochs: 1, evaluate: false });
-
-    const capacity = 512;
-    const querySet = device.createQuerySet({ type: 'timestamp', count: capacity });
-    const resolve = device.createBuffer({ size: capacity * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    const read = device.createBuffer({ size: capacity * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-
-    const perDispatch = []; // [repeat][dispatch] ms
-    let labels;
-    const original = device.createCommandEncoder;
     try {
-      for (let rep = 0; rep < repeats; rep++) {
-        const recorded = [];
-        let next = 0;
-        device.createCommandEncoder = function (descriptor) {
-          const encoder = original.call(device, descriptor);
-          const realBegin = encoder.beginComputePass.bind(encoder);
-          encoder.beginComputePass = () => {
-            let pipeline;
-            let bindGroup;
-            const commands = [];
-            return {
-              label: '',
-              setPipeline: (p) => void (pipeline = p),
-              setBindGroup: (index, group) => {
-                if (index !== 0) throw new Error('kernel profiler: only bind group 0 is supported');
-                bindGroup = group;
-              },
-              dispatchWorkgroups: (x, y = 1, z = 1) => commands.push({ pipeline, bindGroup, groups: [x, y, z] }),
-              end: () => {
-                for (const c of commands) {
-                  if (next + 2 > capacity) throw new Error('kernel profiler: query set full');
-                  const pass = realBegin({ timestampWrites: { querySet, beginningOfPassWriteIndex: next, endOfPassWriteIndex: next + 1 } });
-                  pass.setPipeline(c.pipeline);
-                  pass.setBindGroup(0, c.bindGroup);
-                  pass.dispatchWorkgroups(...c.groups);
-                  pass.end();
-                  // Bind group label "<plan>: <op>→<outputs>"; pipeline label "<kernel name> {constants}".
-                  recorded.push({ label: c.bindGroup.label.replace(/^[^:]*: /, ''), kernel: c.pipeline.label.split(' ')[0], query: next });
-                  next += 2;
-                }
-              },
-            };
-          };
-          return encoder;
-        };
-        await trainer.fit({ epochs: 1, evaluate: false });
-        device.createCommandEncoder = original;
-
-        const encoder = device.createCommandEncoder();
-        encoder.resolveQuerySet(querySet, 0, next, resolve, 0);
-        encoder.copyBufferToBuffer(resolve, 0, read, 0, next * 8);
-        device.queue.submit([encoder.finish()]);
-        await read.mapAsync(GPUMapMode.READ, 0, next * 8);
-        const stamps = new BigUint64Array(read.getMappedRange(0, next * 8).slice(0));
-        read.unmap();
-        perDispatch.push(recorded.map((r) => Number(stamps[r.query + 1] - stamps[r.query]) / 1e6));
-        labels = recorded.map((r) => ({ name: r.label, kernel: r.kernel }));
-      }
+      const timings = await trainer.profileStep(repeats);
+      const kernels = timings.map((t) => ({ name: t.label, kernel: t.kernel, ms: round(t.milliseconds, 4) }));
+      return { batchSize, repeats, dispatches: kernels.length, totalMs: round(kernels.reduce((s, k) => s + k.ms, 0), 4), kernels };
     } finally {
-      device.createCommandEncoder = original;
-      querySet.destroy();
-      resolve.destroy();
-      read.destroy();
       trainer.destroy();
+      g.check();
     }
-    g.check();
-    const kernels = labels.map((label, i) => ({ ...label, ms: round(median(perDispatch.map((run) => run[i])), 4) }));
-    return { batchSize, repeats, dispatches: kernels.length, totalMs: round(kernels.reduce((s, k) => s + k.ms, 0), 4), kernels };
   }
 
   /** TF.js's own profiler: tf.profile() times every kernel with timestamp queries on this backend. */

@@ -10,6 +10,8 @@ export { fuse } from './scheduler/fuse';
 export { planStep, formatPlan, type Plan } from './scheduler/plan';
 export { Executable } from './scheduler/executable';
 export { kernels } from './kernels/catalog';
+export { chooseMatmul, tuneMatmul, autotuneChoices, clearAutotuneCache, type AutotuneOptions, type TuneResult } from './kernels/autotune';
+export { matmulVariants, candidateVariants, variantConstants, variantWorkgroups, REFERENCE_MATMUL, type MatmulVariant, type MatmulShape } from './kernels/matmul_variants';
 export { ParameterArena, type ParameterSpec } from './nn/parameters';
 export { buildMlpGraph, mlpParameters, initialParameters, validateMlp, checkTrainingBatches, normNames, type MlpConfig, type ResolvedMlp, type NormName } from './nn/mlp';
 export { parseModel, formatModel } from './nn/model_spec';

@@ -14,12 +14,19 @@
  *   3. the survivors are timed in interleaved rounds, each sample several back-to-back dispatches in one
  *      pass, timed by timestamp queries when the device has them and by wall time around
  *      `onSubmittedWorkDone()` otherwise; a candidate's time is its fastest sample (interference from other
- *      work only ever adds time), and one far slower than the best after the first round is dropped early;
+ *      work only ever adds time), and one twice as slow as the best after the first round is dropped.
+ *      This runs in two stages, each family's leader first, then the rest of the fastest family, so that
+ *      few pipelines are compiled;
  *   4. the fastest wins, ties to the earlier (simpler) variant.
  * Choices are cached per adapter + shape + constants: in memory for the process, in localStorage in
- * browsers, and in a JSON file in Node when WEBGRAD_AUTOTUNE_CACHE names one (WEBGRAD_AUTOTUNE_LOG=1 prints
- * each choice). Tuning runs are serialised per device so that two plans being built at once never time
- * each other.
+ * browsers, and in Node in a JSON file (~/.cache/webgrad/autotune.json, or the file WEBGRAD_AUTOTUNE_CACHE
+ * names; 'off' for none). WEBGRAD_AUTOTUNE_LOG=1 prints each choice; WEBGRAD_AUTOTUNE=0 turns tuning off.
+ * Tuning runs are serialised per device, so two plans being built at once never time each other.
+ * `adoptMatmulVariants` gives a plan of the same graph at another batch size (the last partial batch) the
+ * variants of a tuned one without timing anything.
+ *
+ * On SwiftShader every variant sums in the reference's order, so the choice never changes a result there
+ * (test/kernels/matmul_variants.test.ts checks it bit for bit).
  */
 import type { GpuResources } from '../gpu/resources';
 import { readBuffer } from '../gpu/readback';
@@ -30,6 +37,7 @@ import {
   REFERENCE_MATMUL,
   candidateVariants,
   matmulKernelNames,
+  matmulVariants,
   variantById,
   variantConstants,
   variantWorkgroups,
@@ -45,7 +53,11 @@ export interface AutotuneOptions {
   rounds?: number;
   /** Each sample runs the dispatch until about this much GPU time has passed (default 8 ms). */
   sampleMs?: number;
-  /** Where choices persist beyond this process (default: localStorage in browsers, the file WEBGRAD_AUTOTUNE_CACHE names in Node). */
+  /** Timing rounds stop (after at least three) once a stage has taken this long (default 1500 ms). */
+  budgetMs?: number;
+  /** Time every candidate for every round in one stage, with no early drops or budget (benchmarks). */
+  exhaustive?: boolean;
+  /** Where choices persist beyond this process (default: localStorage in browsers, a JSON file in Node; see fileStore). */
   store?: AutotuneStore;
   /** Restrict the candidates (tests, benchmarks). */
   candidates?: (shape: MatmulShape, flags: MatmulFlags) => readonly MatmulVariant[];
@@ -76,6 +88,8 @@ export interface TuneResult {
   shape: MatmulShape;
   chosen: MatmulVariant;
   results: CandidateResult[];
+  /** Wall time the tuning took (compiling, verifying, timing). */
+  milliseconds: number;
 }
 
 /** Bumped whenever the variants or their meaning change, so persisted choices from older code are ignored. */
@@ -135,6 +149,8 @@ function candidatesFor(shape: MatmulShape, flags: MatmulFlags, bindings: Planned
  * buffers, uniforms and refs of the old one; dispatches other than matmuls are returned as they are.
  */
 export async function tuneMatmuls(resources: GpuResources, plan: Plan, options: AutotuneOptions = {}): Promise<Plan> {
+  // WEBGRAD_AUTOTUNE=0 (Node) keeps the reference kernel everywhere, for A/B comparisons.
+  if (nodeProcess?.env?.WEBGRAD_AUTOTUNE === '0') return plan;
   const dispatches: PlannedDispatch[] = [];
   for (const dispatch of plan.dispatches) {
     if (dispatch.kernel !== REFERENCE_MATMUL.kernel) {
@@ -155,6 +171,31 @@ export async function tuneMatmuls(resources: GpuResources, plan: Plan, options: 
     );
   }
   return { ...plan, dispatches };
+}
+
+/**
+ * Gives `target`'s reference matmuls the variants `source` (a tuned plan of the same graph, e.g. the
+ * full-batch plan when `target` is the last partial batch's) chose for its dispatch at the same position
+ * and label, where that variant fits `target`'s shape and alignment; the others keep the reference. Nothing
+ * is timed, so a plan that runs once an epoch costs no tuning.
+ */
+export function adoptMatmulVariants(source: Plan, target: Plan): Plan {
+  const dispatches = target.dispatches.map((dispatch, i) => {
+    const tuned = source.dispatches[i];
+    if (dispatch.kernel !== REFERENCE_MATMUL.kernel || !tuned || tuned.label !== dispatch.label || !matmulKernelNames.has(tuned.kernel)) return dispatch;
+    const variant = matmulVariants.find((v) => v.kernel === tuned.kernel && variantConstantsMatch(v, tuned.constants));
+    const shape = matmulParamsOf(target, dispatch);
+    if (!variant || !candidatesFor(shape, flagsOf(dispatch.constants), dispatch.bindings, {}).includes(variant)) return dispatch;
+    return { ...dispatch, kernel: variant.kernel, constants: variantConstants(variant, baseConstants(dispatch.constants)), workgroups: variantWorkgroups(variant, shape) };
+  });
+  return { ...target, dispatches };
+}
+
+/** Whether planned constants are this variant's: its workgroup size, and its extras and no others. */
+function variantConstantsMatch(v: MatmulVariant, constants: Constants): boolean {
+  const standard = new Set(['TRANS_A', 'TRANS_B', 'BIAS', 'ACT', 'ACT_GRAD', 'WG_X', 'WG_Y']);
+  const extras = new Set([...Object.keys(v.extra), ...Object.keys(constants).filter((k) => !standard.has(k))]);
+  return sameWorkgroup(constants, v) && [...extras].every((k) => Number(constants[k] ?? 0) === Number(v.extra[k] ?? 0));
 }
 
 const sameWorkgroup = (constants: Constants, v: MatmulVariant) => constants.WG_X === v.workgroup[0] && constants.WG_Y === v.workgroup[1];
@@ -211,7 +252,7 @@ export function formatChoice(result: TuneResult): string {
     .sort((a, b) => a.milliseconds! - b.milliseconds!)
     .map((r) => `${r.variant.id} ${r.milliseconds!.toFixed(3)} ms`);
   const rejected = result.results.filter((r) => !r.verified).map((r) => r.variant.id);
-  return `autotune ${M}×${N}×${K} ${result.key.split('|').at(-1)}: ${result.chosen.id} (${timed.join(', ')}${rejected.length ? `; rejected ${rejected.join(', ')}` : ''})`;
+  return `autotune ${M}×${N}×${K} ${result.key.split('|').at(-1)}: ${result.chosen.id} in ${(result.milliseconds / 1000).toFixed(1)} s (${timed.join(', ')}${rejected.length ? `; rejected ${rejected.join(', ')}` : ''})`;
 }
 
 /** Deterministic inputs in [-1, 1). */
@@ -250,6 +291,7 @@ export async function tuneMatmul(
   candidates: readonly MatmulVariant[],
   options: AutotuneOptions = {},
 ): Promise<TuneResult> {
+  const began = performance.now();
   const { M, N, K } = shape;
   const base = baseConstants(constants);
   const device = resources.device;
@@ -358,21 +400,28 @@ export async function tuneMatmul(
     const warm = await sample(reference, 1);
     const reps = Math.max(1, Math.min(64, Math.round((options.sampleMs ?? 8) / Math.max(warm, 1e-3))));
     const rounds = options.rounds ?? 5;
-    /** Interleaved rounds; after the first, a candidate 3× slower than the best so far stops being timed. */
+    /**
+     * Interleaved rounds. After the first, a candidate twice as slow as the best so far stops being timed;
+     * after the third, rounds stop once the stage has used its time budget.
+     */
     const time = async (list: readonly Prepared[]): Promise<void> => {
       let alive = list;
+      const start = performance.now();
       for (let round = 0; round < rounds; round++) {
         for (const p of alive) p.samples.push(await sample(p, reps));
-        if (round === 0) {
+        if (round === 0 && !options.exhaustive) {
           const fastest = Math.min(...alive.map((p) => Math.min(...p.samples)));
-          alive = alive.filter((p) => p === reference || Math.min(...p.samples) <= fastest * 3);
+          alive = alive.filter((p) => Math.min(...p.samples) <= fastest * 2);
         }
+        if (round >= 2 && !options.exhaustive && performance.now() - start > (options.budgetMs ?? 1500)) break;
       }
     };
 
     // Stage 1: the reference and each family's leader. Stage 2: the rest of the fastest family, timed
     // against the stage-1 winner again so both are compared under the same conditions.
-    const leaders = candidates.filter((v, i) => v.id === REFERENCE_MATMUL.id || candidates.findIndex((w) => w.family === v.family) === i);
+    const leaders = options.exhaustive
+      ? candidates
+      : candidates.filter((v, i) => v.id === REFERENCE_MATMUL.id || candidates.findIndex((w) => w.family === v.family) === i);
     const first = await verify(leaders.some((v) => v.id === REFERENCE_MATMUL.id) ? leaders : [REFERENCE_MATMUL, ...leaders]);
     await time(first);
     let chosen = best(first);
@@ -386,7 +435,7 @@ export async function tuneMatmul(
       results.get(p.variant)!.milliseconds = Math.min(...p.samples);
       results.get(p.variant)!.timer = p.timer;
     }
-    return { key: tuneKey(resources.gpu.adapterName, shape, constants), shape, chosen: chosen.variant, results: [...results.values()] };
+    return { key: tuneKey(resources.gpu.adapterName, shape, constants), shape, chosen: chosen.variant, results: [...results.values()], milliseconds: performance.now() - began };
   } finally {
     await device.queue.onSubmittedWorkDone();
     querySet?.destroy();
@@ -402,7 +451,7 @@ function envLog(): ((message: string) => void) | undefined {
   return nodeProcess?.env?.WEBGRAD_AUTOTUNE_LOG ? (message) => console.log(message) : undefined;
 }
 
-/** localStorage in browsers; in Node the JSON file named by WEBGRAD_AUTOTUNE_CACHE, if set. */
+/** localStorage in browsers; in Node a JSON file (see fileStore). */
 let fallbackStore: AutotuneStore | null | undefined;
 
 function defaultStore(): AutotuneStore | undefined {
@@ -434,14 +483,31 @@ interface NodeFs {
   readFileSync(path: string, encoding: 'utf8'): string;
   writeFileSync(path: string, data: string): void;
   renameSync(from: string, to: string): void;
+  mkdirSync(path: string, options: { recursive: true }): void;
 }
 
+/**
+ * Node: a JSON file of choices, so a process does not tune again what an earlier one did on this machine.
+ * WEBGRAD_AUTOTUNE_CACHE names the file ('off' for none); the default is webgrad/autotune.json in
+ * $XDG_CACHE_HOME or ~/.cache. Entries are keyed by CACHE_VERSION and the adapter, and a stored id is used
+ * only where that variant is a candidate (it fits the shape and the plan's alignment).
+ */
 function fileStore(): AutotuneStore | undefined {
   const proc = nodeProcess;
-  const path = proc?.env?.WEBGRAD_AUTOTUNE_CACHE;
   // process.getBuiltinModule (Node ≥ 20.16) keeps this synchronous and invisible to browser bundlers.
-  const fs = path ? (proc?.getBuiltinModule?.('node:fs') as NodeFs | undefined) : undefined;
-  if (!path || !fs) return undefined;
+  const fs = proc?.getBuiltinModule?.('node:fs') as NodeFs | undefined;
+  const os = proc?.getBuiltinModule?.('node:os') as { homedir(): string } | undefined;
+  const env = proc?.env ?? {};
+  if (!fs || env.WEBGRAD_AUTOTUNE_CACHE === 'off' || env.WEBGRAD_AUTOTUNE_CACHE === '0') return undefined;
+  let dir: string | undefined;
+  let file = env.WEBGRAD_AUTOTUNE_CACHE;
+  if (!file) {
+    const base = env.XDG_CACHE_HOME || (os ? `${os.homedir()}/.cache` : undefined);
+    if (!base) return undefined;
+    dir = `${base}/webgrad`;
+    file = `${dir}/autotune.json`;
+  }
+  const path = file;
   const load = (): Record<string, string> => {
     try {
       return JSON.parse(fs.readFileSync(path, 'utf8')) as Record<string, string>;
@@ -453,6 +519,7 @@ function fileStore(): AutotuneStore | undefined {
     get: (key) => load()[key],
     set: (key, id) => {
       try {
+        if (dir) fs.mkdirSync(dir, { recursive: true });
         const all = { ...load(), [key]: id };
         const tmp = `${path}.${proc?.pid ?? 0}.tmp`;
         fs.writeFileSync(tmp, JSON.stringify(all, null, 1));

@@ -14,7 +14,7 @@ import type { GpuDataset } from '../data/gpu_dataset';
 import { fuse } from '../scheduler/fuse';
 import { planStep, type Plan } from '../scheduler/plan';
 import { Executable } from '../scheduler/executable';
-import { tuneMatmuls, type AutotuneOptions } from '../kernels/autotune';
+import { adoptMatmulVariants, tuneMatmuls, type AutotuneOptions } from '../kernels/autotune';
 
 export interface RunnerSetup {
   model: MlpConfig;
@@ -52,14 +52,13 @@ export class BatchRunner {
     const batch = Math.min(setup.batchSize, count);
     const tailRows = count % batch;
     const label = `${setup.dataset.name}${setup.training ? '.train' : '.eval'}`;
-    const tuned = async (rows: number): Promise<Plan> => {
-      const plan = planFor(setup, rows);
-      if (setup.autotune === false) return plan;
-      return tuneMatmuls(resources, plan, typeof setup.autotune === 'object' ? setup.autotune : {});
-    };
+    const tune = (plan: Plan) => (setup.autotune === false ? plan : tuneMatmuls(resources, plan, typeof setup.autotune === 'object' ? setup.autotune : {}));
+    const fullPlan = count >= batch ? await tune(planFor(setup, batch)) : undefined;
+    // The tail runs once an epoch: it takes the full plan's variants where they fit instead of being timed.
+    const tailPlan = !tailRows ? undefined : fullPlan && setup.autotune !== false ? adoptMatmulVariants(fullPlan, planFor(setup, tailRows)) : await tune(planFor(setup, tailRows));
     const [full, tail] = await Promise.all([
-      count >= batch ? Executable.create(resources, await tuned(batch), setup.externals, `${label}[${batch}]`) : undefined,
-      tailRows ? Executable.create(resources, await tuned(tailRows), setup.externals, `${label}[${tailRows}]`) : undefined,
+      fullPlan ? Executable.create(resources, fullPlan, setup.externals, `${label}[${batch}]`) : undefined,
+      tailPlan ? Executable.create(resources, tailPlan, setup.externals, `${label}[${tailRows}]`) : undefined,
     ]);
     return new BatchRunner(setup, full, tail);
   }

@@ -19,6 +19,7 @@ import { OPTIM, optimizerDispatches, optimizerHyper, resolveOptimizer, slotTable
 import { LrScheduler, type Schedule } from '../optim/schedule';
 import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
 import { BatchRunner } from './batch_runner';
+import type { AutotuneOptions } from '../kernels/autotune';
 import { MetricsReader, totalsOf, type MetricTotals } from './metrics';
 import { EarlyStopping, type EarlyStoppingOptions } from './early_stopping';
 
@@ -39,6 +40,12 @@ export interface TrainerOptions {
   validation?: number;
   /** Evaluation batch size (default 1000). */
   evalBatchSize?: number;
+  /**
+   * Time the matmul variants on this adapter when the plans are built and use the fastest (default true;
+   * choices are cached per adapter, see src/kernels/autotune.ts). false keeps the reference kernel, which
+   * makes Trainer.create fast on a fresh adapter (tests, the demo's first visit).
+   */
+  autotune?: boolean | AutotuneOptions;
   warn?: (message: string) => void;
 }
 
@@ -97,6 +104,11 @@ interface SubmittedEpoch {
   values: Promise<Float32Array[]>;
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const lossOf = (t: MetricTotals) => t.lossSum / Math.max(1, t.rows);
 const accuracyOf = (t: MetricTotals) => t.correct / Math.max(1, t.rows);
 
@@ -180,11 +192,11 @@ export class Trainer {
     const evalRunner = async (data: GpuDataset | undefined): Promise<Evaluation | undefined> =>
       data && {
         data,
-        runner: await BatchRunner.create(resources, { model, arena, dataset: data, batchSize: options.evalBatchSize ?? 1000, training: false, externals }),
+        runner: await BatchRunner.create(resources, { model, arena, dataset: data, batchSize: options.evalBatchSize ?? 1000, training: false, externals, autotune: options.autotune }),
       };
     const update = optimizerDispatches(arena, optimizer);
     const [trainRunner, validationEval, testEval] = await Promise.all([
-      BatchRunner.create(resources, { model, arena, dataset: datasets.train, batchSize, training: true, update, externals }),
+      BatchRunner.create(resources, { model, arena, dataset: datasets.train, batchSize, training: true, update, externals, autotune: options.autotune }),
       evalRunner(datasets.validation),
       evalRunner(datasets.test),
     ]);
@@ -381,24 +393,25 @@ export class Trainer {
   }
 
   /**
-   * GPU time of every dispatch of one training step (timestamp queries), averaged over `repeats` steps
-   * after one warm-up. Each measured step really trains (it is a step of the current epoch's order), so
-   * call it between fits. Throws when the adapter has no timestamp queries.
+   * GPU time of every dispatch of one training step (timestamp queries): per dispatch, the median over
+   * `repeats` steps after one warm-up (a median, because SwiftShader shares the CPU with everything else).
+   * Each measured step really trains (it is a step of the current epoch's order), so call it between fits.
+   * Throws when the adapter has no timestamp queries.
    */
   async profileStep(repeats = 5): Promise<KernelTiming[]> {
     const executable = this.trainRunner.executableFor(0);
     const plan = executable.plan;
     const profiler = new TimestampProfiler(this.resources, executable.dispatchCount);
     try {
-      const totals = new Array<number>(executable.dispatchCount).fill(0);
+      const samples: number[][] = [];
       for (let r = 0; r <= repeats; r++) {
         this.device.queue.writeBuffer(this.buffers.step, 0, this.trainRunner.stepUniform(0, this.globalStep++, this.options.seed));
         const encoder = this.device.createCommandEncoder();
         executable.encodeSeparately(encoder, (i) => profiler.pass(i));
         const times = await profiler.read(encoder, executable.dispatchCount);
-        if (r > 0) times.forEach((t, i) => (totals[i] += t));
+        if (r > 0) samples.push(times);
       }
-      return plan.dispatches.map((d, i) => ({ label: d.label, kernel: d.kernel, milliseconds: totals[i] / repeats }));
+      return plan.dispatches.map((d, i) => ({ label: d.label, kernel: d.kernel, milliseconds: median(samples.map((s) => s[i])) }));
     } finally {
       profiler.destroy();
     }

@@ -13,7 +13,8 @@ describe('per-kernel GPU times', () => {
     const timings = await trainer.profileStep(3);
     trainer.destroy();
     console.table(timings);
-    expect(timings.map((t) => t.kernel)).toContain('matmul');
+    // Matmuls may run a tuned variant (matmulV16x16, ...) rather than the reference kernel.
+    expect(timings.some((t) => t.kernel.startsWith('matmul'))).toBe(true);
     expect(timings.map((t) => t.kernel)).toContain('optimizer');
     expect(timings.every((t) => t.milliseconds >= 0 && Number.isFinite(t.milliseconds))).toBe(true);
     // The first layer's forward product (128×784×64) dominates the tiny softmax over 10 classes.
