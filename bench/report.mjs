@@ -33,7 +33,13 @@ function section(r, file) {
   }
   if (r.webgrad?.autotuneChoices) {
     const choices = Object.entries(r.webgrad.autotuneChoices);
-    out.push(`- webgrad autotuner choices (${choices.length}): ${choices.map(([k, v]) => `\`${k}\` → \`${v}\``).join('; ') || 'none'}`);
+    // Keys are "v<version>|<adapter>|MxNxK|TRANS_A=0,...": the adapter is printed below, and only the flags that are set matter.
+    const short = (key) => {
+      const [, , shape, flags] = key.split('|');
+      const set = (flags ?? '').split(',').filter((f) => !f.endsWith('=0')).join(',');
+      return `${shape}${set ? ` ${set}` : ''}`;
+    };
+    out.push(`- webgrad autotuner choices (${choices.length}): ${choices.map(([k, v]) => `${short(k)} → \`${v}\``).join('; ') || 'none'}`);
   }
   out.push(env.host === 'chromium' ? `- Chromium: ${env.browser} (${env.userAgent})` : `- Node ${env.node}, Dawn from the \`webgpu\` package${env.vkIcd ? `, VK_ICD_FILENAMES=${env.vkIcd}` : ''}`);
   out.push(`- Adapter: webgrad sees **${libs.webgradAdapter ?? '?'}**${libs.webgradTimestamps ? ' (timestamp-query)' : ''}; TF.js sees **${libs.tfjsAdapter ?? '?'}**`);
