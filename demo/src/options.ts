@@ -15,9 +15,9 @@ export interface Feature {
 
 /** Engine features the controls depend on. A control whose feature is not available is shown disabled. */
 export const FEATURES = {
-  /** Batch and layer normalisation (MlpConfig has no normalisation yet). */
-  normalisation: { available: false, issue: 3 },
-  dropout: { available: false, issue: 3 },
+  /** Batch and layer normalisation, dropout. */
+  normalisation: { available: true, issue: 3 },
+  dropout: { available: true, issue: 3 },
   /** Optimizers beyond SGD + momentum; the list itself comes from the engine (`optimizerNames`). */
   optimizers: { available: true, issue: 4 },
   schedules: { available: true, issue: 4 },
@@ -140,7 +140,8 @@ export function toTrainerOptions(s: DemoSettings, normalisation: { mean: number;
       layers: parseLayers(s.layers),
       activation: s.activation,
       init: s.init,
-      // norm: s.normalisation, dropout: s.dropout,   ← issue 3: uncomment, and set FEATURES.normalisation/dropout.available
+      norm: FEATURES.normalisation.available ? s.normalisation : undefined,
+      dropout: FEATURES.dropout.available && s.dropout > 0 ? s.dropout : undefined,
     },
     optimizer: {
       name: s.optimizer,

@@ -5,8 +5,10 @@
  * (or an imported safetensors file): a plain MLP, x → (W·x + b → activation)* → W·x + b → softmax, with
  * PyTorch-layout weights fc{i}.weight [out, in] and fc{i}.bias [out]. For one 784-pixel digit that is
  * about 100k multiply-adds, far below anything worth a GPU round trip. The activations match
- * shaders/act_fns.wgsl. Models with other parameters (batch norm's bnN.*, issue 3) are refused with a
- * message instead of being predicted wrongly.
+ * shaders/act_fns.wgsl. Hidden layers may carry a norm between the linear map and the activation, as the
+ * engine builds them (src/nn/mlp.ts): batch norm bn{i}.* with its running statistics (evaluation mode) or
+ * layer norm ln{i}.*; dropout is the identity at prediction time. Models with other parameters are
+ * refused with a message instead of being predicted wrongly.
  */
 import type { ActivationName } from '../../src/index';
 
@@ -18,7 +20,22 @@ export interface Layer {
   bias: Float32Array;
   in: number;
   out: number;
+  /** Normalisation after the linear map (hidden layers only). */
+  norm?: LayerNorm;
 }
+
+export interface LayerNorm {
+  kind: 'batch' | 'layer';
+  /** γ and β, [out]. */
+  weight: Float32Array;
+  bias: Float32Array;
+  /** Batch norm's running statistics, [out]. */
+  runningMean?: Float32Array;
+  runningVar?: Float32Array;
+}
+
+/** As src/graph/ops.ts NORM_EPS (PyTorch's default). */
+export const NORM_EPS = 1e-5;
 
 export interface Normalisation {
   mean: number;
@@ -57,6 +74,21 @@ export function softmax(logits: ArrayLike<number>): Float64Array {
   return out;
 }
 
+/** Batch norm with its running statistics, or layer norm over the row (biased variance), in place. */
+function normalise(y: Float64Array, norm: LayerNorm): void {
+  if (norm.kind === 'batch') {
+    for (let o = 0; o < y.length; o++) y[o] = ((y[o] - norm.runningMean![o]) / Math.sqrt(norm.runningVar![o] + NORM_EPS)) * norm.weight[o] + norm.bias[o];
+    return;
+  }
+  let mean = 0;
+  for (let o = 0; o < y.length; o++) mean += y[o];
+  mean /= y.length;
+  let variance = 0;
+  for (let o = 0; o < y.length; o++) variance += (y[o] - mean) ** 2;
+  const rstd = 1 / Math.sqrt(variance / y.length + NORM_EPS);
+  for (let o = 0; o < y.length; o++) y[o] = (y[o] - mean) * rstd * norm.weight[o] + norm.bias[o];
+}
+
 /** A tensor as the predictor needs it: data plus (when known) its shape. */
 export interface NamedTensor {
   data: Float32Array;
@@ -85,21 +117,41 @@ export class MlpPredictor {
     options: { activation?: ActivationName; alpha?: number; normalisation?: Normalisation } = {},
   ): MlpPredictor {
     const names = [...weights.keys()].filter((name) => !name.startsWith('optimizer.'));
-    const other = names.filter((name) => !/^fc\d+\.(weight|bias)$/.test(name));
+    const known = /^(fc\d+\.(weight|bias)|bn\d+\.(weight|bias|running_mean|running_var)|ln\d+\.(weight|bias))$/;
+    const other = names.filter((name) => !known.test(name));
     if (other.length) {
-      const norm = other.some((name) => /^(bn|ln)\d+\./.test(name));
       throw new UnsupportedModelError(
         `This model has parameters the demo's CPU predictor does not handle (${other.slice(0, 4).join(', ')}${other.length > 4 ? ', …' : ''}). ` +
-          (norm ? 'Prediction with normalisation layers comes with issue 3; ' : '') +
-          'only plain MLPs (fc{i}.weight, fc{i}.bias) can be predicted here.',
+          'It predicts MLPs of fc{i}.weight/bias with optional bn{i}.* (batch norm) or ln{i}.* (layer norm) after hidden layers.',
       );
     }
-    const count = names.filter((name) => name.endsWith('.weight')).length;
+    const count = names.filter((name) => /^fc\d+\.weight$/.test(name)).length;
     if (count === 0) throw new UnsupportedModelError('No fc1.weight found: not an MLP weights file.');
     const get = (name: string): NamedTensor => {
       const value = weights.get(name);
       if (!value) throw new UnsupportedModelError(`Missing tensor ${name} (layers must be fc1 … fc${count}).`);
       return value instanceof Float32Array ? { data: value } : value;
+    };
+    const vector = (name: string, width: number): Float32Array => {
+      const { data, shape } = get(name);
+      if (data.length !== width || (shape && (shape.length !== 1 || shape[0] !== width))) {
+        throw new UnsupportedModelError(`${name} has ${shape ? `shape [${shape.join(', ')}]` : `${data.length} values`}; layer ${name.match(/\d+/)![0]} has ${width} outputs.`);
+      }
+      return data;
+    };
+    const normOf = (i: number, width: number): LayerNorm | undefined => {
+      const batch = names.some((name) => name.startsWith(`bn${i}.`));
+      const layer = names.some((name) => name.startsWith(`ln${i}.`));
+      if (batch && layer) throw new UnsupportedModelError(`Layer ${i} has both bn${i}.* and ln${i}.* tensors.`);
+      if (!batch && !layer) return undefined;
+      if (i === count) throw new UnsupportedModelError(`The output layer fc${i} cannot have a norm (found ${batch ? 'bn' : 'ln'}${i}.*).`);
+      const prefix = batch ? `bn${i}` : `ln${i}`;
+      const norm: LayerNorm = { kind: batch ? 'batch' : 'layer', weight: vector(`${prefix}.weight`, width), bias: vector(`${prefix}.bias`, width) };
+      if (batch) {
+        norm.runningMean = vector(`${prefix}.running_mean`, width);
+        norm.runningVar = vector(`${prefix}.running_var`, width);
+      }
+      return norm;
     };
     const layers: Layer[] = [];
     let width = 0;
@@ -115,9 +167,12 @@ export class MlpPredictor {
             `fc${i}.bias [${out}]${i > 1 ? ` and the previous layer's ${width} outputs` : ''}.`,
         );
       }
-      layers.push({ weight: weight.data, bias: bias.data, in: shapeIn, out });
+      const norm = normOf(i, out);
+      layers.push({ weight: weight.data, bias: bias.data, in: shapeIn, out, ...(norm ? { norm } : {}) });
       width = out;
     }
+    const stray = names.filter((name) => /^(bn|ln)\d+\./.test(name) && Number(name.match(/\d+/)![0]) > count);
+    if (stray.length) throw new UnsupportedModelError(`${stray[0]} belongs to no layer (the model has fc1 … fc${count}).`);
     const activation = options.activation ?? 'relu';
     const alpha = options.alpha ?? (activation === 'elu' ? 1 : 0.01);
     return new MlpPredictor(layers, activation, alpha, options.normalisation ?? { mean: 0, std: 1 });
@@ -135,8 +190,10 @@ export class MlpPredictor {
         let sum = layer.bias[o];
         const row = o * layer.in;
         for (let i = 0; i < layer.in; i++) sum += layer.weight[row + i] * x[i];
-        y[o] = index < this.layers.length - 1 ? activate(sum, this.activation, this.alpha) : sum;
+        y[o] = sum;
       }
+      if (layer.norm) normalise(y, layer.norm);
+      if (index < this.layers.length - 1) for (let o = 0; o < layer.out; o++) y[o] = activate(y[o], this.activation, this.alpha);
       x = y;
     });
     return x;

@@ -1,6 +1,6 @@
 /**
  * Export and import of trained weights as safetensors (PyTorch layout: fc{i}.weight [out, in], fc{i}.bias
- * [out]), with the model and the input normalisation in the metadata so an imported file predicts exactly
+ * [out], and bn{i}.* / ln{i}.* for normalised layers), with the model and the input normalisation in the metadata so an imported file predicts exactly
  * as it did when exported. Files from `npm run train -- --save` and webgrad checkpoints load too (their
  * optimizer.* tensors are ignored; without normalisation metadata, pixels are scaled to [0, 1]).
  */
@@ -15,10 +15,17 @@ export interface ExportInfo {
 }
 
 export function encodeWeights(predictor: MlpPredictor, info: ExportInfo = {}): Uint8Array {
-  const tensors = predictor.layers.flatMap((layer, i) => [
-    { name: `fc${i + 1}.weight`, dtype: 'F32' as const, shape: [layer.out, layer.in], data: layer.weight },
-    { name: `fc${i + 1}.bias`, dtype: 'F32' as const, shape: [layer.out], data: layer.bias },
-  ]);
+  const tensors = predictor.layers.flatMap((layer, i) => {
+    const vector = (name: string, data: Float32Array) => ({ name, dtype: 'F32' as const, shape: [layer.out], data });
+    const list = [{ name: `fc${i + 1}.weight`, dtype: 'F32' as const, shape: [layer.out, layer.in], data: layer.weight }, vector(`fc${i + 1}.bias`, layer.bias)];
+    const norm = layer.norm;
+    if (norm) {
+      const prefix = `${norm.kind === 'batch' ? 'bn' : 'ln'}${i + 1}`;
+      list.push(vector(`${prefix}.weight`, norm.weight), vector(`${prefix}.bias`, norm.bias));
+      if (norm.runningMean && norm.runningVar) list.push(vector(`${prefix}.running_mean`, norm.runningMean), vector(`${prefix}.running_var`, norm.runningVar));
+    }
+    return list;
+  });
   return encodeSafetensors(tensors, {
     ...info.notes,
     format: 'pt',

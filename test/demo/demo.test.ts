@@ -16,7 +16,7 @@ import { decodeWeights } from '../../demo/src/weights_file';
 
 const configFile = path.join(repoRoot, 'demo/vite.config.ts');
 // A small run: 5,000 training samples, 1,000 test samples, 3 epochs (about 35 s on SwiftShader).
-const QUERY = 'subset=5000&testSubset=1000&epochs=3&batchSize=32&lr=0.002&optimizer=adam&layers=784-128-64-10';
+const QUERY = 'subset=5000&testSubset=1000&epochs=3&batchSize=32&lr=0.002&optimizer=adam&layers=784-128-64-10&normalisation=batch&dropout=0.1';
 
 /** What the page shows, for failure messages and progress logs. */
 async function pageSummary(page: Page): Promise<string> {
@@ -74,11 +74,11 @@ describe('demo page in headless Chromium (WebGPU)', () => {
     const adapter = await page.$eval('#gpu-adapter', (e) => e.textContent ?? '');
     expect(await page.$eval('#no-webgpu', (e) => (e as HTMLElement).hidden)).toBe(true);
     console.log(`[demo] adapter: ${adapter}; timestamps: ${await page.$eval('#gpu-timestamps', (e) => e.textContent)}`);
-    // The URL's settings are in the form; issue-3 controls are there but disabled with their tooltip.
+    // The URL's settings are in the form, batch norm and dropout included (the CPU predictor handles both).
     expect(await page.$eval('input[name=subset]', (e) => (e as HTMLInputElement).value)).toBe('5000');
-    expect(await page.$eval('input[name=dropout]', (e) => (e as HTMLInputElement).disabled)).toBe(true);
-    expect(await page.$eval('label[data-feature=dropout]', (e) => (e as HTMLElement).title)).toBe('coming with issue 3');
-    expect(await page.$eval('select[name=normalisation] option[value=batch]', (e) => (e as HTMLOptionElement).disabled)).toBe(true);
+    expect(await page.$eval('input[name=dropout]', (e) => [(e as HTMLInputElement).disabled, (e as HTMLInputElement).value])).toEqual([false, '0.1']);
+    expect(await page.$eval('select[name=normalisation]', (e) => [(e as HTMLSelectElement).disabled, (e as HTMLSelectElement).value])).toEqual([false, 'batch']);
+    expect(await page.$$eval('select option:disabled', (options) => options.length)).toBe(0);
 
     await page.click('#train');
     // Setting up (loading MNIST, building and compiling the step) is not training: it gets its own limit.

@@ -26,17 +26,17 @@ describe('demo settings', () => {
     expect('unknown' in s).toBe(false);
   });
 
-  it('maps the settings to Trainer options in one place, leaving out features the engine lacks', () => {
+  it('maps the settings to Trainer options in one place', () => {
     const options = toTrainerOptions(
       { ...DEFAULTS, optimizer: 'adamw', schedule: 'cosine', epochs: 7, clipNorm: 1, weightDecay: 0.01, augmentation: 'shift+rotate', normalisation: 'batch', dropout: 0.5 },
       { mean: 0, std: 1 },
     );
-    expect(options.model).toEqual({ layers: [784, 128, 64, 10], activation: 'relu', init: 'he_normal' });
+    expect(options.model).toEqual({ layers: [784, 128, 64, 10], activation: 'relu', init: 'he_normal', norm: 'batch', dropout: 0.5 });
     expect(options.optimizer).toEqual({ name: 'adamw', lr: DEFAULTS.lr, weightDecay: 0.01, clipNorm: 1 });
     expect(options.schedule).toEqual({ kind: 'cosine', epochs: 7 });
     expect(options.augment).toEqual({ maxShift: 2, maxRotate: 10 });
-    expect(FEATURES.normalisation.available).toBe(false);
-    expect(FEATURES.dropout.available).toBe(false);
+    expect(FEATURES.normalisation.available).toBe(true);
+    expect(toTrainerOptions({ ...DEFAULTS, dropout: 0 }, { mean: 0, std: 1 }).model.dropout).toBeUndefined();
   });
 });
 
@@ -118,15 +118,50 @@ describe('CPU predictor', () => {
     expect(activate(-800, 'sigmoid', 0)).toBe(0);
   });
 
-  it('refuses models with normalisation parameters, naming issue 3, and inconsistent shapes', () => {
-    const bn = new Map([
+  it('applies batch norm (running statistics) and layer norm between the linear map and the activation', () => {
+    // 2 inputs → 2 hidden (relu) → 1 output, by hand in float64.
+    const base: [string, Float32Array][] = [
+      ['fc1.weight', Float32Array.from([1, -1, 0.5, 2])],
+      ['fc1.bias', Float32Array.from([0.1, -0.3])],
+      ['fc2.weight', Float32Array.from([1, -2])],
+      ['fc2.bias', Float32Array.from([0.25])],
+    ];
+    const gamma = Float32Array.from([1.5, 0.5]);
+    const beta = Float32Array.from([-0.25, 0.5]);
+    const pixels = [255, 51];
+    const x = pixels.map((v) => v / 255);
+    const z = [x[0] - x[1] + 0.1, 0.5 * x[0] + 2 * x[1] - 0.3];
+    const out = (h: number[]) => Math.max(0, h[0]) - 2 * Math.max(0, h[1]) + 0.25;
+    const eps = 1e-5;
+
+    const mean = Float32Array.from([0.5, -0.25]);
+    const variance = Float32Array.from([0.25, 4]);
+    const bn = MlpPredictor.fromWeights(new Map([...base, ['bn1.weight', gamma], ['bn1.bias', beta], ['bn1.running_mean', mean], ['bn1.running_var', variance]]));
+    const bnHidden = z.map((v, f) => ((v - mean[f]) / Math.sqrt(variance[f] + eps)) * gamma[f] + beta[f]);
+    expect(bn.logits(pixels)[0]).toBeCloseTo(out(bnHidden), 6);
+    expect(bn.layers[0].norm?.kind).toBe('batch');
+
+    const ln = MlpPredictor.fromWeights(new Map([...base, ['ln1.weight', gamma], ['ln1.bias', beta]]));
+    const mu = (z[0] + z[1]) / 2;
+    const rstd = 1 / Math.sqrt(((z[0] - mu) ** 2 + (z[1] - mu) ** 2) / 2 + eps);
+    expect(ln.logits(pixels)[0]).toBeCloseTo(out(z.map((v, f) => (v - mu) * rstd * gamma[f] + beta[f])), 6);
+  });
+
+  it('refuses unknown parameters, incomplete or misplaced norms, and inconsistent shapes', () => {
+    const fc = (): [string, Float32Array][] => [
       ['fc1.weight', new Float32Array(6)],
       ['fc1.bias', new Float32Array(2)],
-      ['bn1.weight', new Float32Array(2)],
-      ['bn1.bias', new Float32Array(2)],
-    ]);
-    expect(() => MlpPredictor.fromWeights(bn)).toThrow(UnsupportedModelError);
-    expect(() => MlpPredictor.fromWeights(bn)).toThrow(/bn1\.weight.*issue 3/);
+      ['fc2.weight', new Float32Array(4)],
+      ['fc2.bias', new Float32Array(2)],
+    ];
+    const two = new Float32Array(2);
+    expect(() => MlpPredictor.fromWeights(new Map([...fc(), ['conv1.weight', two]]))).toThrow(UnsupportedModelError);
+    expect(() => MlpPredictor.fromWeights(new Map([...fc(), ['conv1.weight', two]]))).toThrow(/conv1\.weight/);
+    // Batch norm without its running statistics.
+    expect(() => MlpPredictor.fromWeights(new Map([...fc(), ['bn1.weight', two], ['bn1.bias', two]]))).toThrow(/bn1\.running_mean/);
+    expect(() => MlpPredictor.fromWeights(new Map([...fc(), ['ln1.weight', new Float32Array(3)], ['ln1.bias', two]]))).toThrow(/ln1\.weight/);
+    expect(() => MlpPredictor.fromWeights(new Map([...fc(), ['ln2.weight', two], ['ln2.bias', two]]))).toThrow(/output layer/);
+    expect(() => MlpPredictor.fromWeights(new Map([...fc(), ['ln5.weight', two], ['ln5.bias', two]]))).toThrow(/ln5\.weight belongs to no layer/);
     const broken = new Map([
       ['fc1.weight', new Float32Array(6)],
       ['fc1.bias', new Float32Array(2)],
@@ -160,6 +195,26 @@ describe('weights files', () => {
     expect(Array.from(back.predict(digit))).toEqual(Array.from(predictor.predict(digit)));
   });
 
+  it('round-trips a model with batch norm and layer norm', () => {
+    const vec = (k: number) => Float32Array.from({ length: 4 }, (_, i) => 0.5 + 0.1 * ((i + k) % 3));
+    for (const prefix of ['bn1', 'ln1']) {
+      const weights = new Map<string, Float32Array>([
+        ['fc1.weight', predictor.layers[0].weight],
+        ['fc1.bias', predictor.layers[0].bias],
+        ['fc2.weight', predictor.layers[1].weight],
+        ['fc2.bias', predictor.layers[1].bias],
+        [`${prefix}.weight`, vec(0)],
+        [`${prefix}.bias`, vec(1)],
+      ]);
+      if (prefix === 'bn1') weights.set('bn1.running_mean', vec(2)).set('bn1.running_var', vec(3));
+      const normed = MlpPredictor.fromWeights(weights, { activation: 'elu', alpha: 0.5 });
+      const { predictor: back } = decodeWeights(encodeWeights(normed), 'normed.safetensors');
+      expect(back.layers[0].norm).toEqual(normed.layers[0].norm);
+      expect(Array.from(back.predict(digit))).toEqual(Array.from(normed.predict(digit)));
+      expect(Array.from(back.predict(digit))).not.toEqual(Array.from(predictor.predict(digit)));
+    }
+  });
+
   it('reads files from `train --save` and checkpoints (optimizer state ignored, pixels scaled to [0, 1])', () => {
     const tensors = predictor.layers.flatMap((l, i) => [
       { name: `fc${i + 1}.weight`, dtype: 'F32' as const, shape: [l.out, l.in], data: l.weight },
@@ -181,10 +236,15 @@ describe('weights files', () => {
 });
 
 describe('CPU predictor vs the GPU trainer', () => {
-  it('classifies the test set exactly as the trainer evaluated it', { timeout: 120_000 }, async () => {
+  const cases = [
+    { name: 'tanh MLP', layers: '784-32-10', activation: 'tanh' as const, normalisation: 'none' as const, dropout: 0 },
+    { name: 'relu + batch norm + dropout', layers: '784-32-16-10', activation: 'relu' as const, normalisation: 'batch' as const, dropout: 0.2 },
+    { name: 'elu + layer norm', layers: '784-32-10', activation: 'elu' as const, normalisation: 'layer' as const, dropout: 0 },
+  ];
+  it.each(cases)('classifies the test set exactly as the trainer evaluated it: $name', { timeout: 120_000 }, async (c) => {
     const gpu = await requestGpu();
     const { train, test } = await loadMnist();
-    const settings = { ...DEFAULTS, layers: '784-32-10', activation: 'tanh' as const, preprocessing: 'standardize' as const, lr: 0.003, batchSize: 50 };
+    const settings = { ...DEFAULTS, ...c, preprocessing: 'standardize' as const, lr: 0.003, batchSize: 50 };
     const trainSet = subset(train, 0, 2000);
     const testSet = subset(test, 0, 500);
     const normalisation = normalisationFor(settings, trainSet);
@@ -201,8 +261,9 @@ describe('CPU predictor vs the GPU trainer', () => {
         probabilities.forEach((p, k) => (best = p > probabilities[best] ? k : best));
         if (best === testSet.labels[i]) correct++;
       }
-      console.log(`[demo] GPU test accuracy ${accuracy.toFixed(4)}, CPU predictor ${(correct / testSet.count).toFixed(4)}`);
-      expect(accuracy).toBeGreaterThan(0.7);
+      console.log(`[demo] ${c.name}: GPU test accuracy ${accuracy.toFixed(4)}, CPU predictor ${(correct / testSet.count).toFixed(4)}`);
+      // Trained (chance is 0.1): one epoch on 2,000 images; batch norm's running statistics still lag after 40 steps.
+      expect(accuracy).toBeGreaterThan(0.6);
       // float32 on the GPU vs float64 here: at most one near-tie may land differently.
       expect(Math.abs(correct / testSet.count - accuracy)).toBeLessThanOrEqual(1 / testSet.count + 1e-9);
     } finally {
