@@ -130,7 +130,7 @@ export class Trainer {
     readonly model: ResolvedMlp,
     readonly arena: ParameterArena,
     readonly optimizer: Required<OptimizerOptions>,
-    private readonly options: TrainerOptions & { seed: number },
+    private options: TrainerOptions & { seed: number },
     private readonly buffers: Record<string, GPUBuffer>,
     readonly trainData: GpuDataset,
     private readonly trainRunner: BatchRunner,
@@ -442,7 +442,10 @@ export class Trainer {
     });
   }
 
-  /** Loads a checkpoint made by `checkpoint()` for the same model; training then continues from it. */
+  /**
+   * Loads a checkpoint made by `checkpoint()` for the same model; training then continues from it exactly
+   * (weights, optimizer state, counters, schedule, shuffling generator and seed).
+   */
   restore(bytes: Uint8Array, fileName = 'checkpoint'): void {
     const data = decodeCheckpoint(bytes, fileName, this.arena);
     const queue = this.device.queue;
@@ -451,6 +454,9 @@ export class Trainer {
     queue.writeBuffer(this.buffers[OPTIM.state2], 0, data.state2 as Float32Array<ArrayBuffer>);
     this.epochsDone = data.meta.epoch;
     this.globalStep = data.meta.step;
+    // The run's seed drives dropout masks, augmentation and mixup on the GPU (with the step), so the
+    // checkpoint's seed replaces the one this trainer was created with.
+    this.options = { ...this.options, seed: data.meta.seed };
     this.currentLr = NaN;
     try {
       this.shuffleRng.setState(JSON.parse(data.meta.shuffleRng));
