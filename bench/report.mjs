@@ -41,7 +41,7 @@ function section(r, file) {
     };
     out.push(`- webgrad autotuner choices (${choices.length}): ${choices.map(([k, v]) => `${short(k)} → \`${v}\``).join('; ') || 'none'}`);
   }
-  out.push(env.host === 'chromium' ? `- Chromium: ${env.browser} (${env.userAgent})` : `- Node ${env.node}, Dawn from the \`webgpu\` package${env.vkIcd ? `, VK_ICD_FILENAMES=${env.vkIcd}` : ''}`);
+  out.push(env.host === 'chromium' ? `- Chromium: ${env.browser} (${env.userAgent})` : `- Node ${env.node}, Dawn from the \`webgpu\` package${env.vkIcd ? `, VK_ICD_FILENAMES=${env.vkIcd}` : ''}; Dawn's device ticks: ${env.dawnTicks ?? 'setImmediate loop'}`);
   out.push(`- Adapter: webgrad sees **${libs.webgradAdapter ?? '?'}**${libs.webgradTimestamps ? ' (timestamp-query)' : ''}; TF.js sees **${libs.tfjsAdapter ?? '?'}**`);
   out.push(`- TF.js ${libs.tfjsVersion ?? '?'}, backend \`${libs.tfjsBackend ?? '?'}\`, prod mode, default flags ${libs.tfjsFlags ? `(${Object.entries(libs.tfjsFlags).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}`);
   const load = env.loadAverageAtStart ? `; load average at start ${env.loadAverageAtStart.join(' / ')}${env.loadAverageAtEnd ? `, at end ${env.loadAverageAtEnd.join(' / ')}` : ''} (SwiftShader shares these CPUs)` : '';

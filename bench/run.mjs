@@ -121,6 +121,10 @@ async function nodeHost() {
   // TF.js looks for navigator.gpu; webgrad then takes the same path (the browser branch of requestGpu).
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `Node.js ${process.version}` }, configurable: true });
   const webgrad = await import(pathToFileURL(path.join(repoRoot, 'dist/index.js')).href);
+  // As webgrad's own requestGpu() does in Node: Dawn's promise polling paced by a timer instead of a
+  // setImmediate spin (src/gpu/dawn_ticks.ts). Both libraries share this Dawn, so both get it;
+  // WEBGRAD_DAWN_TICKS=immediate turns it off.
+  const paced = webgrad.paceDawnTicks?.() ?? false;
   const { loadMnist } = await import(pathToFileURL(path.join(repoRoot, 'dist/node.js')).href);
   const tfModule = await import('@tensorflow/tfjs');
   const tf = tfModule.default ?? tfModule;
@@ -128,7 +132,7 @@ async function nodeHost() {
   const { createSuite } = await import('./suite.mjs');
   const suite = createSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log });
   return {
-    environment: { host: 'node', node: process.version, dawn: 'webgpu (npm)', vkIcd: process.env.VK_ICD_FILENAMES ?? null },
+    environment: { host: 'node', node: process.version, dawn: 'webgpu (npm)', vkIcd: process.env.VK_ICD_FILENAMES ?? null, dawnTicks: paced ? 'paced (1 ms timer)' : 'setImmediate loop' },
     call: (name, callArgs) => suite[name](callArgs),
     close: async () => undefined,
   };

@@ -2,6 +2,7 @@
 export * from './errors';
 export { requestGpu, type GpuContext, type DeviceOptions } from './gpu/device';
 export { GpuResources, type ResourceCounts } from './gpu/resources';
+export { paceDawnTicks } from './gpu/dawn_ticks';
 export { readBuffer, readFloats } from './gpu/readback';
 export { Graph, Tensor, type Node, type Role } from './graph/graph';
 export { opDefs, activationKinds, type ActivationName, type OpName } from './graph/ops';

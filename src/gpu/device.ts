@@ -3,6 +3,7 @@
  * Everything above this file sees only the standard WebGPU API, so engine code is identical in both hosts.
  */
 import { DeviceLostError, DeviceUnavailableError, GPUValidationError } from '../errors';
+import { paceDawnTicks } from './dawn_ticks';
 
 export interface GpuContext {
   device: GPUDevice;
@@ -30,6 +31,7 @@ async function nodeAdapter(powerPreference: GPUPowerPreference): Promise<GPUAdap
   const fsModule = 'node:fs';
   const { create, globals } = await import(/* @vite-ignore */ webgpuModule);
   Object.assign(globalThis, globals);
+  paceDawnTicks();
   const first: GPU = create([]);
   keepAlive.push(first);
   let adapter = await first.requestAdapter({ powerPreference });
