@@ -238,13 +238,14 @@ describe('weights files', () => {
 describe('CPU predictor vs the GPU trainer', () => {
   const cases = [
     { name: 'tanh MLP', layers: '784-32-10', activation: 'tanh' as const, normalisation: 'none' as const, dropout: 0 },
-    { name: 'relu + batch norm + dropout', layers: '784-32-16-10', activation: 'relu' as const, normalisation: 'batch' as const, dropout: 0.2 },
+    // Batch norm's running statistics lag the weights after only 40 steps at lr 0.003: a larger step size.
+    { name: 'relu + batch norm + dropout', layers: '784-32-16-10', activation: 'relu' as const, normalisation: 'batch' as const, dropout: 0.2, lr: 0.01 },
     { name: 'elu + layer norm', layers: '784-32-10', activation: 'elu' as const, normalisation: 'layer' as const, dropout: 0 },
   ];
   it.each(cases)('classifies the test set exactly as the trainer evaluated it: $name', { timeout: 120_000 }, async (c) => {
     const gpu = await requestGpu();
     const { train, test } = await loadMnist();
-    const settings = { ...DEFAULTS, ...c, preprocessing: 'standardize' as const, lr: 0.003, batchSize: 50 };
+    const settings = { ...DEFAULTS, lr: 0.003, ...c, preprocessing: 'standardize' as const, batchSize: 50 };
     const trainSet = subset(train, 0, 2000);
     const testSet = subset(test, 0, 500);
     const normalisation = normalisationFor(settings, trainSet);
@@ -262,8 +263,7 @@ describe('CPU predictor vs the GPU trainer', () => {
         if (best === testSet.labels[i]) correct++;
       }
       console.log(`[demo] ${c.name}: GPU test accuracy ${accuracy.toFixed(4)}, CPU predictor ${(correct / testSet.count).toFixed(4)}`);
-      // Trained (chance is 0.1): one epoch on 2,000 images; batch norm's running statistics still lag after 40 steps.
-      expect(accuracy).toBeGreaterThan(0.6);
+      expect(accuracy).toBeGreaterThan(0.7);
       // float32 on the GPU vs float64 here: at most one near-tie may land differently.
       expect(Math.abs(correct / testSet.count - accuracy)).toBeLessThanOrEqual(1 / testSet.count + 1e-9);
     } finally {
