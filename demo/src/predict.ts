@@ -10,7 +10,7 @@
  * layer norm ln{i}.*; dropout is the identity at prediction time. Models with other parameters are
  * refused with a message instead of being predicted wrongly.
  */
-import type { ActivationName } from '../../src/index';
+import { NORM_EPS, type ActivationName } from '../../src/index';
 
 export class UnsupportedModelError extends Error {}
 
@@ -33,9 +33,6 @@ export interface LayerNorm {
   runningMean?: Float32Array;
   runningVar?: Float32Array;
 }
-
-/** As src/graph/ops.ts NORM_EPS (PyTorch's default). */
-export const NORM_EPS = 1e-5;
 
 export interface Normalisation {
   mean: number;

@@ -58,6 +58,20 @@ function expectNormShapes(op: string, x: Tensor, params: Tensor[]): void {
   }
 }
 
+/**
+ * Backward of batch_norm and layer_norm: one grad node gives dx, dγ and dβ from the saved mean and rstd;
+ * batch norm's running statistics (inputs 3 and 4) get no gradient.
+ */
+function normBackward(gradOp: 'batch_norm_grad' | 'layer_norm_grad'): OpDef['backward'] {
+  return (node, [dy], graph, needed) => {
+    if (!dy) return [];
+    const [x, gamma, beta] = node.inputs;
+    const [, mean, rstd] = node.outputs;
+    const [dx, dgamma, dbeta] = graph.add(gradOp, [dy, x, mean, rstd, gamma], { name: `d${x.name}`, gammaName: `d${gamma.name}`, betaName: `d${beta.name}` });
+    return [needed[0] ? dx : undefined, dgamma, dbeta, ...node.inputs.slice(3).map(() => undefined)];
+  };
+}
+
 export const opDefs: Record<OpName, OpDef> = {
   /**
    * out = op(a) · op(b) [+ bias]. Attrs: transA, transB (read a stored [K,M] / b stored [N,K]).
@@ -213,13 +227,7 @@ export const opDefs: Record<OpName, OpDef> = {
       // Evaluation needs mean and rstd only as distinct bindings (writable bindings must not overlap).
       return [{ shape: [...x.shape], name }, { shape: [x.shape[1]], name: `${name}.mean` }, { shape: [x.shape[1]], name: `${name}.rstd` }];
     },
-    backward(node, [dy], graph, needed) {
-      if (!dy) return [];
-      const [x, gamma, beta] = node.inputs;
-      const [, mean, rstd] = node.outputs;
-      const [dx, dgamma, dbeta] = graph.add('batch_norm_grad', [dy, x, mean, rstd, gamma], { name: `d${x.name}`, gammaName: `d${gamma.name}`, betaName: `d${beta.name}` });
-      return [needed[0] ? dx : undefined, dgamma, dbeta, undefined, undefined];
-    },
+    backward: normBackward('batch_norm_grad'),
   },
 
   /** Inputs dy, x, saved mean and rstd, γ; outputs dx [B, F], dγ [F], dβ [F]. */
@@ -243,13 +251,7 @@ export const opDefs: Record<OpName, OpDef> = {
       const name = String(attrs.name ?? 'ln');
       return [{ shape: [...x.shape], name }, { shape: [x.shape[0]], name: `${name}.mean` }, { shape: [x.shape[0]], name: `${name}.rstd` }];
     },
-    backward(node, [dy], graph, needed) {
-      if (!dy) return [];
-      const [x, gamma, beta] = node.inputs;
-      const [, mean, rstd] = node.outputs;
-      const [dx, dgamma, dbeta] = graph.add('layer_norm_grad', [dy, x, mean, rstd, gamma], { name: `d${x.name}`, gammaName: `d${gamma.name}`, betaName: `d${beta.name}` });
-      return [needed[0] ? dx : undefined, dgamma, dbeta];
-    },
+    backward: normBackward('layer_norm_grad'),
   },
 
   /** Inputs dy, x, saved mean and rstd [B], γ; outputs dx [B, F], dγ [F], dβ [F]. */

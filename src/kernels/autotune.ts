@@ -30,6 +30,7 @@
  */
 import type { GpuResources } from '../gpu/resources';
 import { readBuffer } from '../gpu/readback';
+import { TimestampProfiler } from '../gpu/profiler';
 import type { Plan, PlannedDispatch } from '../scheduler/plan';
 import { kernels } from './catalog';
 import type { Constants } from './kernel';
@@ -75,6 +76,8 @@ export interface CandidateResult {
   variant: MatmulVariant;
   /** False when the candidate failed to compile or its output differed from the reference. */
   verified: boolean;
+  /** False when this adapter could not compile it (its error is then Infinity too). */
+  compiled: boolean;
   /** Relative L2 error against the reference (Infinity if it left output unwritten or failed). */
   error: number;
   /** Fastest sample, milliseconds per dispatch (undefined if not timed). */
@@ -159,18 +162,15 @@ export async function tuneMatmuls(resources: GpuResources, plan: Plan, options: 
     }
     const shape = matmulParamsOf(plan, dispatch);
     const variant = await chooseMatmul(resources, shape, dispatch.constants, dispatch.bindings, options);
-    dispatches.push(
-      variant.id === REFERENCE_MATMUL.id && sameWorkgroup(dispatch.constants, variant)
-        ? dispatch
-        : {
-            ...dispatch,
-            kernel: variant.kernel,
-            constants: variantConstants(variant, baseConstants(dispatch.constants)),
-            workgroups: variantWorkgroups(variant, shape),
-          },
-    );
+    dispatches.push(withVariant(dispatch, variant, shape));
   }
   return { ...plan, dispatches };
+}
+
+/** A planned matmul dispatch running `variant` instead: its kernel, constants and workgroup count. */
+function withVariant(dispatch: PlannedDispatch, variant: MatmulVariant, shape: MatmulShape): PlannedDispatch {
+  if (variant.id === REFERENCE_MATMUL.id && sameWorkgroup(dispatch.constants, variant)) return dispatch;
+  return { ...dispatch, kernel: variant.kernel, constants: variantConstants(variant, baseConstants(dispatch.constants)), workgroups: variantWorkgroups(variant, shape) };
 }
 
 /**
@@ -186,7 +186,7 @@ export function adoptMatmulVariants(source: Plan, target: Plan): Plan {
     const variant = matmulVariants.find((v) => v.kernel === tuned.kernel && variantConstantsMatch(v, tuned.constants));
     const shape = matmulParamsOf(target, dispatch);
     if (!variant || !candidatesFor(shape, flagsOf(dispatch.constants), dispatch.bindings, {}).includes(variant)) return dispatch;
-    return { ...dispatch, kernel: variant.kernel, constants: variantConstants(variant, baseConstants(dispatch.constants)), workgroups: variantWorkgroups(variant, shape) };
+    return withVariant(dispatch, variant, shape);
   });
   return { ...target, dispatches };
 }
@@ -313,9 +313,7 @@ export async function tuneMatmul(
   created.push(uniform);
   device.queue.writeBuffer(uniform, 0, kernels.matmul.params.pack({ M, N, K, alpha: 0.1 }));
   const poison = new Float32Array(M * N).fill(NaN);
-  const querySet = resources.gpu.hasTimestamps ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
-  const resolve = querySet ? resources.createBuffer('autotune.timestamps', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC) : undefined;
-  if (resolve) created.push(resolve);
+  const profiler = resources.gpu.hasTimestamps ? new TimestampProfiler(resources, 1) : undefined;
 
   interface Prepared {
     variant: MatmulVariant;
@@ -331,11 +329,9 @@ export async function tuneMatmul(
     const bindGroup = resources.createBindGroup(kernel, `autotune ${variant.id}`, [a, b, e, c, uniform].map((buffer) => ({ buffer, offset: 0, size: buffer.size })));
     return { variant, pipeline, bindGroup, workgroups: variantWorkgroups(variant, shape), samples: [] };
   };
-  const encode = (p: Prepared, reps: number, timestamps: boolean): GPUCommandEncoder => {
+  const encode = (p: Prepared, reps: number, descriptor?: GPUComputePassDescriptor): GPUCommandEncoder => {
     const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass(
-      timestamps && querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : undefined,
-    );
+    const pass = encoder.beginComputePass(descriptor);
     pass.setPipeline(p.pipeline);
     pass.setBindGroup(0, p.bindGroup);
     for (let i = 0; i < reps; i++) pass.dispatchWorkgroups(...p.workgroups);
@@ -344,21 +340,19 @@ export async function tuneMatmul(
   };
   const output = async (p: Prepared): Promise<Float32Array> => {
     device.queue.writeBuffer(c, 0, poison);
-    device.queue.submit([encode(p, 1, false).finish()]);
+    device.queue.submit([encode(p, 1).finish()]);
     return new Float32Array(await readBuffer(resources, c, 0, M * N * 4));
   };
   /** Milliseconds per dispatch for one sample of `reps` dispatches. */
   const sample = async (p: Prepared, reps: number): Promise<number> => {
     await device.queue.onSubmittedWorkDone();
-    const encoder = encode(p, reps, !!querySet);
-    if (querySet && resolve) encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
+    const encoder = encode(p, reps, profiler?.pass(0));
     const start = performance.now();
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();
     const wall = (performance.now() - start) / reps;
-    if (querySet && resolve) {
-      const [begin, end] = new BigUint64Array(await readBuffer(resources, resolve, 0, 16));
-      const gpu = Number(end - begin) / 1e6 / reps;
+    if (profiler) {
+      const gpu = (await profiler.read(device.createCommandEncoder(), 1))[0] / reps;
       // Some implementations quantise or zero timestamps; fall back to the wall clock then.
       if (gpu > 0 && gpu <= wall * 1.5 + 1) {
         p.timer = 'timestamp';
@@ -387,7 +381,7 @@ export async function tuneMatmul(
       for (const [i, s] of settled.entries()) {
         const error = s.status === 'rejected' ? Infinity : s.value === reference ? 0 : relativeL2(await output(s.value), expected);
         const ok = s.status === 'fulfilled' && error <= TOLERANCE;
-        results.set(variants[i], { variant: variants[i], verified: ok, error });
+        results.set(variants[i], { variant: variants[i], verified: ok, compiled: s.status === 'fulfilled', error });
         if (ok) passed.push((s as PromiseFulfilledResult<Prepared>).value);
       }
       for (const p of passed) if (!prepared.includes(p)) prepared.push(p);
@@ -438,7 +432,7 @@ export async function tuneMatmul(
     return { key: tuneKey(resources.gpu.adapterName, shape, constants), shape, chosen: chosen.variant, results: [...results.values()], milliseconds: performance.now() - began };
   } finally {
     await device.queue.onSubmittedWorkDone();
-    querySet?.destroy();
+    profiler?.destroy();
     created.forEach((buffer) => resources.destroyBuffer(buffer));
   }
 }

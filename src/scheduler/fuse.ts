@@ -16,48 +16,33 @@ export function fuse(graphNodes: readonly Node[]): Node[] {
     node.inputs.forEach((t) => readers.set(t.id, (readers.get(t.id) ?? 0) + 1));
     node.outputs.forEach((t) => producer.set(t.id, node));
   }
-  const fusableMatmul = (tensorId: number): Node | undefined => {
+  /** The producer of `tensorId` when it is a `op` with no epilogue yet and this tensor is its only, private output. */
+  const fusable = (tensorId: number, op: 'matmul' | 'dropout_grad'): Node | undefined => {
     const p = producer.get(tensorId);
-    const plain = p?.op === 'matmul' && !p.attrs.act && !p.attrs.actGrad;
     const t = p?.outputs[0];
+    const plain = p?.op === op && !p.attrs.act && !p.attrs.actGrad;
     return plain && readers.get(tensorId) === 1 && t!.role === 'activation' && !t!.keep ? p : undefined;
   };
-
-  const fusableDropoutGrad = (tensorId: number): Node | undefined => {
-    const p = producer.get(tensorId);
-    const t = p?.outputs[0];
-    return p?.op === 'dropout_grad' && !p.attrs.actGrad && readers.get(tensorId) === 1 && t!.role === 'activation' && !t!.keep ? p : undefined;
+  /** Folds `node` (an activation or its gradient) into `into`: its kind as `attr`, its y (if any) as an extra input. */
+  const absorb = (i: number, node: Node, into: Node, attr: 'act' | 'actGrad', y?: Node['inputs'][number]) => {
+    into.attrs[attr] = node.attrs.kind;
+    into.attrs.alpha = node.attrs.alpha;
+    if (y) into.inputs.push(y);
+    into.outputs = node.outputs;
+    node.outputs.forEach((t) => producer.set(t.id, into));
+    nodes[i] = undefined;
   };
 
   nodes.forEach((node, i) => {
     if (node?.op === 'activation') {
-      const mm = fusableMatmul(node.inputs[0].id);
-      if (!mm) return;
-      mm.attrs.act = node.attrs.kind;
-      mm.attrs.alpha = node.attrs.alpha;
-      mm.outputs = node.outputs;
-      node.outputs.forEach((t) => producer.set(t.id, mm));
-      nodes[i] = undefined;
+      const mm = fusable(node.inputs[0].id, 'matmul');
+      if (mm) absorb(i, node, mm, 'act');
     } else if (node?.op === 'activation_grad') {
-      const dropout = fusableDropoutGrad(node.inputs[0].id);
-      if (dropout) {
-        dropout.attrs.actGrad = node.attrs.kind;
-        dropout.attrs.alpha = node.attrs.alpha;
-        dropout.inputs.push(node.inputs[1]);
-        dropout.outputs = node.outputs;
-        node.outputs.forEach((t) => producer.set(t.id, dropout));
-        nodes[i] = undefined;
-        return;
-      }
-      const mm = fusableMatmul(node.inputs[0].id);
-      // The epilogue operand slot holds either a bias or y, not both.
-      if (!mm || mm.inputs.length > 2) return;
-      mm.attrs.actGrad = node.attrs.kind;
-      mm.attrs.alpha = node.attrs.alpha;
-      mm.inputs.push(node.inputs[1]);
-      mm.outputs = node.outputs;
-      node.outputs.forEach((t) => producer.set(t.id, mm));
-      nodes[i] = undefined;
+      const dropout = fusable(node.inputs[0].id, 'dropout_grad');
+      const mm = dropout ? undefined : fusable(node.inputs[0].id, 'matmul');
+      // A matmul's epilogue operand slot holds either a bias or y, not both.
+      const into = dropout ?? (mm && mm.inputs.length <= 2 ? mm : undefined);
+      if (into) absorb(i, node, into, 'actGrad', node.inputs[1]);
     }
   });
   return nodes.filter((n): n is Node => n !== undefined);

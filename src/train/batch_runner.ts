@@ -55,7 +55,7 @@ export class BatchRunner {
     const tune = (plan: Plan) => (setup.autotune === false ? plan : tuneMatmuls(resources, plan, typeof setup.autotune === 'object' ? setup.autotune : {}));
     const fullPlan = count >= batch ? await tune(planFor(setup, batch)) : undefined;
     // The tail runs once an epoch: it takes the full plan's variants where they fit instead of being timed.
-    const tailPlan = !tailRows ? undefined : fullPlan && setup.autotune !== false ? adoptMatmulVariants(fullPlan, planFor(setup, tailRows)) : await tune(planFor(setup, tailRows));
+    const tailPlan = !tailRows ? undefined : fullPlan ? adoptMatmulVariants(fullPlan, planFor(setup, tailRows)) : await tune(planFor(setup, tailRows));
     const [full, tail] = await Promise.all([
       fullPlan ? Executable.create(resources, fullPlan, setup.externals, `${label}[${batch}]`) : undefined,
       tailPlan ? Executable.create(resources, tailPlan, setup.externals, `${label}[${tailRows}]`) : undefined,

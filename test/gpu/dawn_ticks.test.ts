@@ -28,7 +28,7 @@ describe('Dawn tick pacing (Node)', () => {
     expect(order).toEqual(['immediate', 'bound', 'timer']);
   });
 
-  it('GPU waits are ticked by timers, never by a setImmediate spin', async () => {
+  it('GPU waits are ticked by timers (Dawn\'s ticks go through setTimeout)', async () => {
     const { gpu, resources } = await testGpu();
     const realTimeout = globalThis.setTimeout;
     let ticks = 0;

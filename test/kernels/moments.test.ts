@@ -35,7 +35,7 @@ describe('moments kernel', () => {
     const [mean, std] = await moments(x);
     const ref = momentsRef(x);
     close(mean, ref.mean, 1e-6);
-    close(std, ref.std, 1e-2);
+    close(std, ref.std, 1e-3);
   });
 
   it('exploding activations (|x| ~ 1e12) stay finite', async () => {

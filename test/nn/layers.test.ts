@@ -215,6 +215,8 @@ describe('a GPU training step with norm and dropout matches the float64 referenc
           expectClose(layer.gamma!, b.gamma!.map((w, j) => w - lr * grads[i].gamma![j]), 1e-5);
           expectClose(layer.beta!, b.beta!.map((w, j) => w - lr * grads[i].beta![j]), 1e-5);
         }
+        // Batch norm's hidden layers, and only they, carry running statistics.
+        expect(b.runningMean !== undefined, `layer ${i} running statistics`).toBe(config.norm === 'batch' && i < after.layers.length - 1);
         if (b.runningMean) {
           // Updated by the forward pass from this step's batch statistics; untouched by the optimizer.
           const stats = batchNormRef(zs[i], b.gamma!, b.beta!, rows, layer.out);
@@ -287,7 +289,9 @@ describe('gradient check of the whole model', () => {
       expect(checked.length).toBeGreaterThan(20);
       for (const r of checked) expect(r.relativeError, `${r.parameter}[${r.index}] ${r.analytic} vs ${r.numeric}`).toBeLessThan(3e-2);
       // Running statistics are buffers: no gradient at all.
-      for (const r of results.filter((x) => x.parameter.includes('running'))) expect(r.analytic).toBe(0);
+      const running = results.filter((x) => x.parameter.includes('running'));
+      expect(running.length > 0).toBe(norm === 'batch');
+      for (const r of running) expect(r.analytic).toBe(0);
     });
   }
 });
