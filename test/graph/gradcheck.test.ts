@@ -11,7 +11,6 @@
  * The GPU gradients are read straight from the `grads` arena after a step with no optimizer attached.
  */
 import { describe, expect, it } from 'vitest';
-import type { Dataset } from '../../src/data/dataset';
 import { GpuDataset } from '../../src/data/gpu_dataset';
 import { Rng } from '../../src/data/rng';
 import { readFloats } from '../../src/gpu/readback';
@@ -27,6 +26,7 @@ import { BatchRunner } from '../../src/train/batch_runner';
 import { expectClose, relativeError, testGpu } from '../helpers/gpu';
 import { mlpLossAndGrads, type RefLayer } from '../helpers/mlp_reference';
 import { activateRef, matmulRef, numericGrad, softmaxXentRef } from '../helpers/reference';
+import { syntheticDataset } from '../helpers/synthetic';
 
 const kinds = Object.keys(activationKinds) as ActivationName[];
 // Non-default slopes, so an alpha that is not plumbed through to the kernels shows up.
@@ -70,18 +70,6 @@ describe('(a) the float64 reference MLP vs finite differences', () => {
   }
 });
 
-function syntheticDataset(count: number, features: number, classes: number, seed: number): Dataset {
-  const rng = new Rng(seed);
-  return {
-    images: Uint8Array.from({ length: count * features }, () => rng.nextBelow(256)),
-    labels: Uint8Array.from({ length: count }, () => rng.nextBelow(classes)),
-    count,
-    rows: 1,
-    cols: features,
-    numClasses: classes,
-  };
-}
-
 describe('(b) GPU gradients of the whole MLP training graph vs the float64 reference', () => {
   // Widths and batch off every multiple of 4 and 8; 5 classes.
   const widths = [13, 11, 7, 5];
@@ -98,7 +86,7 @@ describe('(b) GPU gradients of the whole MLP training graph vs the float64 refer
         const fanIn = slot.shape.length === 2 ? slot.shape[1] : 4;
         initial.set(Float32Array.from({ length: slot.size }, () => rng.normal() / Math.sqrt(fanIn)), slot.offset);
       }
-      const data = syntheticDataset(rows, widths[0], widths.at(-1)!, 7 + activationKinds[kind]);
+      const data = syntheticDataset(rows, 1, widths[0], 7 + activationKinds[kind], widths.at(-1)!);
       const dataset = new GpuDataset(resources, 'train', data);
       const buffers = {
         params: resources.createStorage('params', initial),

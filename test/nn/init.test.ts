@@ -6,13 +6,13 @@ import { Rng } from '../../src/data/rng';
 import { ConfigError } from '../../src/errors';
 import { initWeight, resolveInit, type InitName } from '../../src/nn/init';
 import { initialParameters, mlpParameters, ParameterArena, type MlpConfig } from '../../src/nn/mlp';
+import { momentsRef } from '../helpers/reference';
 
 const [fanOut, fanIn] = [300, 200];
 const n = fanOut * fanIn;
 
 function stats(w: Float32Array) {
-  const mean = w.reduce((s, v) => s + v, 0) / w.length;
-  const std = Math.sqrt(w.reduce((s, v) => s + (v - mean) ** 2, 0) / w.length);
+  const { mean, std } = momentsRef(w);
   return { mean, std, max: w.reduce((m, v) => Math.max(m, Math.abs(v)), 0) };
 }
 

@@ -3,7 +3,6 @@
 // evaluation mode (no dropout, batch norm on running statistics).
 import { describe, expect, it } from 'vitest';
 import { Rng, shuffledIndices } from '../../src/data/rng';
-import type { Dataset } from '../../src/data/dataset';
 import { ConfigError } from '../../src/errors';
 import { appendBackward } from '../../src/graph/autodiff';
 import { buildMlpGraph, checkTrainingBatches, initialParameters, mlpParameters, ParameterArena, type BatchSource, type MlpConfig } from '../../src/nn/mlp';
@@ -11,12 +10,14 @@ import { fuse } from '../../src/scheduler/fuse';
 import { gradientCheck } from '../../src/train/gradcheck';
 import { Trainer } from '../../src/train/trainer';
 import { expectClose, testGpu } from '../helpers/gpu';
+import { syntheticDataset } from '../helpers/synthetic';
 import {
   activateGradRef,
   activateRef,
   batchNormBackwardRef,
   batchNormEvalRef,
   batchNormRef,
+  columnSumRef,
   dropoutMaskRef,
   layerNormBackwardRef,
   layerNormRef,
@@ -25,18 +26,6 @@ import {
 } from '../helpers/reference';
 
 const source: BatchSource = { name: 'train', count: 100, features: 15, scale: 1 / 255, shift: 0, width: 5, height: 3 };
-
-function syntheticDataset(count: number, rows: number, cols: number, seed: number): Dataset {
-  const rng = new Rng(seed);
-  return {
-    images: Uint8Array.from({ length: count * rows * cols }, () => rng.nextBelow(256)),
-    labels: Uint8Array.from({ length: count }, () => rng.nextBelow(10)),
-    count,
-    rows,
-    cols,
-    numClasses: 10,
-  };
-}
 
 describe('the model graph', () => {
   const model: MlpConfig = { layers: [15, 9, 7, 10], norm: 'batch', dropout: 0.2 };
@@ -142,8 +131,7 @@ function referenceStep(model: RefModel, x: Float64Array, labels: ArrayLike<numbe
       }
     }
     grads[i].weight = matmulRef(d, s.input, layer.out, layer.in, rows, true, false);
-    grads[i].bias = new Float64Array(layer.out);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < layer.out; j++) grads[i].bias[j] += d[r * layer.out + j];
+    grads[i].bias = columnSumRef(d, rows, layer.out);
     d = matmulRef(d, layer.weight, rows, layer.in, layer.out);
   }
   return { loss: lossSum / rows, grads, zs: saved.map((s) => s.z) };

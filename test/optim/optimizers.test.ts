@@ -1,29 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/data/rng';
-import type { Dataset } from '../../src/data/dataset';
 import { Trainer } from '../../src/train/trainer';
 import { testGpu, expectClose } from '../helpers/gpu';
 import { mlpLossAndGrads, type RefLayer } from '../helpers/mlp_reference';
 import { globalNorm, newParam, optimizerStep, type RefOptimizer, type RefParam } from '../helpers/optim_reference';
-
-function syntheticDataset(count: number, seed: number): Dataset {
-  const rng = new Rng(seed);
-  return {
-    images: Uint8Array.from({ length: count * 12 }, () => rng.nextBelow(256)),
-    labels: Uint8Array.from({ length: count }, () => rng.nextBelow(10)),
-    count,
-    rows: 3,
-    cols: 4,
-    numClasses: 10,
-  };
-}
+import { syntheticDataset } from '../helpers/synthetic';
 
 const widths = [12, 9, 10];
 
 /** Runs `steps` full-batch steps on the GPU and the same steps in float64; returns both and the norms. */
 async function compare(optimizer: RefOptimizer, steps: number) {
   const { gpu } = await testGpu();
-  const data = syntheticDataset(20, 7);
+  const data = syntheticDataset(20, 3, 4, 7);
   const trainer = await Trainer.create(gpu, data, undefined, {
     model: { layers: widths, activation: 'tanh', init: 'xavier_normal' },
     batchSize: data.count,

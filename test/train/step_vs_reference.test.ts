@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/data/rng';
-import type { Dataset } from '../../src/data/dataset';
 import { Trainer } from '../../src/train/trainer';
 import { testGpu, expectClose } from '../helpers/gpu';
 import { mlpLossAndGrads, sgdStep, type RefLayer } from '../helpers/mlp_reference';
-
-function syntheticDataset(count: number, rows: number, cols: number, seed: number): Dataset {
-  const rng = new Rng(seed);
-  return {
-    images: Uint8Array.from({ length: count * rows * cols }, () => rng.nextBelow(256)),
-    labels: Uint8Array.from({ length: count }, () => rng.nextBelow(10)),
-    count,
-    rows,
-    cols,
-    numClasses: 10,
-  };
-}
+import { syntheticDataset } from '../helpers/synthetic';
 
 async function referenceLayers(trainer: Trainer): Promise<RefLayer[]> {
   const weights = await trainer.weights();
