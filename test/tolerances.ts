@@ -1,0 +1,29 @@
+/**
+ * The tolerance of every numeric test, in one table, each justified by the float32 error expected of the
+ * computation it checks. Tests compare with test/helpers/compare.ts: |gpu − ref| ≤ atol + rtol·|ref| on
+ * every element, ref computed in float64.
+ *
+ * u = 2⁻²⁴ is float32's unit roundoff (half an ulp at 1). Inputs of the kernel tests are uniform in
+ * [−s, s] unless a test says otherwise.
+ */
+import type { Tolerance } from './helpers/compare';
+
+export const U = 2 ** -24;
+
+/**
+ * A float32 sum of K products of magnitude ≤ s²: each of the K additions rounds by ≤ u·|partial sum|; the
+ * partial sums of random-signed terms grow like √k·s²/3, so the accumulated error has a standard
+ * deviation near u·s²·K/√18 ≈ 0.24·u·K·s². atol = 2·u·K·s² is over 8 of those standard deviations, yet
+ * far below the worst case K·u·Σ|aᵢbᵢ| that would let a wrong element through. rtol 8u covers the final
+ * roundings (product, epilogue) of large outputs.
+ */
+export function dotTolerance(K: number, scale = 1): Tolerance {
+  return { atol: 2 * U * K * scale * scale, rtol: 8 * U };
+}
+
+/**
+ * One elementwise float32 function (activation, scaling): the WGSL builtins exp, tanh, log are accurate to
+ * a few ulp on every implementation the spec allows, so 16u relative plus a tiny absolute floor for
+ * results near zero (where the relative error of exp(x) − 1 style expressions blows up).
+ */
+export const ELEMENTWISE: Tolerance = { atol: 1e-7, rtol: 16 * U };
