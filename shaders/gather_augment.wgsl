@@ -26,6 +26,7 @@ struct Step {
   batch_start: u32,
   seed: u32,
   mix_lambda: f32,
+  lr: f32,
 }
 
 override WORKGROUP_SIZE: u32 = 256u;

@@ -12,6 +12,7 @@ struct Step {
   batch_start: u32,
   seed: u32,
   mix_lambda: f32,
+  lr: f32,
 }
 
 struct Params {

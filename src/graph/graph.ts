@@ -10,17 +10,39 @@ export type DType = 'f32' | 'u32';
 /**
  * Where a tensor lives:
  *  - `activation`: produced and consumed within a step; the planner packs these by liveness.
- *  - `param`:      a slice of the parameter arena.
+ *  - `param`:      a slice of the parameter arena (trainable).
  *  - `grad`:       a slice of the gradient arena (the gradient of `gradOf`).
- *  - `external`:   a buffer that outlives the plan (dataset, permutation, metrics), bound by name.
+ *  - `state`:      a slice of the state arena: non-trainable buffers such as batch norm's running
+ *                  statistics (PyTorch's module buffers). The optimizer and the gradient norm never see it.
+ *  - `external`:   a buffer that outlives the plan (dataset, permutation, metrics, the step uniform),
+ *                  identified by its `ExternalBuffer` handle, never by a string.
  */
-export type Role = 'activation' | 'param' | 'grad' | 'external';
+export type Role = 'activation' | 'param' | 'grad' | 'state' | 'external';
+
+/**
+ * A buffer a plan binds but does not own. Whoever creates the handle creates the GPUBuffer for it;
+ * plans declare the handles they bind, and an executable is given a buffer for each.
+ */
+export interface ExternalBuffer {
+  readonly name: string;
+  readonly bytes: number;
+  /** Bound as a uniform (the step values), else as storage. */
+  readonly uniform?: boolean;
+}
+
+export function externalBuffer(name: string, bytes: number, uniform = false): ExternalBuffer {
+  return Object.freeze({ name, bytes, uniform });
+}
 
 export class Tensor {
   /** Set on `grad` tensors: the parameter whose gradient this is. */
   gradOf?: Tensor;
   /** Activations that must survive the step (e.g. logits read for predictions). */
   keep = false;
+  /** Set on `external` tensors: the buffer they are. */
+  external?: ExternalBuffer;
+  /** Set on views (reshape): the tensor whose buffer this one shares. */
+  viewOf?: Tensor;
 
   constructor(
     readonly id: number,
@@ -52,6 +74,8 @@ export interface OutputSpec {
   shape: number[];
   dtype?: DType;
   name: string;
+  /** The output is a view of input `viewOf` (same buffer, same bytes, another shape): no kernel runs. */
+  viewOf?: number;
 }
 
 export class Graph {
@@ -67,10 +91,21 @@ export class Graph {
     return t;
   }
 
+  /** A tensor that is (the start of) an external buffer. */
+  external(buffer: ExternalBuffer, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const t = this.tensor(shape, 'external', buffer.name, dtype);
+    t.external = buffer;
+    return t;
+  }
+
   /** Adds a node, inferring its output shapes (the op's shape rule throws on a mismatch). */
   add(op: OpName, inputs: Tensor[], attrs: Attrs = {}): Tensor[] {
     const specs = opDefs[op].infer(inputs, attrs);
-    const outputs = specs.map((s) => this.tensor(s.shape, 'activation', s.name, s.dtype ?? 'f32'));
+    const outputs = specs.map((s) => {
+      const t = this.tensor(s.shape, 'activation', s.name, s.dtype ?? 'f32');
+      if (s.viewOf !== undefined) t.viewOf = inputs[s.viewOf].viewOf ?? inputs[s.viewOf];
+      return t;
+    });
     this.nodes.push({ op, inputs, outputs, attrs });
     return outputs;
   }

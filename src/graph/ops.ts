@@ -37,7 +37,9 @@ export type OpName =
   | 'batch_norm_grad'
   | 'layer_norm'
   | 'layer_norm_grad'
-  | 'moments';
+  | 'moments'
+  | 'reshape'
+  | 'add';
 
 /** PyTorch's defaults for BatchNorm1d and LayerNorm. */
 export const NORM_EPS = 1e-5;
@@ -160,7 +162,7 @@ export const opDefs: Record<OpName, OpDef> = {
     },
   },
 
-  /** Mixup's blended inputs (shaders/mixup_inputs.wgsl): data only, so no backward. */
+  /** Mixup's blended inputs (shaders/mixup_inputs.wgsl); inputs x and the step uniform (λ). Data only, so no backward. */
   mixup_inputs: {
     infer([x]) {
       expectRank('mixup_inputs', x, 2);
@@ -169,7 +171,7 @@ export const opDefs: Record<OpName, OpDef> = {
   },
 
   /**
-   * Mixup's blended targets: inputs logits, labels, softmax_xent's dlogits and the metrics; its output is
+   * Mixup's blended targets: inputs logits, labels, softmax_xent's dlogits, the metrics and the step uniform; its output is
    * the gradient of the mixup loss, so, like softmax_xent, it is its own backward (the loss node).
    */
   mixup_targets: {
@@ -180,13 +182,14 @@ export const opDefs: Record<OpName, OpDef> = {
       return [{ shape: [...logits.shape], name: `d${logits.name}_mixed` }];
     },
     backward(node) {
-      return [node.outputs[0], undefined, undefined, undefined];
+      return [node.outputs[0], undefined, undefined, undefined, undefined];
     },
   },
 
   /**
    * Inverted dropout: y = x · keep / (1 − rate), the mask a hash of (seed, step from the Step uniform, salt,
-   * element index). Attrs: rate in [0, 1), salt (distinct per layer). Only training graphs contain it.
+   * element index). Inputs x and the step uniform. Attrs: rate in [0, 1), salt (distinct per layer). Only
+   * training graphs contain it.
    */
   dropout: {
     infer([x], attrs) {
@@ -196,7 +199,8 @@ export const opDefs: Record<OpName, OpDef> = {
     backward(node, [dy], graph, needed) {
       if (!dy || !needed[0]) return [];
       const { rate, salt } = node.attrs;
-      return [graph.add('dropout_grad', [dy], { rate, salt, name: `d${node.inputs[0].name}` })[0]];
+      // The mask is regenerated from the same step values: the step uniform is the second input of both.
+      return [graph.add('dropout_grad', [dy, node.inputs[1]], { rate, salt, name: `d${node.inputs[0].name}` })[0]];
     },
   },
 
@@ -271,6 +275,31 @@ export const opDefs: Record<OpName, OpDef> = {
     },
   },
 
+  /** A view of x with another shape of the same size (Flatten): no kernel runs, the buffer is shared. */
+  reshape: {
+    infer([x], attrs) {
+      const shape = String(attrs.shape).split(',').map(Number);
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (size !== x.size) throw new ShapeError(`reshape: ${shapeText(x)} has ${x.size} elements; [${shape.join(', ')}] has ${size}.`);
+      return [{ shape, name: String(attrs.name ?? `${x.name}.view`), viewOf: 0 }];
+    },
+    backward(node, [dy], graph, needed) {
+      if (!dy || !needed[0]) return [];
+      return [graph.add('reshape', [dy], { shape: node.inputs[0].shape.join(','), name: `d${node.inputs[0].name}` })[0]];
+    },
+  },
+
+  /** out = a + b, elementwise (a residual connection; autodiff also sums fan-out gradients with it). */
+  add: {
+    infer([a, b], attrs) {
+      if (a.shape.join() !== b.shape.join()) throw new ShapeError(`add: ${shapeText(a)} and ${shapeText(b)} must have the same shape.`);
+      return [{ shape: [...a.shape], name: String(attrs.name ?? 'sum') }];
+    },
+    backward(_node, [dy], _graph, needed) {
+      return dy ? [needed[0] ? dy : undefined, needed[1] ? dy : undefined] : [];
+    },
+  },
+
   /** Diagnostics: [mean, std, fraction of |x| > 0.99, 0] of a whole tensor (shaders/moments.wgsl). */
   moments: {
     infer(_inputs, attrs) {
@@ -278,7 +307,10 @@ export const opDefs: Record<OpName, OpDef> = {
     },
   },
 
-  /** A batch from a GPU-resident dataset: inputs images, labels, perm (external). Outputs x [B,F], y [B]. */
+  /**
+   * A batch from a GPU-resident dataset: inputs images, labels, perm (external) and the step uniform (its
+   * batch_start says where the batch begins in perm). Outputs x [B,F], y [B].
+   */
   gather: {
     infer(_inputs, attrs) {
       const rows = Number(attrs.rows);

@@ -13,6 +13,8 @@ import { ConfigError, DataFormatError, ShapeError } from '../errors';
 
 interface ArrayOfDtype {
   F32: Float32Array;
+  /** PyTorch keeps counters such as BatchNorm's num_batches_tracked as I64. */
+  I64: BigInt64Array;
   U32: Uint32Array;
   I32: Int32Array;
   U8: Uint8Array;
@@ -33,6 +35,7 @@ export interface DecodedSafetensors {
 
 const ARRAY_CONSTRUCTORS = {
   F32: Float32Array,
+  I64: BigInt64Array,
   U32: Uint32Array,
   I32: Int32Array,
   U8: Uint8Array,

@@ -40,6 +40,13 @@ export const kernels = {
     bindings: ['read', 'read', 'write', 'uniform'],
     params: new UniformLayout('Params', [['count', 'u32'], ['alpha', 'f32']]),
   },
+  add: {
+    name: 'add',
+    files: ['add.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'read', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['count', 'u32']]),
+  },
   softmaxXent: {
     name: 'softmax_xent',
     files: ['softmax_xent.wgsl'],
@@ -158,9 +165,8 @@ export const kernels = {
   },
 } satisfies Record<string, Kernel>;
 
-/** Optimizer hyperparameters (struct Hyper in optimizer.wgsl), rewritten when the learning rate changes. */
+/** Optimizer hyperparameters (struct Hyper in optimizer.wgsl), written once; the learning rate is a per-step value. */
 export const optimizerHyperLayout = new UniformLayout('Hyper', [
-  ['lr', 'f32'],
   ['beta1', 'f32'],
   ['beta2', 'f32'],
   ['eps', 'f32'],
@@ -173,7 +179,11 @@ export const optimizerHyperLayout = new UniformLayout('Hyper', [
   ['log_beta2', 'f32'],
 ]);
 
-/** The per-step uniform every plan shares (struct Step in gather.wgsl and optimizer.wgsl). Written once before each submit. */
-export const stepLayout = new UniformLayout('Step', [['step', 'u32'], ['batch_start', 'u32'], ['seed', 'u32'], ['mix_lambda', 'f32']]);
+/**
+ * The per-step values every plan shares (struct Step in gather.wgsl, dropout.wgsl, optimizer.wgsl ...). A
+ * table of them for a whole epoch sits in a GPU buffer; each step's entry is copied into the step uniform
+ * inside the command buffer, so many steps share one submit.
+ */
+export const stepLayout = new UniformLayout('Step', [['step', 'u32'], ['batch_start', 'u32'], ['seed', 'u32'], ['mix_lambda', 'f32'], ['lr', 'f32']]);
 
 export type KernelName = keyof typeof kernels;

@@ -2,13 +2,13 @@
  * How each graph op runs on the GPU: the kernel, its override constants, the tensors in binding order,
  * the Params values and the workgroup count. Pure data; the scheduler resolves tensors to buffers.
  */
-import type { Node, Tensor } from '../graph/graph';
+import type { ExternalBuffer, Node, Tensor } from '../graph/graph';
 import { activationKinds, BATCH_NORM_MOMENTUM, NORM_EPS, type ActivationName } from '../graph/ops';
-import { kernels, stepLayout, type KernelName } from './catalog';
+import { kernels, type KernelName } from './catalog';
 import { grid1d, type Constants } from './kernel';
 
-/** A binding before buffer assignment: a tensor, a named external buffer, or the unused-slot dummy. */
-export type Operand = { tensor: Tensor } | { external: string; bytes: number } | { dummy: true };
+/** A binding before buffer assignment: a tensor, an external buffer, or the unused-slot dummy. */
+export type Operand = { tensor: Tensor } | { external: ExternalBuffer } | { dummy: true };
 
 export interface LoweredDispatch {
   kernel: KernelName;
@@ -33,9 +33,23 @@ export function dropoutParams(count: number, rate: number, salt: number, alpha =
 const t = (tensor: Tensor): Operand => ({ tensor });
 const kindOf = (name: unknown) => activationKinds[name as ActivationName];
 
-export function lower(node: Node): LoweredDispatch {
+/** The dispatch that runs `node`; undefined for views (reshape), which run nothing. */
+export function lower(node: Node): LoweredDispatch | undefined {
   const attrs = node.attrs;
   switch (node.op) {
+    case 'reshape':
+      return undefined;
+    case 'add': {
+      const [a, b] = node.inputs;
+      const out = node.outputs[0];
+      return {
+        kernel: 'add',
+        constants: {},
+        operands: [t(a), t(b), t(out)],
+        params: { count: out.size },
+        workgroups: grid1d(out.size, 256),
+      };
+    }
     case 'matmul': {
       const [a, b, e] = node.inputs;
       const out = node.outputs[0];
@@ -92,34 +106,34 @@ export function lower(node: Node): LoweredDispatch {
       };
     }
     case 'mixup_inputs': {
-      const [x] = node.inputs;
+      const [x, step] = node.inputs;
       return {
         kernel: 'mixupInputs',
         constants: {},
-        operands: [t(x), t(node.outputs[0]), { external: 'step', bytes: stepLayout.byteSize }],
+        operands: [t(x), t(node.outputs[0]), t(step)],
         params: { rows: x.shape[0], features: x.shape[1] },
         workgroups: grid1d(x.size, 256),
       };
     }
     case 'mixup_targets': {
-      const [logits, labels, dlogits, metrics] = node.inputs;
+      const [logits, labels, dlogits, metrics, step] = node.inputs;
       return {
         kernel: 'mixupTargets',
         constants: {},
-        operands: [t(logits), t(labels), t(dlogits), t(node.outputs[0]), t(metrics), { external: 'step', bytes: stepLayout.byteSize }],
+        operands: [t(logits), t(labels), t(dlogits), t(node.outputs[0]), t(metrics), t(step)],
         params: { rows: logits.shape[0], classes: logits.shape[1], grad_scale: 1 / logits.shape[0] },
         workgroups: [1, 1, 1],
       };
     }
     case 'dropout':
     case 'dropout_grad': {
-      const [x, y] = node.inputs; // y: the activation output, present once fuse folded an activation_grad in
+      const [x, step, y] = node.inputs; // y: the activation output, present once fuse folded an activation_grad in
       const out = node.outputs[0];
       const rate = Number(attrs.rate);
       return {
         kernel: node.op === 'dropout' ? 'dropoutForward' : 'dropoutBackward',
         constants: { ACT_GRAD: attrs.actGrad ? kindOf(attrs.actGrad) : 0 },
-        operands: [t(x), y ? t(y) : { dummy: true }, t(out), { external: 'step', bytes: stepLayout.byteSize }],
+        operands: [t(x), y ? t(y) : { dummy: true }, t(out), t(step)],
         params: dropoutParams(out.size, rate, Number(attrs.salt ?? 0), Number(attrs.alpha ?? 0)),
         workgroups: grid1d(out.size, 256),
       };
@@ -173,7 +187,7 @@ export function lower(node: Node): LoweredDispatch {
       };
     }
     case 'gather': {
-      const [images, labels, perm] = node.inputs;
+      const [images, labels, perm, step] = node.inputs;
       const [x, y] = node.outputs;
       const base = { rows: x.shape[0], features: x.shape[1], scale: Number(attrs.scale ?? 1 / 255), shift: Number(attrs.shift ?? 0) };
       const augment = attrs.maxShift || attrs.maxRotate || attrs.noiseStd;
@@ -181,7 +195,7 @@ export function lower(node: Node): LoweredDispatch {
       return {
         kernel: augment ? 'gatherAugment' : 'gather',
         constants: augment ? {} : { WORDS: words },
-        operands: [t(images), t(labels), t(perm), t(x), t(y), { external: 'step', bytes: stepLayout.byteSize }],
+        operands: [t(images), t(labels), t(perm), t(x), t(y), t(step)],
         params: augment
           ? {
               ...base,

@@ -1,5 +1,6 @@
 /** The WGSL sources, imported as text (Vite's `?raw`), so the same bundle runs in browsers and in Node. */
 import actFns from '../../shaders/act_fns.wgsl?raw';
+import add from '../../shaders/add.wgsl?raw';
 import activation from '../../shaders/activation.wgsl?raw';
 import batchNorm from '../../shaders/batch_norm.wgsl?raw';
 import columnSum from '../../shaders/column_sum.wgsl?raw';
@@ -24,6 +25,7 @@ import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
 
 export const shaderFiles = {
   'act_fns.wgsl': actFns,
+  'add.wgsl': add,
   'activation.wgsl': activation,
   'batch_norm.wgsl': batchNorm,
   'column_sum.wgsl': columnSum,

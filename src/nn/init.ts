@@ -36,11 +36,19 @@ export function resolveInit(name: string): InitName {
 export interface InitOptions {
   /** Standard deviation for 'normal' (default 0.01), value for 'constant' (default 0). */
   scale?: number;
+  /**
+   * The fans, where they are not the matrix's shape: a conv weight [out, in, kh, kw] is drawn as a
+   * [out, in·kh·kw] matrix with fan_in = in·kh·kw and fan_out = out·kh·kw, as PyTorch computes them.
+   */
+  fanIn?: number;
+  fanOut?: number;
 }
 
-/** Fills a [fanOut, fanIn] weight. */
-export function initWeight(name: InitName, fanOut: number, fanIn: number, rng: Rng, options: InitOptions = {}): Float32Array {
-  const out = new Float32Array(fanOut * fanIn);
+/** Fills a [rows, cols] weight ([out, in] for dense layers: fans default to cols and rows). */
+export function initWeight(name: InitName, rows: number, cols: number, rng: Rng, options: InitOptions = {}): Float32Array {
+  const out = new Float32Array(rows * cols);
+  const fanIn = options.fanIn ?? cols;
+  const fanOut = options.fanOut ?? rows;
   const normal = (std: number) => out.forEach((_, i) => (out[i] = rng.normal() * std));
   const uniform = (std: number) => {
     const a = Math.sqrt(3) * std;
@@ -74,7 +82,7 @@ export function initWeight(name: InitName, fanOut: number, fanIn: number, rng: R
       uniform(Math.sqrt(1 / fanIn));
       break;
     case 'orthogonal':
-      orthogonal(out, fanOut, fanIn, rng, options.scale ?? 1);
+      orthogonal(out, rows, cols, rng, options.scale ?? 1);
       break;
   }
   return out;

@@ -14,7 +14,7 @@ import { ConfigError } from '../errors';
 import type { GpuContext } from '../gpu/device';
 import { GpuResources } from '../gpu/resources';
 import { readFloats } from '../gpu/readback';
-import { Graph, type Tensor } from '../graph/graph';
+import { externalBuffer, Graph, type ExternalBuffer, type Tensor } from '../graph/graph';
 import { activationKinds, type ActivationName } from '../graph/ops';
 import { Rng } from '../data/rng';
 import { fuse } from '../scheduler/fuse';
@@ -116,11 +116,14 @@ export async function initDiagnostic(gpu: GpuContext | GpuResources, options: In
   );
   const params = resources.createStorage('diagnostic.params', new Float32Array(arena.totalFloats));
   const input = resources.createStorage('diagnostic.input', inputs.data);
+  const handles = { params: externalBuffer('params', params.size), grads: externalBuffer('grads', 16), input: externalBuffer('diagnostic.input', inputs.data.byteLength) };
+  const bindings = new Map([[handles.params, params], [handles.input, input]]);
+  const layout = { params: arena, paramsBuffer: handles.params, gradsBuffer: handles.grads };
   const results: InitDiagnosticRow[] = [];
   try {
     for (const activation of activations) {
-      const { graph, stats } = stackGraph(widths, inputs.rows, activation);
-      const executable = await Executable.create(resources, planStep(fuse(graph.nodes), arena), { params, 'diagnostic.input': input }, `diagnostic.${activation}`);
+      const { graph, stats } = stackGraph(widths, inputs.rows, activation, handles.input);
+      const executable = await Executable.create(resources, planStep(fuse(graph.nodes), layout), bindings, `diagnostic.${activation}`);
       try {
         for (const c of cases) {
           const data = new Float32Array(arena.totalFloats);
@@ -128,9 +131,7 @@ export async function initDiagnostic(gpu: GpuContext | GpuResources, options: In
           for (let i = 1; i < widths.length; i++) data.set(initWeight(c.init, widths[i], widths[i - 1], rng, { scale: c.scale }), arena.slot(`fc${i}.weight`).offset);
           resources.device.queue.writeBuffer(params, 0, data);
           const encoder = resources.device.createCommandEncoder();
-          const pass = encoder.beginComputePass();
-          executable.encode(pass);
-          pass.end();
+          executable.encode(encoder);
           resources.device.queue.submit([encoder.finish()]);
           const layers = await Promise.all(
             stats.map(async (t) => {
@@ -159,9 +160,9 @@ function randomInputs(rows: number, features: number, seed: number) {
 }
 
 /** input → (matmul + bias → activation → moments)* : the moments outputs are kept to be read back. */
-function stackGraph(widths: number[], rows: number, activation: ActivationName): { graph: Graph; stats: Tensor[] } {
+function stackGraph(widths: number[], rows: number, activation: ActivationName, input: ExternalBuffer): { graph: Graph; stats: Tensor[] } {
   const g = new Graph();
-  let x = g.tensor([rows, widths[0]], 'external', 'diagnostic.input');
+  let x = g.external(input, [rows, widths[0]]);
   const stats: Tensor[] = [];
   for (let i = 1; i < widths.length; i++) {
     const weight = g.tensor([widths[i], widths[i - 1]], 'param', `fc${i}.weight`);

@@ -15,7 +15,8 @@
 import { ConfigError } from '../errors';
 import { activationKinds, BATCH_NORM_MOMENTUM } from '../graph/ops';
 import { initNames, resolveInit } from './init';
-import { normNames, validateMlp, type MlpConfig, type NormName, type ResolvedMlp } from './mlp';
+import { mlpLayers, normNames, validateMlp, type MlpConfig, type NormName, type ResolvedMlp } from './mlp';
+import type { ModelSpec } from './model';
 
 const normAliases: Record<string, NormName> = { batch: 'batch', batchnorm: 'batch', bn: 'batch', layer: 'layer', layernorm: 'layer', ln: 'layer', none: 'none' };
 const initAliases = ['he', 'kaiming', 'xavier', 'glorot', 'lecun'];
@@ -113,6 +114,32 @@ function parseJson(text: string): MlpConfig {
 export function parseModel(text: string): ResolvedMlp {
   const trimmed = text.trim();
   return validateMlp(trimmed.startsWith('{') ? parseJson(trimmed) : parseCompact(trimmed));
+}
+
+/**
+ * Any model as text: a compact MLP string, a JSON layer list ([{"type": "Conv2d", ...}, ...]), a JSON object
+ * {"layers": [...layer objects], "init": "he_normal"}, or MlpConfig JSON ({"layers": [784, 128, 10]}).
+ * The layer list itself is checked when the model is built against the data's shape.
+ */
+export function parseModelText(text: string): ModelSpec {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('[') && !trimmed.startsWith('{')) return mlpLayers(parseCompact(trimmed));
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch (error) {
+    throw new ConfigError(`The model description is not valid JSON: ${(error as Error).message}`);
+  }
+  if (Array.isArray(value)) return value as ModelSpec;
+  if (typeof value === 'object' && value !== null && Array.isArray((value as { layers?: unknown }).layers)) {
+    const layers = (value as { layers: unknown[] }).layers;
+    if (layers.every((w) => typeof w === 'number')) return mlpLayers(parseJson(trimmed));
+    for (const key of Object.keys(value)) {
+      if (key !== 'layers' && key !== 'init') throw new ConfigError(`Unknown model key '${key}'. A model object has 'layers' (a list of layer objects) and optionally 'init'.`);
+    }
+    return value as ModelSpec;
+  }
+  throw new ConfigError('A JSON model is a list of layers such as [{"type": "Linear", "in_features": 784, "out_features": 10}], or {"layers": [...]}.');
 }
 
 /** The compact form of a model (only settings that differ from the defaults, except activation and init). */

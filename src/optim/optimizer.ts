@@ -4,9 +4,10 @@
  * small uniform that the trainer rewrites when the learning rate changes; nothing is read back.
  */
 import { ConfigError } from '../errors';
-import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
+import { optimizerHyperLayout } from '../kernels/catalog';
 import { grid1d } from '../kernels/kernel';
 import type { LoweredDispatch } from '../kernels/lower';
+import type { ExternalBuffer } from '../graph/graph';
 import type { ParameterArena } from '../nn/parameters';
 
 export const optimizerNames = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'] as const;
@@ -34,15 +35,20 @@ export interface OptimizerOptions {
   clipValue?: number;
 }
 
-/** Buffer names the optimizer binds. */
-export const OPTIM = {
-  hyper: 'optim.hyper',
-  state1: 'optim.state1',
-  state2: 'optim.state2',
-  stats: 'optim.stats',
-  slots: 'grad.slots',
-  norms: 'grad.norms',
-} as const;
+/** The buffers the optimizer binds (made by src/train/training_state.ts). */
+export interface OptimizerBuffers {
+  params: ExternalBuffer;
+  grads: ExternalBuffer;
+  /** Per-parameter state: momentum or Adam's m (state1), Adam's v or the squared-gradient sums (state2). */
+  state1: ExternalBuffer;
+  state2: ExternalBuffer;
+  /** [offset, size] of every slot, the per-slot norms, and the epoch's accumulated statistics. */
+  slots: ExternalBuffer;
+  norms: ExternalBuffer;
+  stats: ExternalBuffer;
+  hyper: ExternalBuffer;
+  step: ExternalBuffer;
+}
 
 const kernelIndex: Record<OptimizerName, number> = { sgd: 0, momentum: 0, nesterov: 0, adagrad: 1, rmsprop: 2, adam: 3, adamw: 3 };
 const decayIndex: Record<DecayMode, number> = { l2: 1, l1: 2, decoupled: 3 };
@@ -82,14 +88,12 @@ export function resolveOptimizer(options: OptimizerOptions): Required<OptimizerO
   return resolved;
 }
 
-/** The Hyper uniform for these options at learning rate `lr`. */
-export function optimizerHyper(options: Required<OptimizerOptions>, lr = options.lr): ArrayBuffer {
-  checkLearningRate(lr);
+/** The Hyper uniform for these options (the learning rate is a per-step value, in the Step uniform). */
+export function optimizerHyper(options: Required<OptimizerOptions>): ArrayBuffer {
   const adam = options.name === 'adam' || options.name === 'adamw';
   const beta1 = adam ? options.beta1 : options.momentum;
   const beta2 = options.name === 'rmsprop' ? options.rho : options.beta2;
   return optimizerHyperLayout.pack({
-    lr,
     beta1,
     beta2,
     // From the f32 value of β, so the kernel's 1 − βᵗ matches the β it multiplies with.
@@ -112,36 +116,21 @@ export function slotTable(arena: ParameterArena): Uint32Array<ArrayBuffer> {
 /** Floats in the stats accumulator: per-slot norm sums, then global sum, steps, first bad step, max. */
 export const statsLength = (arena: ParameterArena) => arena.slots.length + 4;
 
-export function optimizerDispatches(arena: ParameterArena, options: Required<OptimizerOptions>): LoweredDispatch[] {
-  const bytes = arena.totalFloats * 4;
+export function optimizerDispatches(arena: ParameterArena, options: Required<OptimizerOptions>, b: OptimizerBuffers): LoweredDispatch[] {
   const slots = arena.slots.length;
-  const statsBytes = statsLength(arena) * 4;
+  const ext = (external: ExternalBuffer) => ({ external });
   return [
     {
       kernel: 'gradNorm',
       constants: {},
-      operands: [
-        { external: 'grads', bytes },
-        { external: OPTIM.slots, bytes: slots * 8 },
-        { external: OPTIM.norms, bytes: slots * 4 },
-        { external: OPTIM.stats, bytes: statsBytes },
-      ],
+      operands: [ext(b.grads), ext(b.slots), ext(b.norms), ext(b.stats)],
       params: { slot_count: slots },
       workgroups: [slots, 1, 1],
     },
     {
       kernel: 'optimizer',
       constants: { OPTIMIZER: kernelIndex[options.name] },
-      operands: [
-        { external: 'grads', bytes },
-        { external: OPTIM.norms, bytes: slots * 4 },
-        { external: 'params', bytes },
-        { external: OPTIM.state1, bytes },
-        { external: OPTIM.state2, bytes },
-        { external: OPTIM.stats, bytes: statsBytes },
-        { external: OPTIM.hyper, bytes: optimizerHyperLayout.byteSize },
-        { external: 'step', bytes: stepLayout.byteSize },
-      ],
+      operands: [ext(b.grads), ext(b.norms), ext(b.params), ext(b.state1), ext(b.state2), ext(b.stats), ext(b.hyper), ext(b.step)],
       // The kernel works in vec4s; the arena is a multiple of 64 floats, so both counts divide by 4.
       params: { count: arena.totalFloats / 4, decay_count: arena.decayFloats / 4, slot_count: slots },
       workgroups: grid1d(arena.totalFloats / 4, 256),

@@ -1,12 +1,15 @@
 /**
- * Turns a (fused) node list into a static plan: plain data that says which buffers exist, how big, and
- * which dispatches run in which order with which bindings. It never touches a GPUDevice, so plans can
- * be printed, diffed and tested without a GPU; src/scheduler/executable.ts instantiates one.
+ * Turns a (fused) node list into a static plan: plain data that says which buffers exist and how big,
+ * which external buffers it binds, and the commands of one step in order — the copies that bring in the
+ * step's values, then the dispatches with their bindings. It never touches a GPUDevice, so plans can be
+ * printed, diffed and tested without a GPU; src/scheduler/executable.ts instantiates one.
  *
  * Activation buffers are assigned by liveness: a buffer is reused once the last reader of its tensor has
- * run. Parameters and gradients are slices of the arenas; external tensors are buffers owned by the caller.
+ * run. Views (reshape) share their source's buffer and extend its life. Parameters, gradients and state
+ * are slices of their arenas; external tensors are buffers owned by whoever made their handles.
  */
-import type { Node, Tensor } from '../graph/graph';
+import { ShapeError } from '../errors';
+import type { ExternalBuffer, Node, Tensor } from '../graph/graph';
 import { kernels, type KernelName } from '../kernels/catalog';
 import type { Constants } from '../kernels/kernel';
 import { lower, type LoweredDispatch, type Operand } from '../kernels/lower';
@@ -17,6 +20,7 @@ export interface BufferSpec {
   bytes: number;
 }
 
+/** A range of a buffer: one the plan owns, or an external one, by name (plan.externals has its handle). */
 export interface BindingRef {
   buffer: string;
   offset: number;
@@ -24,6 +28,7 @@ export interface BindingRef {
 }
 
 export interface PlannedDispatch {
+  kind: 'dispatch';
   label: string;
   kernel: KernelName;
   constants: Constants;
@@ -31,51 +36,108 @@ export interface PlannedDispatch {
   workgroups: [number, number, number];
 }
 
+/** A copy within the command buffer. `stepStride`: the source advances by this many bytes per step of a submit. */
+export interface PlannedCopy {
+  kind: 'copy';
+  label: string;
+  from: BindingRef;
+  to: BindingRef;
+  stepStride?: number;
+}
+
+export interface PlannedClear {
+  kind: 'clear';
+  label: string;
+  target: BindingRef;
+}
+
+/** Commands other than dispatches; they run between compute passes. */
+export type TransferCommand = PlannedCopy | PlannedClear;
+export type Command = PlannedDispatch | TransferCommand;
+
 export interface Plan {
   /** Buffers the plan owns (activations, the dummy, the packed Params uniforms). */
   buffers: BufferSpec[];
+  /** Buffers it binds but does not own; an executable needs a GPUBuffer for each. */
+  externals: ExternalBuffer[];
   /** Initial contents of the `uniforms` buffer: every dispatch's Params at 256-byte steps. */
   uniformData: ArrayBuffer;
+  /** Transfers that run first in every step (the step's values copied from the epoch's table). */
+  transfers: TransferCommand[];
   dispatches: PlannedDispatch[];
   /** Where each tensor lives, by tensor id. */
   refs: Map<number, BindingRef>;
 }
 
-/** Named buffers a plan binds but does not own. */
-export const ARENA_PARAMS = 'params';
-export const ARENA_GRADS = 'grads';
+/** The arenas a plan places parameters, gradients and state in. */
+export interface ArenaLayout {
+  params: ParameterArena;
+  paramsBuffer: ExternalBuffer;
+  gradsBuffer: ExternalBuffer;
+  /** Non-trainable buffers (running statistics). */
+  state?: ParameterArena;
+  stateBuffer?: ExternalBuffer;
+}
+
+export interface PlanOptions {
+  /** Dispatches appended after the graph (the optimizer); they bind external buffers only. */
+  extra?: readonly LoweredDispatch[];
+  /** Copy the step's entry of `table` (`stride` bytes apart) into `step` before the dispatches. */
+  stepValues?: { table: ExternalBuffer; step: ExternalBuffer; stride: number };
+}
 
 const UNIFORM_STRIDE = 256;
 const DUMMY = 'dummy';
-const UNIFORMS = 'uniforms';
+export const UNIFORMS = 'uniforms';
+
+const rootOf = (t: Tensor): Tensor => t.viewOf ?? t;
 
 function liveRanges(nodes: readonly Node[]): Map<number, [number, number]> {
   const ranges = new Map<number, [number, number]>();
   nodes.forEach((node, i) => {
-    for (const t of node.outputs) if (!ranges.has(t.id)) ranges.set(t.id, [i, t.keep ? Infinity : i]);
-    for (const t of node.inputs) {
-      const r = ranges.get(t.id);
-      if (r) r[1] = Math.max(r[1], i);
+    for (const t of node.outputs.map(rootOf)) if (!ranges.has(t.id)) ranges.set(t.id, [i, t.keep ? Infinity : i]);
+    for (const t of [...node.inputs, ...node.outputs]) {
+      const r = ranges.get(rootOf(t).id);
+      if (r) r[1] = Math.max(r[1], t.keep ? Infinity : i);
     }
   });
   return ranges;
 }
 
-/** Extra dispatches (e.g. the optimizer) run after the graph and bind only external buffers. */
-export function planStep(nodes: readonly Node[], arena: ParameterArena, extra: readonly LoweredDispatch[] = []): Plan {
+export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: PlanOptions = {}): Plan {
   const refs = new Map<number, BindingRef>();
   const buffers: BufferSpec[] = [];
   const free: BufferSpec[] = [];
+  const externals = new Map<string, ExternalBuffer>();
   const ranges = liveRanges(nodes);
 
+  const declare = (handle: ExternalBuffer): string => {
+    const known = externals.get(handle.name);
+    if (known && known !== handle) throw new ShapeError(`Two different external buffers are both named '${handle.name}'.`);
+    externals.set(handle.name, handle);
+    return handle.name;
+  };
+  const arenaRef = (arena: ParameterArena | undefined, handle: ExternalBuffer | undefined, t: Tensor, what: string): BindingRef => {
+    if (!arena || !handle) throw new ShapeError(`${t} is ${what}, but the plan was given no ${what} arena.`);
+    const slot = arena.slot((t.gradOf ?? t).name);
+    if (slot.size !== t.size) throw new ShapeError(`${t} has ${t.size} elements but its arena slot ${slot.name} holds ${slot.size}.`);
+    return { buffer: declare(handle), offset: slot.offset * 4, size: t.size * 4 };
+  };
   const place = (t: Tensor): void => {
     if (refs.has(t.id)) return;
     const bytes = t.size * 4;
-    if (t.role === 'param' || t.role === 'grad') {
-      const slot = arena.slot((t.gradOf ?? t).name);
-      refs.set(t.id, { buffer: t.role === 'param' ? ARENA_PARAMS : ARENA_GRADS, offset: slot.offset * 4, size: bytes });
+    if (t.viewOf) {
+      place(t.viewOf);
+      refs.set(t.id, { ...refs.get(t.viewOf.id)!, size: bytes });
+    } else if (t.role === 'param') {
+      refs.set(t.id, arenaRef(layout.params, layout.paramsBuffer, t, 'a parameter'));
+    } else if (t.role === 'grad') {
+      refs.set(t.id, arenaRef(layout.params, layout.gradsBuffer, t, 'a gradient'));
+    } else if (t.role === 'state') {
+      refs.set(t.id, arenaRef(layout.state, layout.stateBuffer, t, 'state'));
     } else if (t.role === 'external') {
-      refs.set(t.id, { buffer: t.name, offset: 0, size: bytes });
+      if (!t.external) throw new ShapeError(`External tensor ${t} has no buffer handle.`);
+      refs.set(t.id, { buffer: declare(t.external), offset: 0, size: Math.min(bytes, t.external.bytes) });
     } else {
       // Best fit: the smallest free buffer that holds it, else grow the largest free one, else a new one.
       free.sort((a, b) => a.bytes - b.bytes);
@@ -97,13 +159,15 @@ export function planStep(nodes: readonly Node[], arena: ParameterArena, extra: r
   nodes.forEach((node, i) => {
     node.inputs.forEach(place);
     node.outputs.forEach(place);
-    lowered.push({ label: `${node.op}→${node.outputs.map((t) => t.name).join(',')}`, dispatch: lower(node) });
+    const dispatch = lower(node);
+    if (dispatch) lowered.push({ label: `${node.op}→${node.outputs.map((t) => t.name).join(',')}`, dispatch });
     // Freed only after this node's outputs are placed: a dispatch never reads and writes one buffer.
     for (const t of [...node.inputs, ...node.outputs]) {
-      if (t.role === 'activation' && ranges.get(t.id)![1] === i) release(t);
+      const root = rootOf(t);
+      if (root.role === 'activation' && ranges.get(root.id)?.[1] === i) release(root);
     }
   });
-  extra.forEach((dispatch) => lowered.push({ label: dispatch.kernel, dispatch }));
+  (options.extra ?? []).forEach((dispatch) => lowered.push({ label: dispatch.kernel, dispatch }));
 
   buffers.push({ name: DUMMY, bytes: 16 });
   const uniformData = new ArrayBuffer(Math.max(1, lowered.length) * UNIFORM_STRIDE);
@@ -111,35 +175,54 @@ export function planStep(nodes: readonly Node[], arena: ParameterArena, extra: r
 
   const resolve = (operand: Operand): BindingRef => {
     if ('tensor' in operand) return refs.get(operand.tensor.id) ?? (place(operand.tensor), refs.get(operand.tensor.id)!);
-    if ('external' in operand) return { buffer: operand.external, offset: 0, size: operand.bytes };
+    if ('external' in operand) return { buffer: declare(operand.external), offset: 0, size: operand.external.bytes };
     return { buffer: DUMMY, offset: 0, size: 16 };
   };
   const dispatches = lowered.map(({ label, dispatch }, i): PlannedDispatch => {
-    const layout = kernels[dispatch.kernel].params;
-    layout.pack(dispatch.params, uniformData, i * UNIFORM_STRIDE);
+    const layoutOf = kernels[dispatch.kernel].params;
+    layoutOf.pack(dispatch.params, uniformData, i * UNIFORM_STRIDE);
     return {
+      kind: 'dispatch',
       label,
       kernel: dispatch.kernel,
       constants: dispatch.constants,
-      bindings: [...dispatch.operands.map(resolve), { buffer: UNIFORMS, offset: i * UNIFORM_STRIDE, size: layout.byteSize }],
+      bindings: [...dispatch.operands.map(resolve), { buffer: UNIFORMS, offset: i * UNIFORM_STRIDE, size: layoutOf.byteSize }],
       workgroups: dispatch.workgroups,
     };
   });
-  return { buffers, uniformData, dispatches, refs };
+  const transfers: TransferCommand[] = [];
+  const sv = options.stepValues;
+  if (sv) {
+    const bytes = sv.step.bytes;
+    transfers.push({
+      kind: 'copy',
+      label: 'step values',
+      from: { buffer: declare(sv.table), offset: 0, size: bytes },
+      to: { buffer: declare(sv.step), offset: 0, size: bytes },
+      stepStride: sv.stride,
+    });
+  }
+  return { buffers, externals: [...externals.values()], uniformData, transfers, dispatches, refs };
 }
 
 /** A human-readable listing (the `--print-plan` output and the plan snapshot test). */
 export function formatPlan(plan: Plan): string {
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  const ref = (b: BindingRef) => (b.offset ? `${b.buffer}+${b.offset}` : b.buffer);
   const lines = [`buffers (${plan.buffers.length}, ${kib(plan.buffers.reduce((s, b) => s + b.bytes, 0))}):`];
   for (const b of plan.buffers) lines.push(`  ${b.name.padEnd(10)} ${kib(b.bytes)}`);
-  lines.push(`dispatches (${plan.dispatches.length}):`);
+  lines.push(`externals (${plan.externals.length}): ${plan.externals.map((e) => `${e.name} ${kib(e.bytes)}${e.uniform ? ' uniform' : ''}`).join(', ')}`);
+  lines.push(`commands (${plan.transfers.length} transfers, ${plan.dispatches.length} dispatches):`);
+  for (const c of plan.transfers) {
+    const what = c.kind === 'copy' ? `copy ${ref(c.from)}${c.stepStride ? ` + ${c.stepStride}·step` : ''} → ${ref(c.to)}, ${c.from.size} B` : `clear ${ref(c.target)}`;
+    lines.push(`   - ${what}  ${c.label}`);
+  }
   plan.dispatches.forEach((d, i) => {
     const flags = Object.entries(d.constants)
       .filter(([, v]) => v !== false && v !== 0)
       .map(([k, v]) => (v === true ? k : `${k}=${v}`))
       .join(' ');
-    const binds = d.bindings.map((b) => (b.offset ? `${b.buffer}+${b.offset}` : b.buffer)).join(', ');
+    const binds = d.bindings.map(ref).join(', ');
     lines.push(`  ${String(i).padStart(2)} ${d.kernel.padEnd(18)} [${d.workgroups.join('×')}] ${flags ? `{${flags}} ` : ''}(${binds})  ${d.label}`);
   });
   return lines.join('\n');

@@ -8,12 +8,13 @@
 import type { GpuContext } from '../gpu/device';
 import { GpuResources } from '../gpu/resources';
 import { readFloats } from '../gpu/readback';
-import { stepLayout } from '../kernels/catalog';
 import type { Dataset } from '../data/dataset';
 import { GpuDataset } from '../data/gpu_dataset';
 import { Rng } from '../data/rng';
-import { initialParameters, mlpParameters, ParameterArena, validateMlp, type MlpConfig } from '../nn/mlp';
+import { toModel, type ModelInput } from '../nn/model_input';
+import { resolveOptimizer } from '../optim/optimizer';
 import { BatchRunner } from './batch_runner';
+import { packStepTable, TrainingState } from './training_state';
 
 export interface GradientCheckResult {
   parameter: string;
@@ -30,32 +31,27 @@ export interface GradientCheckOptions {
   seed?: number;
 }
 
-export async function gradientCheck(gpu: GpuContext | GpuResources, model: MlpConfig, data: Dataset, options: GradientCheckOptions = {}): Promise<GradientCheckResult[]> {
+export async function gradientCheck(gpu: GpuContext | GpuResources, modelInput: ModelInput, data: Dataset, options: GradientCheckOptions = {}): Promise<GradientCheckResult[]> {
   const resources = gpu instanceof GpuResources ? gpu : new GpuResources(gpu);
   const device = resources.device;
   const seed = options.seed ?? 0;
   const epsilon = options.epsilon ?? 1e-2;
-  const resolved = validateMlp(model);
-  const arena = new ParameterArena(mlpParameters(resolved));
-  const initial = initialParameters(resolved, arena, seed, () => {});
-  const buffers: Record<string, GPUBuffer> = {
-    params: resources.createStorage('gradcheck.params', initial),
-    grads: resources.createStorage('gradcheck.grads', new Float32Array(arena.totalFloats)),
-    step: resources.createBuffer('gradcheck.step', stepLayout.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-  };
+  const model = toModel(modelInput, [1, data.rows, data.cols]);
+  let initial: Float32Array = new Float32Array(0);
+  const state = new TrainingState(resources, model, resolveOptimizer({ lr: 1 }), (arena, stateArena) => {
+    initial = model.initialParameters(arena, seed, () => {});
+    return { params: initial, state: model.initialBuffers(stateArena) };
+  }, 1);
+  state.writeStepTable(packStepTable([{ step: 0, batchStart: 0, seed, mixLambda: 1, lr: 1 }]));
   const dataset = new GpuDataset(resources, 'train', data);
-  const runner = await BatchRunner.create(resources, {
-    model: resolved,
-    arena,
-    dataset,
-    batchSize: data.count,
-    training: true,
-    update: [],
-    externals: { ...buffers, ...dataset.buffers },
-  });
+  const { arena } = state;
+  const runner = await BatchRunner.create(
+    resources,
+    { model, source: dataset.source, batchSize: data.count, training: true, layout: state.layout, step: state.step, stepTable: state.stepTable, autotune: false },
+    new Map([...state.bindings, ...dataset.buffers]),
+  );
 
   const loss = async (): Promise<number> => {
-    device.queue.writeBuffer(buffers.step, 0, runner.stepUniform(0, 0, seed));
     const encoder = device.createCommandEncoder();
     encoder.clearBuffer(dataset.metrics);
     runner.encode(encoder, 0);
@@ -63,11 +59,11 @@ export async function gradientCheck(gpu: GpuContext | GpuResources, model: MlpCo
     const [lossSum, , rows] = await readFloats(resources, dataset.metrics, 0, 4);
     return lossSum / rows;
   };
-  const setParam = (index: number, value: number) => device.queue.writeBuffer(buffers.params, index * 4, new Float32Array([value]));
+  const setParam = (index: number, value: number) => device.queue.writeBuffer(state.params, index * 4, new Float32Array([value]));
 
   try {
     await loss();
-    const grads = await readFloats(resources, buffers.grads);
+    const grads = await readFloats(resources, state.buffer(state.optimizerBuffers.grads));
     const rng = new Rng(seed + 1);
     const results: GradientCheckResult[] = [];
     for (const slot of arena.slots) {
@@ -94,6 +90,6 @@ export async function gradientCheck(gpu: GpuContext | GpuResources, model: MlpCo
   } finally {
     runner.destroy();
     dataset.destroy();
-    Object.values(buffers).forEach((b) => resources.destroyBuffer(b));
+    state.destroy();
   }
 }

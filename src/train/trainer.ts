@@ -1,30 +1,46 @@
 /**
- * The training loop. Everything is decided once in `Trainer.create`: parameters initialised and uploaded
- * to the arena, datasets uploaded, plans built, pipelines and bind groups created. A step is then one
- * queue write (the step uniform) and one command buffer. An epoch's metrics come back asynchronously
- * while the next epoch is already being submitted, so the GPU never waits for the host.
+ * The training loop. Everything is decided once in `Trainer.create`: the model checked against the data,
+ * parameters initialised and uploaded, datasets uploaded, plans built, pipelines and bind groups created.
+ * An epoch is then two queue writes (the shuffled order and the table of per-step values) and a few
+ * command buffers: K steps each (default: the whole epoch), at most two in flight. An epoch's metrics come
+ * back asynchronously while the next epoch is already being submitted, so the GPU never waits for the host.
  */
-import { ConfigError, DataFormatError, NonFiniteError, ShapeError } from '../errors';
+import { ConfigError, DataFormatError } from '../errors';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint';
+import { decodeSafetensors } from '../io/safetensors';
+import { readStateDict, stateDictTensors, type StateValues } from '../io/state_dict';
 import type { GpuContext } from '../gpu/device';
 import { GpuResources } from '../gpu/resources';
-import { readFloats } from '../gpu/readback';
 import { TimestampProfiler, type KernelTiming } from '../gpu/profiler';
 import { Rng, shuffledIndices } from '../data/rng';
 import { splitDataset, type Dataset } from '../data/dataset';
-import { GpuDataset } from '../data/gpu_dataset';
+import { GpuDataset, type Augmentation } from '../data/gpu_dataset';
+import { mixupLambda } from '../data/mixup';
 import { preprocessing, type Preprocessing } from '../data/preprocess';
-import { checkTrainingBatches, initialParameters, mlpParameters, validateMlp, ParameterArena, type Augmentation, type MlpConfig, type ResolvedMlp } from '../nn/mlp';
-import { OPTIM, optimizerDispatches, optimizerHyper, resolveOptimizer, slotTable, statsLength, type OptimizerOptions } from '../optim/optimizer';
+import { toModel, type ModelInput } from '../nn/model_input';
+import type { Model } from '../nn/model';
+import { optimizerDispatches, resolveOptimizer, statsLength, type OptimizerOptions } from '../optim/optimizer';
 import { LrScheduler, type Schedule } from '../optim/schedule';
-import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
-import { BatchRunner } from './batch_runner';
 import type { AutotuneOptions } from '../kernels/autotune';
-import { MetricsReader, totalsOf, type MetricTotals } from './metrics';
+import type { NamedSafetensorsTensor } from '../io/safetensors';
+import { BatchRunner } from './batch_runner';
+import { formatPlan } from '../scheduler/plan';
+import { MetricsReader, totalsOf } from './metrics';
 import { EarlyStopping, type EarlyStoppingOptions } from './early_stopping';
+import { accuracyOf, epochReport, lossOf, type EpochReport, type StepReport } from './reports';
+import { SubmitQueue } from './submit_queue';
+import { packStepTable, TrainingState, type StepValues } from './training_state';
+import { Evaluator } from './evaluator';
+
+export type { EpochReport, StepReport } from './reports';
 
 export interface TrainerOptions {
-  model: MlpConfig;
+  /** A layer list (torch.nn names), or the compact MLP settings ({ layers: [784, 128, 10], ... }). */
+  model: ModelInput;
+  /** Model-wide initialiser for layers that name none (default he_normal). */
+  init?: string;
+  /** Starting weights: a state dict (safetensors bytes, as PyTorch or `stateDict()` writes it), loaded strictly. */
+  weights?: Uint8Array;
   /** Default: SGD with lr 0.1. */
   optimizer?: OptimizerOptions;
   schedule?: Schedule;
@@ -40,6 +56,8 @@ export interface TrainerOptions {
   validation?: number;
   /** Evaluation batch size (default 1000). */
   evalBatchSize?: number;
+  /** Training steps encoded into one command buffer (default: a whole epoch). Results do not depend on it. */
+  stepsPerSubmit?: number;
   /**
    * Time the matmul variants on this adapter when the plans are built and use the fastest (default true;
    * choices are cached per adapter, see src/kernels/autotune.ts). false keeps the reference kernel, which
@@ -47,34 +65,6 @@ export interface TrainerOptions {
    */
   autotune?: boolean | AutotuneOptions;
   warn?: (message: string) => void;
-}
-
-export interface EpochReport {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  testLoss?: number;
-  testAccuracy?: number;
-  /** Learning rate at the end of the epoch. */
-  lr: number;
-  /** Mean and largest global gradient norm over the epoch's steps (before clipping). */
-  gradNorm: number;
-  maxGradNorm: number;
-  /** Mean gradient norm of each parameter over the epoch: vanishing or exploding gradients show here. */
-  layerGradNorms: Record<string, number>;
-  /** Wall time from the previous report (or the start of fit) until the GPU finished this epoch. */
-  seconds: number;
-  samplesPerSecond: number;
-}
-
-export interface StepReport {
-  epoch: number;
-  /** Steps completed in this epoch. */
-  step: number;
-  /** Mean loss over the steps since the previous step report. */
-  loss: number;
 }
 
 export interface FitOptions {
@@ -85,7 +75,7 @@ export interface FitOptions {
   /** Read the running loss every N steps (asynchronously) and report it to `onStep`. */
   reportEvery?: number;
   onStep?: (report: StepReport) => void;
-  /** Called synchronously after each step is submitted (tests use it to watch resource counts). */
+  /** Called after each submit with the number of steps of the epoch submitted so far (tests watch resource counts). */
   afterSubmit?: (epoch: number, step: number) => void;
   earlyStopping?: EarlyStoppingOptions;
   /** Checked between epochs: return true to stop (the demo's Stop button). */
@@ -97,10 +87,9 @@ export interface FitOptions {
 
 interface SubmittedEpoch {
   epoch: number;
-  /** Global step count before this epoch's first step. */
   firstStep: number;
   lr: number;
-  snapshot: number;
+  snapshot: 0 | 1;
   values: Promise<Float32Array[]>;
 }
 
@@ -109,100 +98,87 @@ const median = (xs: number[]) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const lossOf = (t: MetricTotals) => t.lossSum / Math.max(1, t.rows);
-const accuracyOf = (t: MetricTotals) => t.correct / Math.max(1, t.rows);
-
-interface Evaluation {
-  runner: BatchRunner;
-  data: GpuDataset;
-}
 
 export class Trainer {
   private epochsDone = 0;
   private globalStep = 0;
-  private currentLr: number;
+  /** num_batches_tracked of the starting weights; the run's steps add to it. */
+  private batchesTrackedBefore = 0;
+  private currentLr = NaN;
   private readonly shuffleRng: Rng;
   private readonly scheduler: LrScheduler;
+  private readonly submits: SubmitQueue;
   readonly history: EpochReport[] = [];
 
   private constructor(
     readonly resources: GpuResources,
-    readonly model: ResolvedMlp,
-    readonly arena: ParameterArena,
+    readonly model: Model,
     readonly optimizer: Required<OptimizerOptions>,
     private options: TrainerOptions & { seed: number },
-    private readonly buffers: Record<string, GPUBuffer>,
+    readonly state: TrainingState,
     readonly trainData: GpuDataset,
     private readonly trainRunner: BatchRunner,
-    private readonly evaluations: { validation?: Evaluation; test?: Evaluation },
+    private readonly evaluations: { validation?: Evaluator; test?: Evaluator },
     private readonly metrics: MetricsReader,
   ) {
     this.shuffleRng = new Rng(options.seed ^ 0x5eed);
     this.scheduler = new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0);
-    this.currentLr = NaN;
+    this.submits = new SubmitQueue(resources.device);
   }
 
   static async create(gpu: GpuContext | GpuResources, train: Dataset, test: Dataset | undefined, options: TrainerOptions): Promise<Trainer> {
     const resources = gpu instanceof GpuResources ? gpu : new GpuResources(gpu);
-    const model = validateMlp(options.model);
+    const model = toModel(options.model, [1, train.rows, train.cols], { init: options.init });
     const optimizer = resolveOptimizer(options.optimizer ?? { lr: 0.1 });
     const seed = options.seed ?? 0;
     let validation: Dataset | undefined;
     if (options.validation) ({ train, validation } = splitDataset(train, options.validation, seed));
     const batchSize = options.batchSize ?? 128;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`The batch size must be a positive integer; got ${batchSize}.`);
-    if (batchSize > train.count) throw new ConfigError(`The batch size (${batchSize}) is larger than the training set (${train.count} samples).`);
-    checkTrainingBatches(model, train.count, batchSize); // batch norm: no one-row batch, the last partial one included
+    checkBatching(model, train.count, batchSize);
+    const stepsPerSubmit = options.stepsPerSubmit ?? Infinity;
+    if (!(stepsPerSubmit >= 1) || (Number.isFinite(stepsPerSubmit) && !Number.isInteger(stepsPerSubmit))) {
+      throw new ConfigError(`stepsPerSubmit must be a positive integer (or Infinity for a whole epoch); got ${stepsPerSubmit}.`);
+    }
     new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0); // validates before any GPU work
     for (const [name, data] of [['training', train], ['test', test]] as const) {
       if (!data) continue;
       const features = data.rows * data.cols;
-      if (features !== model.layers[0]) throw new ShapeError(`The model's input width is ${model.layers[0]} but the ${name} data has ${data.rows}×${data.cols} = ${features} features per sample.`);
-      if (data.numClasses !== model.layers[model.layers.length - 1]) {
-        throw new ShapeError(`The model's output width is ${model.layers[model.layers.length - 1]} but the ${name} data has ${data.numClasses} classes.`);
+      const inputSize = model.inputShape.reduce((a, b) => a * b, 1);
+      if (features !== inputSize) {
+        throw new ConfigError(`The model takes samples of shape [${model.inputShape.join(', ')}] but the ${name} data has ${data.rows}×${data.cols} = ${features} values per sample.`);
+      }
+      if (model.outputShape.length !== 1 || model.outputShape[0] !== data.numClasses) {
+        throw new ConfigError(`The model's output per sample is [${model.outputShape.join(', ')}] but the ${name} data has ${data.numClasses} classes (one logit per class is needed).`);
       }
     }
     const normalisation = preprocessing(options.preprocessing ?? 'scale', train);
-
-    const arena = new ParameterArena(mlpParameters(model));
-    const floats = arena.totalFloats;
-    const uniform = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
-    const buffers: Record<string, GPUBuffer> = {
-      params: resources.createStorage('params', initialParameters(model, arena, seed, options.warn)),
-      grads: resources.createStorage('grads', new Float32Array(floats)),
-      [OPTIM.state1]: resources.createStorage(OPTIM.state1, new Float32Array(floats)),
-      [OPTIM.state2]: resources.createStorage(OPTIM.state2, new Float32Array(floats)),
-      [OPTIM.slots]: resources.createStorage(OPTIM.slots, slotTable(arena)),
-      [OPTIM.norms]: resources.createStorage(OPTIM.norms, new Float32Array(arena.slots.length)),
-      [OPTIM.stats]: resources.createStorage(OPTIM.stats, new Float32Array(statsLength(arena))),
-      [OPTIM.hyper]: resources.createBuffer(OPTIM.hyper, optimizerHyperLayout.byteSize, uniform),
-      step: resources.createBuffer('step', stepLayout.byteSize, uniform),
-      // Two end-of-epoch copies of the weights, and the best so far, for early stopping's restore.
-      'params.snapshot0': resources.createStorage('params.snapshot0', new Float32Array(floats)),
-      'params.snapshot1': resources.createStorage('params.snapshot1', new Float32Array(floats)),
-      'params.best': resources.createStorage('params.best', new Float32Array(floats)),
-    };
+    const steps = Math.ceil(train.count / batchSize);
+    const state = new TrainingState(resources, model, optimizer, (arena, stateArena) => {
+      const fresh = { params: model.initialParameters(arena, seed, options.warn), state: model.initialBuffers(stateArena), batchesTracked: 0 };
+      if (!options.weights) return fresh;
+      const { tensors } = decodeSafetensors(options.weights, 'weights');
+      return readStateDict(tensors, 'weights', model, arena, stateArena, fresh, { ignorePrefixes: ['optimizer.'] });
+    }, steps);
 
     const datasets = {
       train: new GpuDataset(resources, 'train', train, normalisation, options.augment),
       validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation) : undefined,
       test: test ? new GpuDataset(resources, 'test', test, normalisation) : undefined,
     };
-    const externals = { ...buffers, ...datasets.train.buffers, ...datasets.validation?.buffers, ...datasets.test?.buffers };
-    const evalRunner = async (data: GpuDataset | undefined): Promise<Evaluation | undefined> =>
-      data && {
-        data,
-        runner: await BatchRunner.create(resources, { model, arena, dataset: data, batchSize: options.evalBatchSize ?? 1000, training: false, externals, autotune: options.autotune }),
-      };
-    const update = optimizerDispatches(arena, optimizer);
+    const bindings = new Map([...state.bindings, ...datasets.train.buffers]);
+    const common = { model, layout: state.layout, step: state.step, autotune: options.autotune };
+    const update = optimizerDispatches(state.arena, optimizer, state.optimizerBuffers);
+    const evaluator = (data: GpuDataset | undefined) => data && Evaluator.create(resources, data, { ...common, batchSize: options.evalBatchSize ?? 1000 }, state.bindings);
     const [trainRunner, validationEval, testEval] = await Promise.all([
-      BatchRunner.create(resources, { model, arena, dataset: datasets.train, batchSize, training: true, update, externals, autotune: options.autotune }),
-      evalRunner(datasets.validation),
-      evalRunner(datasets.test),
+      BatchRunner.create(resources, { ...common, source: datasets.train.source, batchSize, training: true, update, stepTable: state.stepTable }, bindings),
+      evaluator(datasets.validation),
+      evaluator(datasets.test),
     ]);
-    const metrics = new MetricsReader(resources, 12 + statsLength(arena));
+    const metrics = new MetricsReader(resources, 12 + statsLength(state.arena));
     resources.gpu.check();
-    return new Trainer(resources, model, arena, optimizer, { ...options, seed }, buffers, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics);
+    const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics);
+    if (options.weights) trainer.batchesTrackedBefore = readStateDictCounter(options.weights);
+    return trainer;
   }
 
   get device(): GPUDevice {
@@ -213,111 +189,68 @@ export class Trainer {
     return this.currentLr;
   }
 
-  /** Rewrites the optimizer's uniform when the schedule's rate changes (a 36-byte queue write). */
-  private applyLearningRate(epoch: number): void {
-    const lr = this.scheduler.lr(epoch, this.globalStep);
-    if (lr === this.currentLr) return;
-    this.device.queue.writeBuffer(this.buffers[OPTIM.hyper], 0, optimizerHyper(this.optimizer, lr));
-    this.currentLr = lr;
+  /** Command buffers submitted so far (tests check "K steps per submit" with it). */
+  get submitCount(): number {
+    return this.submits.submits;
   }
 
-  /** Writes the step uniform and records batch `index`, first zeroing the `clear` accumulators. */
-  private encodeBatch(runner: BatchRunner, index: number, clear: GPUBuffer[]): GPUCommandEncoder {
-    this.device.queue.writeBuffer(this.buffers.step, 0, runner.stepUniform(index, this.globalStep, this.options.seed));
-    const encoder = this.device.createCommandEncoder();
-    clear.forEach((buffer) => encoder.clearBuffer(buffer));
-    runner.encode(encoder, index);
-    return encoder;
-  }
-
-  private submitEvaluation({ runner, data }: Evaluation): void {
-    for (let s = 0; s < runner.steps; s++) {
-      this.device.queue.submit([this.encodeBatch(runner, s, s === 0 ? [data.metrics] : []).finish()]);
-    }
+  /** The per-step values of the epoch that starts now (learning rates from the schedule, mixup λs). */
+  private stepTable(epoch: number, steps: number): StepValues[] {
+    const mixup = this.trainData.source.augment?.mixup ?? 0;
+    const seed = this.options.seed;
+    return Array.from({ length: steps }, (_, s) => {
+      const step = this.globalStep + s;
+      return { step, batchStart: s * this.trainRunner.batchSize, seed, mixLambda: mixupLambda(mixup, seed, step), lr: this.scheduler.lr(epoch, step) };
+    });
   }
 
   /** Submits one epoch of training and evaluation; its accumulators resolve once the GPU has run it. */
   private async submitEpoch(fit: FitOptions, evaluate: boolean): Promise<SubmittedEpoch> {
     const epoch = ++this.epochsDone;
     const firstStep = this.globalStep;
-    this.trainData.setOrder(shuffledIndices(this.trainData.data.count, this.shuffleRng));
     const steps = this.trainRunner.steps;
+    const table = this.stepTable(epoch - 1, steps);
+    this.trainData.setOrder(shuffledIndices(this.trainData.data.count, this.shuffleRng));
+    this.state.writeStepTable(packStepTable(table));
+    this.currentLr = table[steps - 1].lr;
+    const chunk = Math.min(steps, this.options.stepsPerSubmit ?? Infinity, fit.reportEvery ?? Infinity);
     let lastReported = { lossSum: 0, rows: 0 };
-    for (let s = 0; s < steps; s++) {
-      this.applyLearningRate(epoch - 1);
-      const clear = s === 0 ? [this.trainData.metrics, this.buffers[OPTIM.stats]] : [];
-      const encoder = this.encodeBatch(this.trainRunner, s, clear);
-      this.globalStep++;
-      if (fit.reportEvery && ((s + 1) % fit.reportEvery === 0 || s === steps - 1)) {
-        const read = await this.metrics.snapshot(encoder, [{ buffer: this.trainData.metrics, floats: 4 }]);
-        this.device.queue.submit([encoder.finish()]);
-        const step = s + 1;
+    for (let start = 0; start < steps; start += chunk) {
+      const end = Math.min(steps, start + chunk);
+      const encoder = this.device.createCommandEncoder();
+      if (start === 0) {
+        encoder.clearBuffer(this.trainData.metrics);
+        encoder.clearBuffer(this.state.buffer(this.state.optimizerBuffers.stats));
+      }
+      for (let s = start; s < end; s++) this.trainRunner.encode(encoder, s);
+      this.globalStep += end - start;
+      const reportNow = fit.reportEvery && (end % fit.reportEvery === 0 || end === steps);
+      const read = reportNow ? await this.metrics.snapshot(encoder, [{ buffer: this.trainData.metrics, floats: 4 }]) : undefined;
+      await this.submits.submit(encoder);
+      if (read) {
         void read().then(([values]) => {
           const totals = totalsOf(values);
-          fit.onStep?.({ epoch, step, loss: (totals.lossSum - lastReported.lossSum) / (totals.rows - lastReported.rows) });
+          fit.onStep?.({ epoch, step: end, loss: (totals.lossSum - lastReported.lossSum) / (totals.rows - lastReported.rows) });
           lastReported = totals;
         });
-      } else {
-        this.device.queue.submit([encoder.finish()]);
       }
-      fit.afterSubmit?.(epoch, s + 1);
+      fit.afterSubmit?.(epoch, end);
     }
     const sources = [
       { buffer: this.trainData.metrics, floats: 4 },
-      { buffer: this.buffers[OPTIM.stats], floats: statsLength(this.arena) },
+      { buffer: this.state.buffer(this.state.optimizerBuffers.stats), floats: statsLength(this.state.arena) },
     ];
+    const encoder = this.device.createCommandEncoder();
     for (const evaluation of [this.evaluations.validation, this.evaluations.test]) {
       if (!evaluate || !evaluation) continue;
-      this.submitEvaluation(evaluation);
-      sources.push({ buffer: evaluation.data.metrics, floats: 4 });
+      evaluation.encode(encoder);
+      sources.push({ buffer: evaluation.metrics, floats: 4 });
     }
-    const encoder = this.device.createCommandEncoder();
-    const snapshot = epoch % 2;
-    encoder.copyBufferToBuffer(this.buffers.params, 0, this.buffers[`params.snapshot${snapshot}`], 0, this.arena.totalFloats * 4);
+    const snapshot = (epoch % 2) as 0 | 1;
+    encoder.copyBufferToBuffer(this.state.params, 0, this.state.buffer(this.state.snapshots[snapshot]), 0, this.state.arena.totalFloats * 4);
     const read = await this.metrics.snapshot(encoder, sources);
-    this.device.queue.submit([encoder.finish()]);
+    await this.submits.submit(encoder);
     return { epoch, firstStep, lr: this.currentLr, snapshot, values: read() };
-  }
-
-  private report(submitted: SubmittedEpoch, values: Float32Array[], evaluate: boolean, seconds: number): EpochReport {
-    const [trainValues, stats, ...evals] = values;
-    const train = totalsOf(trainValues);
-    const slots = this.arena.slots.length;
-    const steps = Math.max(1, stats[slots + 1]);
-    const firstBadStep = stats[slots + 2];
-    if (train.nonFinite || firstBadStep > 0) {
-      const step = firstBadStep > 0 ? firstBadStep - submitted.firstStep : undefined;
-      throw new NonFiniteError(
-        `Training diverged: the ${firstBadStep > 0 ? 'gradients' : 'loss'} became NaN or Inf in epoch ${submitted.epoch}` +
-          `${step ? `, step ${step}` : ''}. Likely causes: a learning rate too high (now ${submitted.lr}), no gradient clipping ` +
-          `(try clipNorm: 1), or bad input data (unnormalised or NaN values).`,
-        submitted.epoch,
-        step ?? 0,
-      );
-    }
-    const report: EpochReport = {
-      epoch: submitted.epoch,
-      loss: lossOf(train),
-      accuracy: accuracyOf(train),
-      lr: submitted.lr,
-      gradNorm: stats[slots] / steps,
-      maxGradNorm: stats[slots + 3],
-      layerGradNorms: Object.fromEntries(this.arena.slots.map((slot, i) => [slot.name, stats[i] / steps])),
-      seconds,
-      samplesPerSecond: train.rows / seconds,
-    };
-    let e = 0;
-    if (evaluate && this.evaluations.validation) {
-      const t = totalsOf(evals[e++]);
-      report.valLoss = lossOf(t);
-      report.valAccuracy = accuracyOf(t);
-    }
-    if (evaluate && this.evaluations.test) {
-      const t = totalsOf(evals[e++]);
-      report.testLoss = lossOf(t);
-      report.testAccuracy = accuracyOf(t);
-    }
-    return report;
   }
 
   /**
@@ -334,20 +267,19 @@ export class Trainer {
     let last = performance.now();
     let stop = false;
     const finish = async (submitted: SubmittedEpoch) => {
-      const values = await submitted.values;
+      const [train, stats, ...evals] = await submitted.values;
       const now = performance.now();
-      const report = this.report(submitted, values, evaluate, (now - last) / 1000);
+      let e = 0;
+      const validation = evaluate && this.evaluations.validation ? evals[e++] : undefined;
+      const test = evaluate && this.evaluations.test ? evals[e++] : undefined;
+      const report = epochReport({ epoch: submitted.epoch, firstStep: submitted.firstStep, lr: submitted.lr, train, stats, validation, test }, this.state.arena, (now - last) / 1000);
       last = now;
       reports.push(report);
       this.history.push(report);
       if (report.valLoss !== undefined) this.scheduler.observe(report.valLoss);
       if (stopper) {
         const verdict = stopper.observe(report);
-        if (verdict.improved) {
-          const encoder = this.device.createCommandEncoder();
-          encoder.copyBufferToBuffer(this.buffers[`params.snapshot${submitted.snapshot}`], 0, this.buffers['params.best'], 0, this.arena.totalFloats * 4);
-          this.device.queue.submit([encoder.finish()]);
-        }
+        if (verdict.improved) this.copyParams(this.state.snapshots[submitted.snapshot], this.state.best);
         stop ||= verdict.stop;
       }
       fit.onEpoch?.(report);
@@ -366,30 +298,42 @@ export class Trainer {
       }
     }
     if (previous) await finish(previous);
-    if (stopper?.bestEpoch !== undefined && fit.earlyStopping?.restoreBest !== false) {
-      const encoder = this.device.createCommandEncoder();
-      encoder.copyBufferToBuffer(this.buffers['params.best'], 0, this.buffers.params, 0, this.arena.totalFloats * 4);
-      this.device.queue.submit([encoder.finish()]);
-    }
+    if (stopper?.bestEpoch !== undefined && fit.earlyStopping?.restoreBest !== false) this.copyParams(this.state.best, this.state.optimizerBuffers.params);
     return reports;
+  }
+
+  private copyParams(from: Parameters<TrainingState['buffer']>[0], to: Parameters<TrainingState['buffer']>[0]): void {
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(this.state.buffer(from), 0, this.state.buffer(to), 0, this.state.arena.totalFloats * 4);
+    this.device.queue.submit([encoder.finish()]);
   }
 
   /** Loss and accuracy over the test (or validation) set with the current weights. */
   async evaluate(which: 'test' | 'validation' = 'test'): Promise<{ loss: number; accuracy: number }> {
     const evaluation = this.evaluations[which];
     if (!evaluation) throw new ConfigError(`evaluate('${which}') needs a ${which} set (pass it to Trainer.create).`);
-    this.submitEvaluation(evaluation);
     const encoder = this.device.createCommandEncoder();
-    const read = await this.metrics.snapshot(encoder, [{ buffer: evaluation.data.metrics, floats: 4 }]);
-    this.device.queue.submit([encoder.finish()]);
+    evaluation.encode(encoder);
+    const read = await this.metrics.snapshot(encoder, [{ buffer: evaluation.metrics, floats: 4 }]);
+    await this.submits.submit(encoder);
     const totals = totalsOf((await read())[0]);
     return { loss: lossOf(totals), accuracy: accuracyOf(totals) };
   }
 
   /** The parameters, by name, in PyTorch layout ([out, in] weights, [out] biases). */
   async weights(): Promise<Map<string, Float32Array>> {
-    const all = await readFloats(this.resources, this.buffers.params);
-    return new Map(this.arena.slots.map((slot) => [slot.name, all.slice(slot.offset, slot.offset + slot.size)]));
+    const { params } = await this.state.read();
+    return new Map(this.state.arena.slots.map((slot) => [slot.name, params.slice(slot.offset, slot.offset + slot.size)]));
+  }
+
+  private async stateValues(): Promise<StateValues & { state1: Float32Array; state2: Float32Array }> {
+    const values = await this.state.read();
+    return { ...values, batchesTracked: this.batchesTrackedBefore + this.globalStep };
+  }
+
+  /** The model's state dict (parameters, running statistics, counters) as PyTorch names and lays it out. */
+  async stateDict(): Promise<NamedSafetensorsTensor[]> {
+    return stateDictTensors(this.model, this.state.arena, this.state.stateArena, await this.stateValues());
   }
 
   /**
@@ -405,7 +349,9 @@ export class Trainer {
     try {
       const samples: number[][] = [];
       for (let r = 0; r <= repeats; r++) {
-        this.device.queue.writeBuffer(this.buffers.step, 0, this.trainRunner.stepUniform(0, this.globalStep++, this.options.seed));
+        const [values] = this.stepTable(Math.max(0, this.epochsDone - 1), 1);
+        this.state.writeStepTable(packStepTable([{ ...values, batchStart: 0 }]));
+        this.globalStep++;
         const encoder = this.device.createCommandEncoder();
         executable.encodeSeparately(encoder, (i) => profiler.pass(i));
         const times = await profiler.read(encoder, executable.dispatchCount);
@@ -418,24 +364,20 @@ export class Trainer {
   }
 
   /**
-   * Everything needed to continue this run exactly: weights, optimizer state, the shuffling generator,
-   * the epoch and step counters and the schedule (see src/io/checkpoint.ts). Call it between fits or from
-   * `onCheckpoint`; it waits for the GPU to finish the work submitted so far.
+   * Everything needed to continue this run exactly: the state dict, optimizer state, the shuffling
+   * generator, the epoch and step counters and the schedule (see src/io/checkpoint.ts). Call it between
+   * fits or from `onCheckpoint`; it waits for the GPU to finish the work submitted so far.
    */
   async checkpoint(): Promise<Uint8Array> {
-    const [params, state1, state2] = await Promise.all(
-      ['params', OPTIM.state1, OPTIM.state2].map((name) => readFloats(this.resources, this.buffers[name])),
-    );
-    return encodeCheckpoint(this.arena, {
-      params,
-      state1,
-      state2,
+    const values = await this.stateValues();
+    return encodeCheckpoint(this.model, this.state, {
+      ...values,
       meta: {
         epoch: this.epochsDone,
         step: this.globalStep,
         seed: this.options.seed,
         shuffleRng: JSON.stringify(this.shuffleRng.state()),
-        model: JSON.stringify(this.model),
+        model: JSON.stringify(this.model.spec),
         optimizer: JSON.stringify(this.optimizer),
         scheduler: JSON.stringify(this.scheduler.state()),
       },
@@ -444,26 +386,34 @@ export class Trainer {
 
   /**
    * Loads a checkpoint made by `checkpoint()` for the same model; training then continues from it exactly
-   * (weights, optimizer state, counters, schedule, shuffling generator and seed).
+   * (weights, buffers, optimizer state, counters, schedule, shuffling generator and seed).
    */
   restore(bytes: Uint8Array, fileName = 'checkpoint'): void {
-    const data = decodeCheckpoint(bytes, fileName, this.arena);
-    const queue = this.device.queue;
-    queue.writeBuffer(this.buffers.params, 0, data.params as Float32Array<ArrayBuffer>);
-    queue.writeBuffer(this.buffers[OPTIM.state1], 0, data.state1 as Float32Array<ArrayBuffer>);
-    queue.writeBuffer(this.buffers[OPTIM.state2], 0, data.state2 as Float32Array<ArrayBuffer>);
+    const blank = { params: new Float32Array(this.state.arena.totalFloats), state: new Float32Array(this.state.stateArena.totalFloats), batchesTracked: 0 };
+    const data = decodeCheckpoint(bytes, fileName, this.model, this.state, blank);
+    let rng: ReturnType<Rng['state']>;
+    let scheduler: ReturnType<LrScheduler['state']>;
+    try {
+      rng = JSON.parse(data.meta.shuffleRng);
+      scheduler = JSON.parse(data.meta.scheduler);
+    } catch (error) {
+      throw new DataFormatError(`${fileName}: the generator or schedule state in the metadata is unreadable (${(error as Error).message}).`);
+    }
+    this.shuffleRng.setState(rng);
+    this.scheduler.setState(scheduler);
+    this.state.write(data);
     this.epochsDone = data.meta.epoch;
     this.globalStep = data.meta.step;
+    this.batchesTrackedBefore = data.batchesTracked - data.meta.step;
     // The run's seed drives dropout masks, augmentation and mixup on the GPU (with the step), so the
     // checkpoint's seed replaces the one this trainer was created with.
     this.options = { ...this.options, seed: data.meta.seed };
     this.currentLr = NaN;
-    try {
-      this.shuffleRng.setState(JSON.parse(data.meta.shuffleRng));
-      this.scheduler.setState(JSON.parse(data.meta.scheduler));
-    } catch (error) {
-      throw new DataFormatError(`${fileName}: the generator or schedule state in the metadata is unreadable (${(error as Error).message}).`);
-    }
+  }
+
+  /** The plan a full training step runs (kernel variants included), as `--print-plan` shows it. */
+  formatPlan(): string {
+    return formatPlan(this.trainRunner.executableFor(0).plan);
   }
 
   get epoch(): number {
@@ -473,11 +423,34 @@ export class Trainer {
   destroy(): void {
     this.trainRunner.destroy();
     this.trainData.destroy();
-    for (const evaluation of [this.evaluations.validation, this.evaluations.test]) {
-      evaluation?.runner.destroy();
-      evaluation?.data.destroy();
-    }
+    for (const evaluation of [this.evaluations.validation, this.evaluations.test]) evaluation?.destroy();
     this.metrics.destroy();
-    for (const buffer of Object.values(this.buffers)) this.resources.destroyBuffer(buffer);
+    this.state.destroy();
   }
+}
+
+/** The batch size fits the data, and no training batch (the last partial one included) is too small for batch norm. */
+function checkBatching(model: Model, count: number, batchSize: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`The batch size must be a positive integer; got ${batchSize}.`);
+  if (batchSize > count) throw new ConfigError(`The batch size (${batchSize}) is larger than the training set (${count} samples).`);
+  const min = model.minTrainingRows;
+  const tail = count % batchSize;
+  if (batchSize >= min && (tail === 0 || tail >= min)) return;
+  const fits = (b: number) => b >= min && b <= count && (count % b === 0 || count % b >= min);
+  const suggestions: number[] = [];
+  for (let d = 1; suggestions.length < 3 && d <= count; d++) {
+    for (const b of [batchSize - d, batchSize + d]) if (fits(b) && suggestions.length < 3) suggestions.push(b);
+  }
+  const what = batchSize < min ? `a batch size of ${batchSize}` : `${count} training samples in batches of ${batchSize}, which leaves a last batch of ${tail} row${tail === 1 ? '' : 's'}`;
+  throw new ConfigError(
+    `Batch norm needs at least ${min} rows in every training batch (a single value per channel has no batch variance), but the run has ${what}. ` +
+      (suggestions.length ? `Use a batch size such as ${suggestions.join(', ')}, or layer norm instead.` : `Use layer norm instead.`),
+  );
+}
+
+/** num_batches_tracked in a state dict (0 when it has none). */
+function readStateDictCounter(bytes: Uint8Array): number {
+  const { tensors } = decodeSafetensors(bytes, 'weights');
+  const counts = [...tensors].filter(([name, t]) => name.endsWith('.num_batches_tracked') && (t.dtype === 'I64' || t.dtype === 'I32')).map(([, t]) => Number(t.data[0]));
+  return counts.length ? Math.max(...counts) : 0;
 }

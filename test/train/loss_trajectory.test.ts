@@ -45,7 +45,7 @@ describe('fixed-seed loss trajectory (784-32-10, 2000 MNIST samples, batch 100, 
     // float64 reference: the trainer shuffles once per epoch with Rng(seed ^ 0x5eed); batch s is
     // order[s·100 .. s·100 + 100); each loss is the batch's mean loss before that step's update.
     const order = shuffledIndices(count, new Rng(seed ^ 0x5eed));
-    const names = ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'];
+    const names = ['1.weight', '1.bias', '3.weight', '3.bias'];
     const params = names.map((n) => newParam(initial.get(n)!, n.endsWith('weight')));
     const referenceLosses: number[] = [];
     for (let s = 0; s < 3; s++) {
