@@ -39,7 +39,8 @@ export type OpName =
   | 'layer_norm_grad'
   | 'moments'
   | 'reshape'
-  | 'add';
+  | 'add'
+  | 'softmax';
 
 /** PyTorch's defaults for BatchNorm1d and LayerNorm. */
 export const NORM_EPS = 1e-5;
@@ -272,6 +273,14 @@ export const opDefs: Record<OpName, OpDef> = {
         { shape: f, name: String(attrs.gammaName ?? 'dgamma') },
         { shape: f, name: String(attrs.betaName ?? 'dbeta') },
       ];
+    },
+  },
+
+  /** Row-wise softmax of logits [B, C]: the predicted probabilities (inference only, so no backward). */
+  softmax: {
+    infer([logits], attrs) {
+      expectRank('softmax', logits, 2);
+      return [{ shape: [...logits.shape], name: String(attrs.name ?? 'probabilities') }];
     },
   },
 

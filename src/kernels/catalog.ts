@@ -47,6 +47,13 @@ export const kernels = {
     bindings: ['read', 'read', 'write', 'uniform'],
     params: new UniformLayout('Params', [['count', 'u32']]),
   },
+  softmax: {
+    name: 'softmax',
+    files: ['softmax.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32']]),
+  },
   softmaxXent: {
     name: 'softmax_xent',
     files: ['softmax_xent.wgsl'],

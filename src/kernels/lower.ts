@@ -94,6 +94,16 @@ export function lower(node: Node): LoweredDispatch | undefined {
         workgroups: grid1d(x.shape[1], 64),
       };
     }
+    case 'softmax': {
+      const [logits] = node.inputs;
+      return {
+        kernel: 'softmax',
+        constants: {},
+        operands: [t(logits), t(node.outputs[0])],
+        params: { rows: logits.shape[0], classes: logits.shape[1] },
+        workgroups: grid1d(logits.shape[0], 64),
+      };
+    }
     case 'softmax_xent': {
       const [logits, labels, metrics] = node.inputs;
       const training = attrs.training !== false;

@@ -21,6 +21,7 @@ import mixupInputs from '../../shaders/mixup_inputs.wgsl?raw';
 import mixupTargets from '../../shaders/mixup_targets.wgsl?raw';
 import moments from '../../shaders/moments.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
+import softmax from '../../shaders/softmax.wgsl?raw';
 import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
 
 export const shaderFiles = {
@@ -46,6 +47,7 @@ export const shaderFiles = {
   'mixup_targets.wgsl': mixupTargets,
   'moments.wgsl': moments,
   'optimizer.wgsl': optimizer,
+  'softmax.wgsl': softmax,
   'softmax_xent.wgsl': softmaxXent,
 } as const;
 

@@ -207,7 +207,7 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
 
 /** A human-readable listing (the `--print-plan` output and the plan snapshot test). */
 export function formatPlan(plan: Plan): string {
-  const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  const kib = (b: number) => (b < 1024 ? `${b} B` : `${(b / 1024).toFixed(1)} KiB`);
   const ref = (b: BindingRef) => (b.offset ? `${b.buffer}+${b.offset}` : b.buffer);
   const lines = [`buffers (${plan.buffers.length}, ${kib(plan.buffers.reduce((s, b) => s + b.bytes, 0))}):`];
   for (const b of plan.buffers) lines.push(`  ${b.name.padEnd(10)} ${kib(b.bytes)}`);

@@ -15,7 +15,10 @@ import type { Model } from '../nn/model';
 export interface StepGraph {
   graph: Graph;
   logits: Tensor;
+  /** The loss node (-1 for prediction graphs, which have none). */
   lossNode: number;
+  /** Prediction graphs: the probabilities, kept after the step to be copied out. */
+  probabilities?: Tensor;
 }
 
 export interface StepGraphSetup {
@@ -26,6 +29,8 @@ export interface StepGraphSetup {
   training: boolean;
   /** Parameters that get no gradient (frozen layers). */
   frozen?: ReadonlySet<string>;
+  /** Inference on new inputs: the model's outputs through a softmax, no loss and no labels used. */
+  predict?: boolean;
 }
 
 export function buildStepGraph(setup: StepGraphSetup, rows: number): StepGraph {
@@ -58,6 +63,11 @@ export function buildStepGraph(setup: StepGraphSetup, rows: number): StepGraph {
     throw new ShapeError(`The model's output per sample is [${model.outputShape.join(', ')}], but the loss needs one logit per class: [${source.numClasses}].`);
   }
   logits.keep = true;
+  if (setup.predict) {
+    const [probabilities] = g.add('softmax', [logits]);
+    probabilities.keep = true;
+    return { graph: g, logits, lossNode: -1, probabilities };
+  }
   const [dlogits] = g.add('softmax_xent', [logits, labels, metrics], { training });
   if (augment?.mixup) g.add('mixup_targets', [logits, labels, dlogits, metrics, step]);
   const lossNode = g.nodes.length - 1;

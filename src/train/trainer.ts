@@ -14,7 +14,8 @@ import { GpuResources } from '../gpu/resources';
 import { TimestampProfiler, type KernelTiming } from '../gpu/profiler';
 import { Rng, shuffledIndices } from '../data/rng';
 import { splitDataset, type Dataset } from '../data/dataset';
-import { GpuDataset, type Augmentation } from '../data/gpu_dataset';
+import { GpuDataset, type Augmentation, type Normalisation } from '../data/gpu_dataset';
+import { Predictor } from './predictor';
 import { mixupLambda } from '../data/mixup';
 import { preprocessing, type Preprocessing } from '../data/preprocess';
 import { toModel, type ModelInput } from '../nn/model_input';
@@ -108,6 +109,7 @@ export class Trainer {
   private readonly shuffleRng: Rng;
   private readonly scheduler: LrScheduler;
   private readonly submits: SubmitQueue;
+  private predictor?: Predictor;
   readonly history: EpochReport[] = [];
 
   private constructor(
@@ -120,6 +122,7 @@ export class Trainer {
     private readonly trainRunner: BatchRunner,
     private readonly evaluations: { validation?: Evaluator; test?: Evaluator },
     private readonly metrics: MetricsReader,
+    private readonly normalisation: Normalisation,
   ) {
     this.shuffleRng = new Rng(options.seed ^ 0x5eed);
     this.scheduler = new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0);
@@ -176,7 +179,7 @@ export class Trainer {
     ]);
     const metrics = new MetricsReader(resources, 12 + statsLength(state.arena));
     resources.gpu.check();
-    const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics);
+    const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics, normalisation);
     if (options.weights) trainer.batchesTrackedBefore = readStateDictCounter(options.weights);
     return trainer;
   }
@@ -320,6 +323,16 @@ export class Trainer {
     return { loss: lossOf(totals), accuracy: accuracyOf(totals) };
   }
 
+  /**
+   * Class probabilities for new inputs, [count, classes] row-major: the model in evaluation mode (no
+   * dropout, batch norm's running statistics) on the GPU, in batches of `evalBatchSize`. `images` holds
+   * whole samples as the training data does (bytes, preprocessed on the GPU exactly as in training).
+   */
+  async predict(images: Uint8Array): Promise<Float32Array> {
+    this.predictor ??= Predictor.create(this.resources, this.model, this.state, this.trainData.data, this.normalisation, this.options.evalBatchSize ?? 1000);
+    return this.predictor.predict(images);
+  }
+
   /** The parameters, by name, in PyTorch layout ([out, in] weights, [out] biases). */
   async weights(): Promise<Map<string, Float32Array>> {
     const { params } = await this.state.read();
@@ -425,6 +438,7 @@ export class Trainer {
     this.trainData.destroy();
     for (const evaluation of [this.evaluations.validation, this.evaluations.test]) evaluation?.destroy();
     this.metrics.destroy();
+    this.predictor?.destroy();
     this.state.destroy();
   }
 }

@@ -34,7 +34,7 @@ describe('safetensors', () => {
       expect(got.dtype).toBe(dtype);
       expect(got.shape).toEqual(shape);
       expect(got.data).toBeInstanceOf(data.constructor);
-      expect(Array.from(got.data)).toEqual(Array.from(data));
+      expect(Array.from(got.data as ArrayLike<number>)).toEqual(Array.from(data as ArrayLike<number>));
     }
   });
 
@@ -53,12 +53,12 @@ describe('safetensors', () => {
     const backing = new Float32Array(5).fill(9);
     const view = backing.subarray(1, 3);
     const decoded = decodeSafetensors(encodeSafetensors([{ name: 'v', dtype: 'F32', shape: [2], data: view }]), 'v');
-    expect(Array.from(decoded.tensors.get('v')!.data)).toEqual([9, 9]);
+    expect(Array.from(decoded.tensors.get("v")!.data as Float32Array)).toEqual([9, 9]);
   });
 
   it('stores any tensor name, including "__proto__"', () => {
     const file = encodeSafetensors([{ name: '__proto__', dtype: 'U8', shape: [1], data: Uint8Array.of(9) }]);
-    expect(Array.from(decodeSafetensors(file, 'p').tensors.get('__proto__')!.data)).toEqual([9]);
+    expect(Array.from(decodeSafetensors(file, "p").tensors.get("__proto__")!.data as Uint8Array)).toEqual([9]);
   });
 
   it('reports a truncated file with expected and found data sizes', () => {

@@ -11,19 +11,11 @@
  * The GPU gradients are read straight from the `grads` arena after a step with no optimizer attached.
  */
 import { describe, expect, it } from 'vitest';
-import { GpuDataset } from '../../src/data/gpu_dataset';
 import { Rng } from '../../src/data/rng';
-import { readFloats } from '../../src/gpu/readback';
-import { appendBackward } from '../../src/graph/autodiff';
-import { Graph, type Tensor } from '../../src/graph/graph';
+import type { Graph, Tensor } from '../../src/graph/graph';
 import { activationKinds, type ActivationName } from '../../src/graph/ops';
-import { mlpParameters, ParameterArena } from '../../src/nn/mlp';
-import { Executable } from '../../src/scheduler/executable';
-import { fuse } from '../../src/scheduler/fuse';
-import { planStep } from '../../src/scheduler/plan';
-import { stepLayout } from '../../src/kernels/catalog';
-import { BatchRunner } from '../../src/train/batch_runner';
-import { expectClose, relativeError, testGpu } from '../helpers/gpu';
+import { expectClose, relativeError } from '../helpers/gpu';
+import { graphGradients, trainingStepGradients } from '../helpers/graph_run';
 import { mlpLossAndGrads, type RefLayer } from '../helpers/mlp_reference';
 import { activateRef, matmulRef, numericGrad, softmaxXentRef } from '../helpers/reference';
 import { syntheticDataset } from '../helpers/synthetic';
@@ -76,103 +68,41 @@ describe('(b) GPU gradients of the whole MLP training graph vs the float64 refer
   const rows = 23;
   for (const kind of kinds) {
     it(`${kind}: 13-11-7-5, batch 23`, async () => {
-      const { gpu, resources } = await testGpu();
       const alpha = alphaOf(kind);
       const model = { layers: widths, activation: kind, alpha };
-      const arena = new ParameterArena(mlpParameters(model));
       const rng = new Rng(100 + activationKinds[kind]);
-      const initial = new Float32Array(arena.totalFloats);
-      for (const slot of arena.slots) {
-        const fanIn = slot.shape.length === 2 ? slot.shape[1] : 4;
-        initial.set(Float32Array.from({ length: slot.size }, () => rng.normal() / Math.sqrt(fanIn)), slot.offset);
-      }
       const data = syntheticDataset(rows, 1, widths[0], 7 + activationKinds[kind], widths.at(-1)!);
-      const dataset = new GpuDataset(resources, 'train', data);
-      const buffers = {
-        params: resources.createStorage('params', initial),
-        // Poisoned: a gradient the plan fails to write reads back as NaN.
-        grads: resources.createStorage('grads', new Float32Array(arena.totalFloats).fill(NaN)),
-        step: resources.createBuffer('step', stepLayout.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-      };
-      const runner = await BatchRunner.create(resources, { model, arena, dataset, batchSize: rows, training: true, update: [], externals: { ...buffers, ...dataset.buffers } });
-      try {
-        resources.device.queue.writeBuffer(buffers.step, 0, runner.stepUniform(0, 0, 0));
-        const encoder = resources.device.createCommandEncoder();
-        runner.encode(encoder, 0);
-        resources.device.queue.submit([encoder.finish()]);
-        const grads = await readFloats(resources, buffers.grads);
-        const metrics = await readFloats(resources, dataset.metrics);
-        gpu.check();
-
-        const layers: RefLayer[] = widths.slice(1).map((out, i) => ({
-          weight: Float64Array.from(initial.subarray(arena.slot(`fc${i + 1}.weight`).offset, arena.slot(`fc${i + 1}.weight`).offset + out * widths[i])),
-          bias: Float64Array.from(initial.subarray(arena.slot(`fc${i + 1}.bias`).offset, arena.slot(`fc${i + 1}.bias`).offset + out)),
-          in: widths[i],
-          out,
-        }));
-        const x = Float64Array.from(data.images, (v) => v / 255);
-        const ref = mlpLossAndGrads(layers, x, data.labels, rows, kind, alpha);
-        expect(metrics[0] / rows).toBeCloseTo(ref.loss, 5);
-        ref.grads.forEach((g, i) => {
-          const w = arena.slot(`fc${i + 1}.weight`);
-          const b = arena.slot(`fc${i + 1}.bias`);
-          expectClose(grads.subarray(w.offset, w.offset + w.size), g.weight, 1e-4);
-          expectClose(grads.subarray(b.offset, b.offset + b.size), g.bias, 1e-4);
-        });
-      } finally {
-        runner.destroy();
-        dataset.destroy();
-        Object.values(buffers).forEach((b) => resources.destroyBuffer(b));
-      }
+      const step = await trainingStepGradients(model, data, {
+        initial: (_, arena) => {
+          const initial = new Float32Array(arena.totalFloats);
+          for (const slot of arena.slots) {
+            const fanIn = slot.shape.length === 2 ? slot.shape[1] : 4;
+            initial.set(Float32Array.from({ length: slot.size }, () => rng.normal() / Math.sqrt(fanIn)), slot.offset);
+          }
+          return initial;
+        },
+      });
+      // The Sequential's Linear layers: Flatten is 0, then Linear, activation, Linear, ...
+      const linear = (i: number) => String(2 * i + 1);
+      const layers: RefLayer[] = widths.slice(1).map((out, i) => ({
+        weight: Float64Array.from(step.params.get(`${linear(i)}.weight`)!),
+        bias: Float64Array.from(step.params.get(`${linear(i)}.bias`)!),
+        in: widths[i],
+        out,
+      }));
+      const x = Float64Array.from(data.images, (v) => v / 255);
+      const ref = mlpLossAndGrads(layers, x, data.labels, rows, kind, alpha);
+      expect(step.metrics[0] / rows).toBeCloseTo(ref.loss, 5);
+      ref.grads.forEach((g, i) => {
+        expectClose(step.grads.get(`${linear(i)}.weight`)!, g.weight, 1e-4);
+        expectClose(step.grads.get(`${linear(i)}.bias`)!, g.bias, 1e-4);
+      });
     });
   }
 });
 
-/**
- * Builds `body` (params → logits) followed by softmax_xent, differentiates, plans and runs it once on the
- * GPU with the given parameter values; returns each parameter's gradient and the mean loss.
- */
-async function gpuGradients(
-  params: Record<string, { shape: number[]; value: Float32Array }>,
-  labels: Uint32Array,
-  body: (g: Graph, p: Record<string, Tensor>) => Tensor,
-): Promise<{ grads: Record<string, Float32Array>; loss: number }> {
-  const { gpu, resources } = await testGpu();
-  const g = new Graph();
-  const tensors = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, g.tensor(p.shape, 'param', name)]));
-  const logits = body(g, tensors);
-  const labelTensor = g.tensor([logits.shape[0]], 'external', 'labels', 'u32');
-  const metricsTensor = g.tensor([4], 'external', 'metrics');
-  g.add('softmax_xent', [logits, labelTensor, metricsTensor], { training: true });
-  const paramGrads = appendBackward(g, g.nodes.length - 1);
-  expect([...paramGrads.keys()].sort()).toEqual(Object.values(tensors).map((t) => t.id).sort());
-
-  const arena = new ParameterArena(Object.entries(params).map(([name, p]) => ({ name, shape: p.shape, decay: false })));
-  const initial = new Float32Array(arena.totalFloats);
-  for (const [name, p] of Object.entries(params)) initial.set(p.value, arena.slot(name).offset);
-  const externals = {
-    params: resources.createStorage('params', initial),
-    grads: resources.createStorage('grads', new Float32Array(arena.totalFloats).fill(NaN)),
-    labels: resources.createStorage('labels', labels),
-    metrics: resources.createStorage('metrics', new Float32Array(4)),
-  };
-  const exe = await Executable.create(resources, planStep(fuse(g.nodes), arena), externals, 'op-gradcheck');
-  try {
-    const encoder = resources.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    exe.encode(pass);
-    pass.end();
-    resources.device.queue.submit([encoder.finish()]);
-    const all = await readFloats(resources, externals.grads);
-    const metrics = await readFloats(resources, externals.metrics);
-    gpu.check();
-    const grads = Object.fromEntries(arena.slots.map((s) => [s.name, all.slice(s.offset, s.offset + s.size)]));
-    return { grads, loss: metrics[0] / logits.shape[0] };
-  } finally {
-    exe.destroy();
-    Object.values(externals).forEach((b) => resources.destroyBuffer(b));
-  }
-}
+const gpuGradients = (params: Parameters<typeof graphGradients>[0], labels: Uint32Array, body: (g: Graph, p: Record<string, Tensor>) => Tensor) =>
+  graphGradients(params, labels, body);
 
 /** Finite differences of `loss` with respect to each named float64 array. */
 function numericGrads(values: Record<string, Float64Array>, loss: () => number): Record<string, Float64Array> {

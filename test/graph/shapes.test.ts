@@ -4,19 +4,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '../../src/errors';
-import { appendBackward } from '../../src/graph/autodiff';
 import { Graph, type Node } from '../../src/graph/graph';
-import { buildMlpGraph, mlpParameters, ParameterArena, validateMlp, type BatchSource, type MlpConfig } from '../../src/nn/mlp';
+import { validateMlp, type MlpConfig } from '../../src/nn/mlp';
 import { fuse } from '../../src/scheduler/fuse';
 import { formatPlan, planStep } from '../../src/scheduler/plan';
+import { modelGraph } from '../helpers/step_graph';
 
-const mnistSource: BatchSource = { name: 'train', count: 60000, features: 784, scale: 1 / 255, shift: 0, width: 28, height: 28 };
 const model: MlpConfig = { layers: [784, 128, 64, 10], activation: 'relu' };
 
 function trainingGraph(config = model, rows = 128) {
-  const { graph, lossNode } = buildMlpGraph(config, rows, mnistSource, true);
-  const grads = appendBackward(graph, lossNode);
-  return { graph, grads };
+  const { graph, layout } = modelGraph(config, rows);
+  const grads = new Map(graph.tensors.filter((t) => t.role === 'grad').map((g) => [g.gradOf!.id, g]));
+  return { graph, grads, layout };
 }
 
 describe('shape errors', () => {
@@ -43,15 +42,15 @@ describe('shape errors', () => {
     expect(() => g.add('matmul', [x, w, bias], { transB: true })).toThrow(/bias \[3\] must have shape \[4\]/);
   });
 
-  it('buildMlpGraph refuses data whose feature count differs from layers[0]', () => {
-    expect(() => buildMlpGraph({ layers: [100, 10] }, 8, mnistSource, true)).toThrow(ShapeError);
-    expect(() => buildMlpGraph({ layers: [100, 10] }, 8, mnistSource, true)).toThrow(/100.*784/);
+  it('a model whose input width differs from the data is refused, naming the layer and both shapes', () => {
+    expect(() => modelGraph({ layers: [100, 10] }, 8)).toThrow(ShapeError);
+    expect(() => modelGraph({ layers: [100, 10] }, 8)).toThrow(/layer 1 \(Linear\): in_features is 100 but each sample has 784 features/);
   });
 
   for (const layers of [[784, 0, 10], [784, -3, 10], [784, 1.5, 10], [784, NaN, 10], [784], []]) {
     it(`layers [${layers}] are refused with a ShapeError`, () => {
       expect(() => validateMlp({ layers })).toThrow(ShapeError);
-      expect(() => buildMlpGraph({ layers }, 8, mnistSource, true)).toThrow(ShapeError);
+      expect(() => modelGraph({ layers }, 8)).toThrow(ShapeError);
     });
   }
 
@@ -73,7 +72,7 @@ describe('autodiff', () => {
     // Batch 100, not 128: dfc1.weight is [128, 784], which would look like a gradient of a 128-row batch.
     const { graph, grads } = trainingGraph(model, 100);
     const params = graph.tensors.filter((t) => t.role === 'param');
-    expect(params.map((p) => p.name)).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias']);
+    expect(params.map((p) => p.name)).toEqual(['1.weight', '1.bias', '3.weight', '3.bias', '5.weight', '5.bias']);
     expect([...grads.keys()].sort()).toEqual(params.map((p) => p.id).sort());
     for (const p of params) {
       const g = grads.get(p.id)!;
@@ -86,18 +85,20 @@ describe('autodiff', () => {
     // No gradient flows into the batch: no op produces a second [100, 784] tensor (dx = dz1·W1).
     const x = graph.nodes[0].outputs[0];
     expect(x.shape).toEqual([100, 784]);
-    expect(graph.tensors.filter((t) => t.shape.join() === '100,784')).toEqual([x]);
+    expect(graph.tensors.filter((t) => t.shape.join() === '100,784' && t.viewOf !== x)).toEqual([x]);
     expect(graph.tensors.some((t) => t.name === `d${x.name}`)).toBe(false);
   });
 });
 
 describe('fusion and the plan', () => {
-  it('784-128-64-10 training graph: 13 dispatches after fusion (gather, 3 forward matmuls, softmax_xent, 8 backward)', () => {
+  it('784-128-64-10 training graph: 13 dispatches after fusion (gather, 3 forward matmuls, softmax_xent, 8 backward; views run nothing)', () => {
     const { graph } = trainingGraph();
     const fused = fuse(graph.nodes);
-    expect(graph.nodes).toHaveLength(17);
+    expect(graph.nodes).toHaveLength(19);
     expect(fused.map((n) => n.op)).toEqual([
       'gather',
+      'reshape', // the batch as [128, 1, 28, 28] images (a view: no dispatch)
+      'reshape', // Flatten (a view)
       'matmul', // z1 + bias, relu fused
       'matmul', // z2 + bias, relu fused
       'matmul', // logits + bias
@@ -116,8 +117,8 @@ describe('fusion and the plan', () => {
   });
 
   it('plan snapshot', () => {
-    const { graph } = trainingGraph();
-    const plan = planStep(fuse(graph.nodes), new ParameterArena(mlpParameters(model)));
+    const { graph, layout } = trainingGraph();
+    const plan = planStep(fuse(graph.nodes), layout);
     expect(plan.dispatches).toHaveLength(13);
     expect(formatPlan(plan)).toMatchInlineSnapshot(`
       "buffers (8, 565.3 KiB):
@@ -127,32 +128,34 @@ describe('fusion and the plan', () => {
         act3       64.0 KiB
         act4       5.0 KiB
         act5       5.0 KiB
-        dummy      0.0 KiB
+        dummy      16 B
         uniforms   3.3 KiB
-      dispatches (13):
+      externals (7): train.images 45937.5 KiB, train.labels 58.6 KiB, train.perm 234.4 KiB, step 32 B uniform, params 427.5 KiB, train.metrics 16 B, grads 427.5 KiB
+      commands (0 transfers, 13 dispatches):
          0 gather             [98×1×1] {WORDS} (train.images, train.labels, train.perm, act0, act1, step, uniforms)  gather→x,labels
-         1 matmul             [4×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act0, params, params+436736, act2, uniforms+256)  matmul→h1
-         2 matmul             [2×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act2, params+401408, params+437248, act3, uniforms+512)  matmul→h2
-         3 matmul             [1×4×1] {TRANS_B BIAS WG_X=8 WG_Y=8} (act3, params+434176, params+437504, act4, uniforms+768)  matmul→z3
-         4 softmaxXent        [1×1×1] {WRITE_GRAD} (act4, act1, act5, train.metrics, uniforms+1024)  softmax_xent→dz3
-         5 matmul             [2×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act5, params+434176, act3, act1, uniforms+1280)  matmul→dz2
-         6 matmul             [2×1×1] {TRANS_A WG_X=8 WG_Y=8} (act5, act3, dummy, grads+434176, uniforms+1536)  matmul→dfc3.weight
-         7 columnSum          [1×1×1] (act5, grads+437504, uniforms+1792)  column_sum→dfc3.bias
-         8 matmul             [4×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act1, params+401408, act2, act3, uniforms+2048)  matmul→dz1
-         9 matmul             [4×2×1] {TRANS_A WG_X=8 WG_Y=8} (act1, act2, dummy, grads+401408, uniforms+2304)  matmul→dfc2.weight
-        10 columnSum          [1×1×1] (act1, grads+437248, uniforms+2560)  column_sum→dfc2.bias
-        11 matmul             [25×4×1] {TRANS_A WG_X=8 WG_Y=8} (act3, act0, dummy, grads, uniforms+2816)  matmul→dfc1.weight
-        12 columnSum          [2×1×1] (act3, grads+436736, uniforms+3072)  column_sum→dfc1.bias"
+         1 matmul             [4×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act0, params, params+436736, act2, uniforms+256)  matmul→l2
+         2 matmul             [2×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act2, params+401408, params+437248, act3, uniforms+512)  matmul→l4
+         3 matmul             [1×4×1] {TRANS_B BIAS WG_X=8 WG_Y=8} (act3, params+434176, params+437504, act4, uniforms+768)  matmul→l5
+         4 softmaxXent        [1×1×1] {WRITE_GRAD} (act4, act1, act5, train.metrics, uniforms+1024)  softmax_xent→dl5
+         5 matmul             [2×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act5, params+434176, act3, act1, uniforms+1280)  matmul→dl3
+         6 matmul             [2×1×1] {TRANS_A WG_X=8 WG_Y=8} (act5, act3, dummy, grads+434176, uniforms+1536)  matmul→d5.weight
+         7 columnSum          [1×1×1] (act5, grads+437504, uniforms+1792)  column_sum→d5.bias
+         8 matmul             [4×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act1, params+401408, act2, act3, uniforms+2048)  matmul→dl1
+         9 matmul             [4×2×1] {TRANS_A WG_X=8 WG_Y=8} (act1, act2, dummy, grads+401408, uniforms+2304)  matmul→d3.weight
+        10 columnSum          [1×1×1] (act1, grads+437248, uniforms+2560)  column_sum→d3.bias
+        11 matmul             [25×4×1] {TRANS_A WG_X=8 WG_Y=8} (act3, act0, dummy, grads, uniforms+2816)  matmul→d1.weight
+        12 columnSum          [2×1×1] (act3, grads+436736, uniforms+3072)  column_sum→d1.bias"
     `);
   });
 
   it('liveness: tensors a node uses never overlap in memory, and buffers are shared', () => {
-    const { graph } = trainingGraph();
+    const { graph, layout } = trainingGraph();
     const nodes = fuse(graph.nodes);
-    const plan = planStep(nodes, new ParameterArena(mlpParameters(model)));
+    const plan = planStep(nodes, layout);
     const overlaps = (a: { buffer: string; offset: number; size: number }, b: typeof a) => a.buffer === b.buffer && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
     for (const node of nodes) {
-      const used = [...new Set([...node.inputs, ...node.outputs])];
+      // A view shares its source's buffer by design.
+      const used = [...new Set([...node.inputs, ...node.outputs])].filter((t, _, all) => !all.some((u) => t.viewOf === u || u.viewOf === t || (t.viewOf && t.viewOf === u.viewOf)));
       for (let i = 0; i < used.length; i++) {
         for (let j = i + 1; j < used.length; j++) {
           expect(overlaps(plan.refs.get(used[i].id)!, plan.refs.get(used[j].id)!), `${node.op}: ${used[i]} and ${used[j]}`).toBe(false);
@@ -160,10 +163,12 @@ describe('fusion and the plan', () => {
       }
     }
     // A buffer is reused only once the previous tensor in it is dead (its last reader has run).
-    const activations = graph.tensors.filter((t) => t.role === 'activation' && plan.refs.has(t.id));
+    // Views (reshape) share their source's buffer by design; the roots are what liveness packs.
+    const activations = graph.tensors.filter((t) => t.role === 'activation' && !t.viewOf && plan.refs.has(t.id));
     const lifetime = (id: number) => {
+      const isIt = (t: { id: number; viewOf?: { id: number } }) => t.id === id || t.viewOf?.id === id;
       const def = nodes.findIndex((n: Node) => n.outputs.some((t) => t.id === id));
-      const uses = nodes.flatMap((n, i) => (n.inputs.some((t) => t.id === id) ? [i] : []));
+      const uses = nodes.flatMap((n, i) => (n.inputs.some(isIt) || n.outputs.some(isIt) ? [i] : []));
       const keep = graph.tensors[id].keep;
       return [def, keep ? Infinity : Math.max(def, ...uses)] as const;
     };

@@ -20,7 +20,7 @@ interface Run {
   salt?: number;
 }
 
-const stepUniform = (seed: number, step: number) => ({ data: new Uint32Array(stepLayout.pack({ step, batch_start: 0, seed, mix_lambda: 0 })), uniform: true });
+const stepUniform = (seed: number, step: number) => ({ data: new Uint32Array(stepLayout.pack({ step, batch_start: 0, seed, mix_lambda: 0, lr: 0 })), uniform: true });
 
 async function dropout(direction: 'forward' | 'backward', x: Float32Array, { rate, seed = 7, step = 3, salt = 1 }: Run, act?: { kind: keyof typeof activationKinds; y: Float32Array; alpha: number }) {
   const n = x.length;

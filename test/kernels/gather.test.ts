@@ -47,7 +47,7 @@ describe('gather kernel: a batch from the GPU-resident byte dataset', () => {
       const images = Uint8Array.from({ length: c.count * c.features }, () => rng.nextBelow(256));
       const labels = Uint8Array.from({ length: c.count }, () => rng.nextBelow(10));
       const perm = shuffledIndices(c.count, rng);
-      const step = new Uint32Array(stepLayout.pack({ step: 12, batch_start: c.start, seed: 99, mix_lambda: 1 }));
+      const step = new Uint32Array(stepLayout.pack({ step: 12, batch_start: c.start, seed: 99, mix_lambda: 1, lr: 0 }));
       const [x, y] = await runKernel(
         'gather',
         { WORDS: words },
@@ -75,7 +75,7 @@ describe('gather kernel: a batch from the GPU-resident byte dataset', () => {
     const [x, y] = await runKernel(
       'gather',
       {},
-      [{ data: packBytes(images) }, { data: packBytes(labels) }, { data: perm }, { output: count * features }, { output: count, dtype: 'u32' }, { data: new Uint32Array(stepLayout.pack({ step: 0, batch_start: 0, seed: 0, mix_lambda: 1 })), uniform: true }],
+      [{ data: packBytes(images) }, { data: packBytes(labels) }, { data: perm }, { output: count * features }, { output: count, dtype: 'u32' }, { data: new Uint32Array(stepLayout.pack({ step: 0, batch_start: 0, seed: 0, mix_lambda: 1, lr: 0 })), uniform: true }],
       { rows: count, features, scale: 1, shift: 0 },
       grid1d(count * features, 256),
     );

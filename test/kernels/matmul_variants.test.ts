@@ -30,7 +30,8 @@ import {
   type MatmulVariant,
 } from '../../src/kernels/matmul_variants';
 import { shaderFiles } from '../../src/kernels/shaders';
-import { Graph } from '../../src/graph/graph';
+import { externalBuffer, Graph } from '../../src/graph/graph';
+import { layoutOf } from '../helpers/step_graph';
 import { fuse } from '../../src/scheduler/fuse';
 import { planStep } from '../../src/scheduler/plan';
 import { ParameterArena } from '../../src/nn/parameters';
@@ -266,9 +267,9 @@ describe('matmul autotuner', () => {
     clearAutotuneCache();
     // A small MLP step: 48 rows, 256 → 64 → 10, with its backward pass.
     const g = new Graph();
-    const x = g.tensor([48, 256], 'external', 'x');
-    const labels = g.tensor([48], 'external', 'labels', 'u32');
-    const metrics = g.tensor([4], 'external', 'metrics');
+    const x = g.external(externalBuffer('x', 12288 * 4), [48, 256]);
+    const labels = g.external(externalBuffer('labels', 48 * 4), [48], 'u32');
+    const metrics = g.external(externalBuffer('metrics', 4 * 4), [4]);
     const w1 = g.tensor([64, 256], 'param', 'fc1.weight');
     const b1 = g.tensor([64], 'param', 'fc1.bias');
     const w2 = g.tensor([10, 64], 'param', 'fc2.weight');
@@ -280,7 +281,7 @@ describe('matmul autotuner', () => {
     g.add('softmax_xent', [z2, labels, metrics], { training: true });
     appendBackward(g, g.nodes.length - 1);
     const arena = new ParameterArena([w1, b1, w2, b2].map((t) => ({ name: t.name, shape: [...t.shape], decay: t.shape.length > 1 })));
-    const plan = planStep(fuse(g.nodes), arena);
+    const plan = planStep(fuse(g.nodes), layoutOf(arena));
     const tuned = await tuneMatmuls(resources, plan, { rounds: 1, sampleMs: 1 });
     expect(tuned.buffers).toBe(plan.buffers);
     expect(tuned.uniformData).toBe(plan.uniformData);
@@ -306,11 +307,11 @@ describe('matmul autotuner', () => {
   it('a partial-batch plan adopts the full plan\'s variants where they fit, and keeps the reference elsewhere', () => {
     const build = (rows: number) => {
       const g = new Graph();
-      const x = g.tensor([rows, 128], 'external', 'x');
+      const x = g.external(externalBuffer('x', rows * 128 * 4), [rows, 128]);
       const w = g.tensor([64, 128], 'param', 'fc1.weight');
       const b = g.tensor([64], 'param', 'fc1.bias');
       g.add('matmul', [x, w, b], { transB: true });
-      return planStep(g.nodes, new ParameterArena([{ name: w.name, shape: [64, 128], decay: true }, { name: b.name, shape: [64], decay: false }]));
+      return planStep(g.nodes, layoutOf(new ParameterArena([{ name: w.name, shape: [64, 128], decay: true }, { name: b.name, shape: [64], decay: false }])));
     };
     const full = build(64);
     const v16 = matmulVariants.find((v) => v.id === 'matmulV16x16@4x4')!;
@@ -322,10 +323,10 @@ describe('matmul autotuner', () => {
     // 18 rows: K = 128 still fits the all-vec4 kernel, but not 126 columns of input (K % 4 ≠ 0).
     const odd = (() => {
       const g = new Graph();
-      const x = g.tensor([18, 126], 'external', 'x');
+      const x = g.external(externalBuffer('x', 2268 * 4), [18, 126]);
       const w = g.tensor([64, 126], 'param', 'fc1.weight');
       g.add('matmul', [x, w], { transB: true });
-      return planStep(g.nodes, new ParameterArena([{ name: w.name, shape: [64, 126], decay: true }]));
+      return planStep(g.nodes, layoutOf(new ParameterArena([{ name: w.name, shape: [64, 126], decay: true }])));
     })();
     expect(adoptMatmulVariants(tunedFull, odd).dispatches[0]).toBe(odd.dispatches[0]);
   });

@@ -18,7 +18,6 @@ function hyper(o: RefOptimizer): Uint32Array {
   const beta1 = o.momentum ?? 0;
   return new Uint32Array(
     optimizerHyperLayout.pack({
-      lr: o.lr,
       beta1,
       beta2: 0.999,
       eps: 1e-8,
@@ -55,7 +54,7 @@ async function gpuSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[]
         { output: count }, // state2: unused by SGD, left poisoned
         { output: stats.length, initial: stats },
         { data: hyper(o), uniform: true },
-        { data: new Uint32Array(stepLayout.pack({ step: t, batch_start: 0, seed: 0, mix_lambda: 1 })), uniform: true },
+        { data: new Uint32Array(stepLayout.pack({ step: t, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr })), uniform: true },
       ],
       { count: count / 4, decay_count: decayCount / 4, slot_count: 1 },
       grid1d(count / 4, 256),

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { ConfigError } from '../../src/errors';
 import { initWeight, resolveInit, type InitName } from '../../src/nn/init';
-import { initialParameters, mlpParameters, ParameterArena, type MlpConfig } from '../../src/nn/mlp';
+import type { MlpConfig } from '../../src/nn/mlp';
+import { toModel } from '../../src/nn/model_input';
+import { ParameterArena } from '../../src/nn/parameters';
 import { momentsRef } from '../helpers/reference';
 
 const [fanOut, fanIn] = [300, 200];
@@ -49,9 +51,9 @@ describe('initialisers', () => {
       expect([...initWeight(name, 40, 30, new Rng(7))]).toEqual([...a]);
       expect([...initWeight(name, 40, 30, new Rng(8))]).not.toEqual([...a]);
     }
-    const config: MlpConfig = { layers: [20, 16, 10], init: 'he_uniform', norm: 'batch' };
-    const arena = new ParameterArena(mlpParameters(config));
-    expect([...initialParameters(config, arena, 3, () => {})]).toEqual([...initialParameters(config, arena, 3, () => {})]);
+    const model = toModel({ layers: [20, 16, 10], init: 'he_uniform', norm: 'batch' }, [20]);
+    const arena = new ParameterArena(model.parameters);
+    expect([...model.initialParameters(arena, 3, () => {})]).toEqual([...model.initialParameters(arena, 3, () => {})]);
   });
 
   for (const [rows, cols] of [[8, 20], [20, 8], [16, 16], [1, 5]] as const) {
@@ -91,7 +93,8 @@ describe('initialisers', () => {
     for (const init of ['zeros', 'constant']) {
       const warnings: string[] = [];
       const config: MlpConfig = { layers: [6, 5, 3], init };
-      initialParameters(config, new ParameterArena(mlpParameters(config)), 1, (m) => warnings.push(m));
+      const model = toModel(config, [6]);
+      model.initialParameters(new ParameterArena(model.parameters), 1, (m) => warnings.push(m));
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/symmetry/);
       expect(warnings[0]).toMatch(new RegExp(init));
@@ -99,7 +102,8 @@ describe('initialisers', () => {
     for (const init of ['he_normal', 'normal', 'orthogonal']) {
       const warnings: string[] = [];
       const config: MlpConfig = { layers: [6, 5, 3], init };
-      initialParameters(config, new ParameterArena(mlpParameters(config)), 1, (m) => warnings.push(m));
+      const model = toModel(config, [6]);
+      model.initialParameters(new ParameterArena(model.parameters), 1, (m) => warnings.push(m));
       expect(warnings).toEqual([]);
     }
   });

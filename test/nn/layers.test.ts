@@ -3,14 +3,15 @@
 // evaluation mode (no dropout, batch norm on running statistics).
 import { describe, expect, it } from 'vitest';
 import { Rng, shuffledIndices } from '../../src/data/rng';
-import { ConfigError } from '../../src/errors';
-import { appendBackward } from '../../src/graph/autodiff';
-import { buildMlpGraph, checkTrainingBatches, initialParameters, mlpParameters, ParameterArena, type BatchSource, type MlpConfig } from '../../src/nn/mlp';
+import type { MlpConfig } from '../../src/nn/mlp';
+import { toModel } from '../../src/nn/model_input';
+import { ParameterArena } from '../../src/nn/parameters';
 import { fuse } from '../../src/scheduler/fuse';
 import { gradientCheck } from '../../src/train/gradcheck';
 import { Trainer } from '../../src/train/trainer';
 import { expectClose, testGpu } from '../helpers/gpu';
 import { syntheticDataset } from '../helpers/synthetic';
+import { mnistLikeSource, modelGraph } from '../helpers/step_graph';
 import {
   activateGradRef,
   activateRef,
@@ -25,60 +26,65 @@ import {
   softmaxXentRef,
 } from '../helpers/reference';
 
-const source: BatchSource = { name: 'train', count: 100, features: 15, scale: 1 / 255, shift: 0, width: 5, height: 3 };
+const source = mnistLikeSource(100, 'train', 0, 10);
+const smallSource = { ...source, features: 15, sampleShape: [1, 3, 5], width: 5, height: 3 };
+const graphOf = (config: MlpConfig, rows: number, training: boolean) => modelGraph(config, rows, training, smallSource);
+const opsOf = (config: MlpConfig, training: boolean) => graphOf(config, 8, training).graph.nodes.map((n) => n.op).filter((op) => op !== 'reshape');
 
 describe('the model graph', () => {
   const model: MlpConfig = { layers: [15, 9, 7, 10], norm: 'batch', dropout: 0.2 };
 
   it('orders each hidden layer linear → norm → activation → dropout, and evaluation drops dropout', () => {
-    const train = buildMlpGraph(model, 8, source, true).graph.nodes.map((n) => n.op);
-    expect(train).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'softmax_xent']);
-    const evaluation = buildMlpGraph(model, 8, source, false).graph;
-    expect(evaluation.nodes.map((n) => n.op)).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent']);
+    expect(opsOf(model, true).slice(0, 11)).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'softmax_xent']);
+    const evaluation = graphOf(model, 8, false).graph;
+    expect(opsOf(model, false)).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent']);
     expect(evaluation.nodes.filter((n) => n.op === 'batch_norm').every((n) => n.attrs.training === false)).toBe(true);
-    const layer = buildMlpGraph({ ...model, norm: 'layer' }, 8, source, false).graph.nodes.map((n) => n.op);
-    expect(layer).toEqual(['gather', 'matmul', 'layer_norm', 'activation', 'matmul', 'layer_norm', 'activation', 'matmul', 'softmax_xent']);
+    expect(opsOf({ ...model, norm: 'layer' }, false)).toEqual(['gather', 'matmul', 'layer_norm', 'activation', 'matmul', 'layer_norm', 'activation', 'matmul', 'softmax_xent']);
   });
 
   it('fuses: the activation into the matmul only without a norm; the activation gradient into the dropout backward', () => {
-    const ops = (config: MlpConfig) => {
-      const { graph, lossNode } = buildMlpGraph(config, 8, source, true);
-      appendBackward(graph, lossNode);
-      return fuse(graph.nodes).map((n) => (n.attrs.act ? `${n.op}+act` : n.attrs.actGrad ? `${n.op}+actGrad` : n.op));
-    };
+    const ops = (config: MlpConfig) =>
+      fuse(graphOf(config, 8, true).graph.nodes)
+        .filter((n) => n.op !== 'reshape')
+        .map((n) => (n.attrs.act ? `${n.op}+act` : n.attrs.actGrad ? `${n.op}+actGrad` : n.op));
     const plain = ops({ layers: [15, 9, 10], dropout: 0.5 });
     expect(plain).toEqual(['gather', 'matmul+act', 'dropout', 'matmul', 'softmax_xent', 'matmul', 'matmul', 'column_sum', 'dropout_grad+actGrad', 'matmul', 'column_sum']);
     const normed = ops({ layers: [15, 9, 10], norm: 'batch' });
     expect(normed).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent', 'matmul+actGrad', 'matmul', 'column_sum', 'batch_norm_grad', 'matmul', 'column_sum']);
   });
 
-  it('names parameters as PyTorch does; γ and running variance start at 1; norm parameters are not decayed', () => {
-    const arena = new ParameterArena(mlpParameters(model));
-    expect(arena.slots.map((s) => s.name)).toEqual([
-      'fc1.weight', 'fc2.weight', 'fc3.weight',
-      'fc1.bias', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var',
-      'fc2.bias', 'bn2.weight', 'bn2.bias', 'bn2.running_mean', 'bn2.running_var',
-      'fc3.bias',
-    ]);
-    const data = initialParameters(model, arena, 1, () => {});
+  it('names parameters and buffers as torch.nn.Sequential does; γ and running variance start at 1; norm parameters are not decayed', () => {
+    const m = toModel(model, [1, 3, 5]);
+    expect(m.all().map((l) => l.type)).toEqual(['Flatten', 'Linear', 'BatchNorm1d', 'ReLU', 'Dropout', 'Linear', 'BatchNorm1d', 'ReLU', 'Dropout', 'Linear']);
+    const arena = new ParameterArena(m.parameters);
+    expect(arena.slots.map((s) => s.name)).toEqual(['1.weight', '5.weight', '9.weight', '1.bias', '2.weight', '2.bias', '5.bias', '6.weight', '6.bias', '9.bias']);
+    const state = new ParameterArena(m.buffers);
+    expect(state.slots.map((s) => s.name)).toEqual(['2.running_mean', '2.running_var', '6.running_mean', '6.running_var']);
+    expect(m.counters).toEqual(['2.num_batches_tracked', '6.num_batches_tracked']);
+    const data = m.initialParameters(arena, 1, () => {});
     const slice = (name: string) => [...data.slice(arena.slot(name).offset, arena.slot(name).offset + arena.slot(name).size)];
-    expect(slice('bn1.weight')).toEqual(new Array(9).fill(1));
-    expect(slice('bn2.running_var')).toEqual(new Array(7).fill(1));
-    expect(slice('bn1.bias').concat(slice('bn1.running_mean'))).toEqual(new Array(18).fill(0));
-    const ln = new ParameterArena(mlpParameters({ ...model, norm: 'layer' }));
-    expect(ln.slots.filter((s) => s.name.startsWith('ln')).map((s) => s.name)).toEqual(['ln1.weight', 'ln1.bias', 'ln2.weight', 'ln2.bias']);
-    expect(ln.slots.filter((s) => !s.name.endsWith('.weight') || s.name.startsWith('ln')).every((s) => !s.decay)).toBe(true);
+    expect(slice('2.weight')).toEqual(new Array(9).fill(1));
+    expect(slice('2.bias')).toEqual(new Array(9).fill(0));
+    const buffers = m.initialBuffers(state);
+    const stateSlice = (name: string) => [...buffers.slice(state.slot(name).offset, state.slot(name).offset + state.slot(name).size)];
+    expect(stateSlice('6.running_var')).toEqual(new Array(7).fill(1));
+    expect(stateSlice('2.running_mean')).toEqual(new Array(9).fill(0));
+    const ln = new ParameterArena(toModel({ ...model, norm: 'layer' }, [1, 3, 5]).parameters);
+    expect(ln.slots.filter((s) => ['2', '6'].includes(s.name.split('.')[0])).map((s) => s.name)).toEqual(['2.weight', '2.bias', '6.weight', '6.bias']);
+    expect(ln.slots.filter((s) => s.name.endsWith('.bias') || ['2', '6'].includes(s.name.split('.')[0])).every((s) => !s.decay)).toBe(true);
   });
 
-  it('refuses one-row training batches for batch norm, naming batch sizes that work', () => {
-    expect(() => buildMlpGraph(model, 1, source, true)).toThrow(ConfigError);
-    expect(() => buildMlpGraph(model, 1, source, false)).not.toThrow(); // evaluation uses running statistics
-    expect(() => buildMlpGraph({ ...model, norm: 'layer' }, 1, source, true)).not.toThrow();
-    expect(() => checkTrainingBatches(model, 100, 1)).toThrow(/batch size of 1/);
+  it('refuses one-row training batches for batch norm, naming batch sizes that work', async () => {
+    const { gpu } = await testGpu();
+    const data = syntheticDataset(100, 3, 5, 1);
+    const create = (config: MlpConfig, batchSize: number) => Trainer.create(gpu, data, undefined, { model: config, batchSize, autotune: false });
+    await expect(create(model, 1)).rejects.toThrow(/batch size of 1/);
     // 100 = 3·33 + 1: the last batch would hold one row.
-    expect(() => checkTrainingBatches(model, 100, 33)).toThrow(/last batch of 1 row.*batch size such as 32, 34/);
-    expect(() => checkTrainingBatches(model, 100, 32)).not.toThrow();
-    expect(() => checkTrainingBatches({ ...model, norm: 'layer' }, 100, 33)).not.toThrow();
+    await expect(create(model, 33)).rejects.toThrow(/last batch of 1 row.*batch size such as 32, 34/);
+    expect(toModel(model, [1, 3, 5]).minTrainingRows).toBe(2);
+    expect(toModel({ ...model, norm: 'layer' }, [1, 3, 5]).minTrainingRows).toBe(1);
+    // Evaluation of a single row is fine: it uses the running statistics.
+    expect(() => graphOf(model, 1, false)).not.toThrow();
   });
 
   it('the trainer refuses such a run before any GPU work', async () => {
@@ -89,7 +95,7 @@ describe('the model graph', () => {
 });
 
 interface RefModel {
-  layers: { weight: Float64Array; bias: Float64Array; gamma?: Float64Array; beta?: Float64Array; runningMean?: Float64Array; runningVar?: Float64Array; in: number; out: number }[];
+  layers: { weight: Float64Array; bias: Float64Array; gamma?: Float64Array; beta?: Float64Array; runningMean?: Float64Array; runningVar?: Float64Array; in: number; out: number; dropoutSalt?: number }[];
 }
 
 /** A float64 training step of the whole model, written out layer by layer. */
@@ -109,7 +115,7 @@ function referenceStep(model: RefModel, x: Float64Array, labels: ArrayLike<numbe
     if (norm === 'batch') n = batchNormRef(z, layer.gamma!, layer.beta!, rows, layer.out).y;
     if (norm === 'layer') n = layerNormRef(z, layer.gamma!, layer.beta!, rows, layer.out).y;
     let a = n.map((v) => activateRef(v, activation));
-    const mask = dropout > 0 ? dropoutMaskRef(rows * layer.out, dropout, seed, step, i + 1) : undefined;
+    const mask = dropout > 0 ? dropoutMaskRef(rows * layer.out, dropout, seed, step, layer.dropoutSalt!) : undefined;
     if (mask) a = a.map((v, j) => v * mask[j]);
     saved.push({ input: h, z, n, mask });
     h = a;
@@ -137,23 +143,29 @@ function referenceStep(model: RefModel, x: Float64Array, labels: ArrayLike<numbe
   return { loss: lossSum / rows, grads, zs: saved.map((s) => s.z) };
 }
 
+/** The trainer's MLP as float64 reference layers: each Linear with the norm and dropout that follow it. */
 async function referenceModel(trainer: Trainer): Promise<RefModel> {
-  const weights = await trainer.weights();
-  const widths = trainer.model.layers;
-  const get = (name: string) => (weights.has(name) ? Float64Array.from(weights.get(name)!) : undefined);
+  const state = new Map((await trainer.stateDict()).map((t) => [t.name, t.data]));
+  const get = (name: string) => (state.has(name) ? Float64Array.from(state.get(name) as Float32Array) : undefined);
+  const all = trainer.model.layers;
   return {
-    layers: widths.slice(1).map((out, i) => {
-      const p = trainer.model.norm === 'batch' ? `bn${i + 1}` : `ln${i + 1}`;
-      return {
-        weight: get(`fc${i + 1}.weight`)!,
-        bias: get(`fc${i + 1}.bias`)!,
-        gamma: get(`${p}.weight`),
-        beta: get(`${p}.bias`),
-        runningMean: get(`${p}.running_mean`),
-        runningVar: get(`${p}.running_var`),
-        in: widths[i],
-        out,
-      };
+    layers: all.flatMap((l, i) => {
+      if (l.type !== 'Linear') return [];
+      const next = all.slice(i + 1);
+      const norm = next[0] && ['BatchNorm1d', 'LayerNorm'].includes(next[0].type) ? next[0].path : undefined;
+      const until = next.findIndex((n) => n.type === 'Linear');
+      const dropout = next.slice(0, until < 0 ? undefined : until).find((n) => n.type === 'Dropout');
+      return [{
+        weight: get(`${l.path}.weight`)!,
+        bias: get(`${l.path}.bias`)!,
+        gamma: norm ? get(`${norm}.weight`) : undefined,
+        beta: norm ? get(`${norm}.bias`) : undefined,
+        runningMean: norm ? get(`${norm}.running_mean`) : undefined,
+        runningVar: norm ? get(`${norm}.running_var`) : undefined,
+        in: l.args.in_features as number,
+        out: l.args.out_features as number,
+        dropoutSalt: dropout?.salt,
+      }];
     }),
   };
 }
@@ -229,10 +241,10 @@ describe('running statistics are buffers', () => {
         seed: 1,
       });
       await trainer.fit({ epochs: 2, evaluate: false });
-      const weights = await trainer.weights();
-      expect([...weights.get('bn1.running_mean')!], name).toEqual(new Array(6).fill(0));
-      expect([...weights.get('bn1.running_var')!], name).toEqual(new Array(6).fill(1));
-      expect([...weights.get('bn1.weight')!].some((v) => v !== 1), name).toBe(true); // while γ did train
+      const state = new Map((await trainer.stateDict()).map((t) => [t.name, [...(t.data as Float32Array)]]));
+      expect(state.get('2.running_mean'), name).toEqual(new Array(6).fill(0));
+      expect(state.get('2.running_var'), name).toEqual(new Array(6).fill(1));
+      expect(state.get('2.weight')!.some((v) => v !== 1), name).toBe(true); // while γ did train
       trainer.destroy();
     }
   });
@@ -273,13 +285,10 @@ describe('gradient check of the whole model', () => {
         epsilon: 1e-2,
         seed: 2,
       });
-      const checked = results.filter((r) => !r.parameter.includes('running'));
-      expect(checked.length).toBeGreaterThan(20);
-      for (const r of checked) expect(r.relativeError, `${r.parameter}[${r.index}] ${r.analytic} vs ${r.numeric}`).toBeLessThan(3e-2);
-      // Running statistics are buffers: no gradient at all.
-      const running = results.filter((x) => x.parameter.includes('running'));
-      expect(running.length > 0).toBe(norm === 'batch');
-      for (const r of running) expect(r.analytic).toBe(0);
+      expect(results.length).toBeGreaterThan(20);
+      for (const r of results) expect(r.relativeError, `${r.parameter}[${r.index}] ${r.analytic} vs ${r.numeric}`).toBeLessThan(3e-2);
+      // Running statistics are buffers, not parameters: the check never sees them.
+      expect(results.some((x) => x.parameter.includes('running'))).toBe(false);
     });
   }
 });

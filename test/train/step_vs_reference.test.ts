@@ -4,15 +4,17 @@ import { testGpu, expectClose } from '../helpers/gpu';
 import { mlpLossAndGrads, sgdStep, type RefLayer } from '../helpers/mlp_reference';
 import { syntheticDataset } from '../helpers/synthetic';
 
+/** The Linear layers of the trainer's model as float64 reference layers. */
 async function referenceLayers(trainer: Trainer): Promise<RefLayer[]> {
   const weights = await trainer.weights();
-  const widths = trainer.model.layers;
-  return widths.slice(1).map((out, i) => ({
-    weight: Float64Array.from(weights.get(`fc${i + 1}.weight`)!),
-    bias: Float64Array.from(weights.get(`fc${i + 1}.bias`)!),
-    in: widths[i],
-    out,
-  }));
+  return trainer.model.layers
+    .filter((l) => l.type === 'Linear')
+    .map((l) => ({
+      weight: Float64Array.from(weights.get(`${l.path}.weight`)!),
+      bias: Float64Array.from(weights.get(`${l.path}.bias`)!),
+      in: l.args.in_features as number,
+      out: l.args.out_features as number,
+    }));
 }
 
 describe('a GPU training step matches the float64 reference', () => {

@@ -20,7 +20,11 @@ function activation(kind: ActivationName, args: ArgTable = inplace, alphaArg?: s
   };
 }
 
+/** torch.nn.Identity: passes its input on (an MLP with activation 'identity' uses it). */
+const Identity: LayerKind = { args: {}, infer: (_args, input) => [...input], forward: (_args, x) => x };
+
 export const activationLayers: Record<string, LayerKind> = {
+  Identity,
   ReLU: activation('relu'),
   LeakyReLU: activation('leaky_relu', { negative_slope: { kind: 'number', min: 0, default: 0.01 }, ...inplace }, 'negative_slope'),
   ELU: activation('elu', { alpha: { kind: 'number', min: 0, default: 1 }, ...inplace }, 'alpha'),
@@ -33,6 +37,7 @@ export const activationLayers: Record<string, LayerKind> = {
 
 /** The layer type of each activation name (model strings and MlpConfig use the names). */
 export const activationLayerOf: Record<string, string> = {
+  identity: 'Identity',
   relu: 'ReLU',
   leaky_relu: 'LeakyReLU',
   elu: 'ELU',

@@ -1,0 +1,105 @@
+/**
+ * Inference on new inputs, on the GPU: the model in evaluation mode (no dropout, batch norm's running
+ * statistics) and a softmax, over chunks of up to `capacity` samples copied into a fixed input buffer.
+ * The same preprocessing as the training data is applied by the same gather kernel. Plans are built once
+ * per chunk size and cached, so repeated predictions (a drawn digit, a test set) allocate nothing.
+ */
+import { ConfigError } from '../errors';
+import type { Dataset } from '../data/dataset';
+import { GpuDataset } from '../data/gpu_dataset';
+import type { Normalisation } from '../data/gpu_dataset';
+import type { GpuResources } from '../gpu/resources';
+import { externalBuffer, type ExternalBuffer } from '../graph/graph';
+import type { Model } from '../nn/model';
+import { Executable, type BufferBindings } from '../scheduler/executable';
+import { fuse } from '../scheduler/fuse';
+import { planStep, type ArenaLayout } from '../scheduler/plan';
+import { buildStepGraph } from './step_graph';
+import { packStepTable, STEP_STRIDE } from './training_state';
+
+interface ChunkPlan {
+  executable: Executable;
+  probabilities: { buffer: GPUBuffer; offset: number; size: number };
+}
+
+export class Predictor {
+  private readonly plans = new Map<number, Promise<ChunkPlan>>();
+  private readonly output: GPUBuffer;
+
+  private constructor(
+    private readonly resources: GpuResources,
+    private readonly model: Model,
+    private readonly layout: ArenaLayout,
+    private readonly step: ExternalBuffer,
+    private readonly input: GpuDataset,
+    private readonly table: { handle: ExternalBuffer; buffer: GPUBuffer },
+    private readonly bindings: BufferBindings,
+    readonly capacity: number,
+    readonly classes: number,
+  ) {
+    this.output = resources.createBuffer('predict.output', capacity * classes * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  }
+
+  /** `like` gives the sample shape and class count; `normalisation` is the training data's. */
+  static create(
+    resources: GpuResources,
+    model: Model,
+    setup: { layout: ArenaLayout; step: ExternalBuffer; bindings: BufferBindings },
+    like: Dataset,
+    normalisation: Normalisation,
+    capacity: number,
+  ): Predictor {
+    const blank: Dataset = { ...like, images: new Uint8Array(capacity * like.rows * like.cols), labels: new Uint8Array(capacity), count: capacity };
+    const input = new GpuDataset(resources, 'predict', blank, normalisation);
+    const bytes = packStepTable([{ step: 0, batchStart: 0, seed: 0, mixLambda: 1, lr: 0 }]);
+    const handle = externalBuffer('predict.steps', bytes.byteLength);
+    const table = { handle, buffer: resources.createStorage(handle.name, new Uint8Array(bytes)) };
+    const bindings = new Map([...setup.bindings, ...input.buffers, [handle, table.buffer]]);
+    return new Predictor(resources, model, setup.layout, setup.step, input, table, bindings, capacity, like.numClasses);
+  }
+
+  private plan(rows: number): Promise<ChunkPlan> {
+    let plan = this.plans.get(rows);
+    if (!plan) {
+      const { graph, probabilities } = buildStepGraph({ model: this.model, source: this.input.source, step: this.step, training: false, predict: true }, rows);
+      const planned = planStep(fuse(graph.nodes), this.layout, { stepValues: { table: this.table.handle, step: this.step, stride: STEP_STRIDE } });
+      plan = Executable.create(this.resources, planned, this.bindings, `predict[${rows}]`).then((executable) => ({ executable, probabilities: executable.locate(probabilities!.id) }));
+      this.plans.set(rows, plan);
+    }
+    return plan;
+  }
+
+  /** Class probabilities [count, classes] for `images`: count samples of raw values, as the training data holds them. */
+  async predict(images: Uint8Array): Promise<Float32Array> {
+    const features = this.input.source.features;
+    if (images.length === 0 || images.length % features !== 0) {
+      throw new ConfigError(`predict: expected whole samples of ${features} values each (${this.input.source.sampleShape.join('×')}); got ${images.length} values.`);
+    }
+    const count = images.length / features;
+    const out = new Float32Array(count * this.classes);
+    for (let start = 0; start < count; start += this.capacity) {
+      const rows = Math.min(this.capacity, count - start);
+      const chunk = images.subarray(start * features, (start + rows) * features);
+      const padded = new Uint8Array(Math.ceil(chunk.length / 4) * 4);
+      padded.set(chunk);
+      const { executable, probabilities } = await this.plan(rows);
+      this.resources.device.queue.writeBuffer(this.input.buffers.get(this.input.source.images)!, 0, padded);
+      const encoder = this.resources.device.createCommandEncoder();
+      executable.encode(encoder, 0);
+      encoder.copyBufferToBuffer(probabilities.buffer, probabilities.offset, this.output, 0, rows * this.classes * 4);
+      this.resources.device.queue.submit([encoder.finish()]);
+      await this.output.mapAsync(GPUMapMode.READ, 0, rows * this.classes * 4);
+      out.set(new Float32Array(this.output.getMappedRange(0, rows * this.classes * 4).slice(0)), start * this.classes);
+      this.output.unmap();
+    }
+    this.resources.gpu.check();
+    return out;
+  }
+
+  destroy(): void {
+    for (const plan of this.plans.values()) void plan.then((p) => p.executable.destroy());
+    this.input.destroy();
+    this.resources.destroyBuffer(this.table.buffer);
+    this.resources.destroyBuffer(this.output);
+  }
+}
