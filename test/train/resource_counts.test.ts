@@ -15,6 +15,8 @@ describe('GPU resources during training', () => {
       model: { layers: [784, 32, 10] },
       optimizer: { name: 'adam', lr: 1e-3 },
       batchSize: 128,
+      // One step per submit, so the counts are seen after every step.
+      stepsPerSubmit: 1,
     });
     const atStep: Record<string, ResourceCounts> = {};
     const afterEpoch: ResourceCounts[] = [];
