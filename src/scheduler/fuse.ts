@@ -1,8 +1,11 @@
 /**
  * Peephole fusion on the node list, before buffers are planned. Three patterns:
  *   matmul → activation                  becomes matmul{act}        (forward: bias + activation in one pass)
- *   matmul → activation_grad(·, y)       becomes matmul{actGrad}    (backward: dY·W times activate'(y))
- *   dropout_grad → activation_grad(·, y) becomes dropout_grad{actGrad} (mask, scale and activate'(y) in one pass)
+ *   matmul → activation_grad(·, v)       becomes matmul{actGrad}    (backward: dY·W times activate'(v))
+ *   dropout_grad → activation_grad(·, v) becomes dropout_grad{actGrad} (mask, scale and activate'(v) in one pass)
+ * v is whatever the activation_grad node reads (its output y, or its input x where derivativeFromInput(kind),
+ * src/graph/ops.ts); the fused kernel reads the same tensor. For GELU/SiLU in a training graph that x is
+ * also read by the backward, so the forward matmul → activation pair stays unfused (the reader count below).
  * Each removes one dispatch and one intermediate buffer. A pattern fuses only when the matmul's output has
  * no other reader, so no other op ever needs the intermediate.
  */
