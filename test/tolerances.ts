@@ -27,3 +27,16 @@ export function dotTolerance(K: number, scale = 1): Tolerance {
  * results near zero (where the relative error of exp(x) − 1 style expressions blows up).
  */
 export const ELEMENTWISE: Tolerance = { atol: 1e-7, rtol: 16 * U };
+
+/**
+ * A dot product of length K followed by an elementwise epilogue: activate(sum) (relu, tanh, GELU, SiLU)
+ * or sum·activate'(v). Those activations have slopes ≤ 1.13 (GELU's maximum) and their derivatives are
+ * at most 1.13 too, so the sum's error grows by at most that factor: 1.2 × dotTolerance's atol. The
+ * epilogue's own float32 error is one ELEMENTWISE term on top (the WGSL functions), in atol and rtol;
+ * for sum·activate'(v) the derivative's absolute error (≤ 1e-7) is multiplied by |sum| ≤ K·scale², which
+ * the 1.2 × 2u·K·scale² ≥ 1.4e-7·K·scale² already covers.
+ */
+export function dotEpilogueTolerance(K: number, scale = 1): Tolerance {
+  const dot = dotTolerance(K, scale);
+  return { atol: 1.2 * dot.atol + ELEMENTWISE.atol, rtol: dot.rtol + ELEMENTWISE.rtol };
+}

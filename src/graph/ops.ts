@@ -5,6 +5,7 @@
  */
 import { ConfigError, ShapeError } from '../errors';
 import type { Attrs, Graph, Node, OutputSpec, Tensor } from './graph';
+import { convOpDefs, type ConvOpName } from './ops_conv';
 
 export interface OpDef {
   infer(inputs: Tensor[], attrs: Attrs): OutputSpec[];
@@ -50,7 +51,8 @@ export type OpName =
   | 'moments'
   | 'reshape'
   | 'add'
-  | 'softmax';
+  | 'softmax'
+  | ConvOpName;
 
 /** PyTorch's defaults for BatchNorm1d and LayerNorm. */
 export const NORM_EPS = 1e-5;
@@ -341,4 +343,7 @@ export const opDefs: Record<OpName, OpDef> = {
       ];
     },
   },
+
+  // conv2d, its gradients and add (src/graph/ops_conv.ts).
+  ...convOpDefs,
 };
