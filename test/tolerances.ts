@@ -40,3 +40,21 @@ export function dotEpilogueTolerance(K: number, scale = 1): Tolerance {
   const dot = dotTolerance(K, scale);
   return { atol: 1.2 * dot.atol + ELEMENTWISE.atol, rtol: dot.rtol + ELEMENTWISE.rtol };
 }
+
+/**
+ * Central finite differences (h = 1e-6, test/helpers/reference.ts numericGrad) of smooth float64 losses of
+ * magnitude ≤ 10: truncation h²·|f‴|/6 ≈ 1e-12, rounding 2ε·|L|/h ≈ 4e-9. atol 1e-7 is 25× the rounding
+ * term; rtol 1e-6 covers large derivatives, whose differences round in proportion.
+ */
+export const FINITE_DIFFERENCE: Tolerance = { atol: 1e-7, rtol: 1e-6 };
+
+/**
+ * A parameter gradient of a small graph run on the GPU (softmax_xent, then at most two chained backward
+ * ops, each a reduction of ≤ K products of magnitude ≤ 1) against finite differences of its float64
+ * reference. Each reduction contributes ≤ 2u·K (dotTolerance, scale 1), the chain doubles it, and the
+ * finite differences add their own 1e-7 (FINITE_DIFFERENCE); rtol 32u covers the softmax's exp and the
+ * elementwise epilogues on the way.
+ */
+export function graphGradientTolerance(K: number): Tolerance {
+  return { atol: 4 * U * K + FINITE_DIFFERENCE.atol, rtol: 32 * U };
+}
