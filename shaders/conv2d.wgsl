@@ -301,6 +301,163 @@ fn grad_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   }
 }
 
+// ---- sliding-window variants for stride_w = 1: 4 channels × 8 consecutive columns ------------------------
+// At stride 1 the eight columns of one tap read eight consecutive elements of one row, and the next tap
+// (kw + 1) reads the same run shifted by one. So an invocation keeps the run in registers (lo, hi) and
+// shifts in one new element per tap: per (channel, kernel row) 8 + KW loads of the row and 4·KW weight
+// loads feed 32·KW multiply-adds, against 8 loads per 16 in the 4×4 kernels above.
+
+fn row_at(base: i32, col: i32, width: i32) -> f32 {
+  let valid = col >= 0 && col < width;
+  return select(0.0, in0[u32(select(0, base + col, valid))], valid);
+}
+
+@compute @workgroup_size(WG)
+fn forward_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let col_blocks = (p.out_w + 7u) / 8u;
+  let rows = p.batch * p.out_h;
+  let i = flat_index(gid, groups);
+  if (i >= col_blocks * rows * ((p.out_channels + 3u) / 4u)) { return; }
+  let ow0 = (i % col_blocks) * 8u;
+  let row = (i / col_blocks) % rows;
+  let co0 = (i / (col_blocks * rows)) * 4u;
+  let n = row / p.out_h;
+  let oh = row % p.out_h;
+
+  let hw = p.in_h * p.in_w;
+  let khw = p.kernel_h * p.kernel_w;
+  let w_rows = channels4(co0, p.out_channels) * taps();
+  let ih0 = i32(oh * p.stride_h) - i32(p.pad_h);
+  let iw0 = i32(ow0) - i32(p.pad_w); // column j at tap kw reads iw0 + j + kw
+  let width = i32(p.in_w);
+
+  var a0l = vec4f(0.0); // a{c}{l,h}: channel co0 + c, columns 0–3 (l) and 4–7 (h)
+  var a0h = vec4f(0.0);
+  var a1l = vec4f(0.0);
+  var a1h = vec4f(0.0);
+  var a2l = vec4f(0.0);
+  var a2h = vec4f(0.0);
+  var a3l = vec4f(0.0);
+  var a3h = vec4f(0.0);
+  for (var kh = 0u; kh < p.kernel_h; kh++) {
+    let ih = ih0 + i32(kh);
+    if (ih < 0 || ih >= i32(p.in_h)) { continue; }
+    var base = i32(n * p.in_channels * hw) + ih * width;
+    var wi = w_rows + kh * p.kernel_w;
+    for (var ci = 0u; ci < p.in_channels; ci++) {
+      var lo = vec4f(row_at(base, iw0, width), row_at(base, iw0 + 1, width), row_at(base, iw0 + 2, width), row_at(base, iw0 + 3, width));
+      var hi = vec4f(row_at(base, iw0 + 4, width), row_at(base, iw0 + 5, width), row_at(base, iw0 + 6, width), row_at(base, iw0 + 7, width));
+      var next = iw0 + 8;
+      for (var kw = 0u; kw < p.kernel_w; kw++) {
+        let w0 = in1[wi.x + kw];
+        let w1 = in1[wi.y + kw];
+        let w2 = in1[wi.z + kw];
+        let w3 = in1[wi.w + kw];
+        a0l += w0 * lo;
+        a0h += w0 * hi;
+        a1l += w1 * lo;
+        a1h += w1 * hi;
+        a2l += w2 * lo;
+        a2h += w2 * hi;
+        a3l += w3 * lo;
+        a3h += w3 * hi;
+        lo = vec4f(lo.yzw, hi.x);
+        hi = vec4f(hi.yzw, row_at(base, next, width));
+        next += 1;
+      }
+      base += i32(hw);
+      wi += khw;
+    }
+  }
+
+  let acc = array<vec4f, 8>(a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h);
+  let ohw = p.out_h * p.out_w;
+  for (var c = 0u; c < 4u; c++) {
+    let co = co0 + c;
+    if (co >= p.out_channels) { break; }
+    let out_base = (n * p.out_channels + co) * ohw + oh * p.out_w;
+    for (var j = 0u; j < 8u; j++) {
+      if (ow0 + j >= p.out_w) { break; }
+      out[out_base + ow0 + j] = forward_epilogue(acc[2u * c + j / 4u][j % 4u], co);
+    }
+  }
+}
+
+// dx at stride_w = 1: column j of input row ih gets dy[ow = iw0 + j + pw − kw]; walking kw from KW − 1
+// down to 0 moves that run of dy forward by one element per tap, the same window as the forward pass.
+@compute @workgroup_size(WG)
+fn grad_input_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let col_blocks = (p.in_w + 7u) / 8u;
+  let rows = p.batch * p.in_h;
+  let i = flat_index(gid, groups);
+  if (i >= col_blocks * rows * ((p.in_channels + 3u) / 4u)) { return; }
+  let iw0 = (i % col_blocks) * 8u;
+  let row = (i / col_blocks) % rows;
+  let ci0 = (i / (col_blocks * rows)) * 4u;
+  let n = row / p.in_h;
+  let ih = row % p.in_h;
+
+  let ohw = p.out_h * p.out_w;
+  let khw = p.kernel_h * p.kernel_w;
+  let w_step = p.in_channels * khw;
+  let w_cols = channels4(ci0, p.in_channels) * khw;
+  let width = i32(p.out_w);
+  let ow_start = i32(iw0 + p.pad_w) - i32(p.kernel_w - 1u); // the run at kw = KW − 1
+
+  var a0l = vec4f(0.0); // a{c}{l,h}: channel ci0 + c, columns 0–3 (l) and 4–7 (h)
+  var a0h = vec4f(0.0);
+  var a1l = vec4f(0.0);
+  var a1h = vec4f(0.0);
+  var a2l = vec4f(0.0);
+  var a2h = vec4f(0.0);
+  var a3l = vec4f(0.0);
+  var a3h = vec4f(0.0);
+  for (var kh = (ih + p.pad_h) % p.stride_h; kh < p.kernel_h && kh <= ih + p.pad_h; kh += p.stride_h) {
+    let oh = (ih + p.pad_h - kh) / p.stride_h;
+    if (oh >= p.out_h) { continue; }
+    var base = i32(n * p.out_channels * ohw + oh * p.out_w);
+    var wi = w_cols + kh * p.kernel_w + (p.kernel_w - 1u);
+    for (var co = 0u; co < p.out_channels; co++) {
+      var lo = vec4f(row_at(base, ow_start, width), row_at(base, ow_start + 1, width), row_at(base, ow_start + 2, width), row_at(base, ow_start + 3, width));
+      var hi = vec4f(row_at(base, ow_start + 4, width), row_at(base, ow_start + 5, width), row_at(base, ow_start + 6, width), row_at(base, ow_start + 7, width));
+      var next = ow_start + 8;
+      for (var s = 0u; s < p.kernel_w; s++) { // kw = KW − 1 − s
+        let w0 = in1[wi.x - s];
+        let w1 = in1[wi.y - s];
+        let w2 = in1[wi.z - s];
+        let w3 = in1[wi.w - s];
+        a0l += w0 * lo;
+        a0h += w0 * hi;
+        a1l += w1 * lo;
+        a1h += w1 * hi;
+        a2l += w2 * lo;
+        a2h += w2 * hi;
+        a3l += w3 * lo;
+        a3h += w3 * hi;
+        lo = vec4f(lo.yzw, hi.x);
+        hi = vec4f(hi.yzw, row_at(base, next, width));
+        next += 1;
+      }
+      base += i32(ohw);
+      wi += w_step;
+    }
+  }
+
+  let acc = array<vec4f, 8>(a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h);
+  let hw = p.in_h * p.in_w;
+  for (var c = 0u; c < 4u; c++) {
+    let ci = ci0 + c;
+    if (ci >= p.in_channels) { break; }
+    let out_base = (n * p.in_channels + ci) * hw + ih * p.in_w;
+    for (var j = 0u; j < 8u; j++) {
+      if (iw0 + j >= p.in_w) { break; }
+      out[out_base + iw0 + j] = grad_input_epilogue(acc[2u * c + j / 4u][j % 4u], out_base + iw0 + j);
+    }
+  }
+}
+
 // ---- tiled implicit GEMM for GPUs: C[M × cols] = A[M × Kr] · B[Kr × cols], MODE picks the operands ------
 //   MODE 0 forward:     M = Co, cols = N·OH·OW, Kr = K;       A = w,  B = im2col(x)
 //   MODE 1 grad_input:  M = Ci, cols = N·H·W,   Kr = Co·KH·KW; A = wᵀ, B = the dy each tap gathers

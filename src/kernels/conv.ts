@@ -40,6 +40,10 @@ export const convKernels = {
   conv2dGradInput: convKernel('conv2d.grad_input', 'grad_input'),
   /** Partial sums of dw (and db): bindings dy, x, dummy, partials. Constants BIAS, WG. */
   conv2dGradWeight: convKernel('conv2d.grad_weight', 'grad_weight'),
+  /** forward at stride_w = 1 with a sliding window: 4 channels × 8 columns an invocation. Same bindings and constants. */
+  conv2dForwardWindow: convKernel('conv2d.forward_window', 'forward_window'),
+  /** grad_input at stride_w = 1 with a sliding window. Same bindings and constants as conv2dGradInput. */
+  conv2dGradInputWindow: convKernel('conv2d.grad_input_window', 'grad_input_window'),
   /** The workgroup-tiled variant of all three (constant MODE 0, 1, 2), same bindings and constants. */
   conv2dTiled: convKernel('conv2d.tiled', 'tiled'),
   /** The weight gradient's second pass: bindings partials, dw, db | dummy. */
@@ -54,8 +58,16 @@ export const convKernels = {
 
 export type ConvComputation = 'forward' | 'grad_input' | 'grad_weight';
 
-/** 'blocked': the register-blocked entry points; 'tiled': the workgroup-tiled one. */
-export type ConvVariant = 'blocked' | 'tiled';
+/**
+ * 'blocked': the 4×4 register-blocked entry points; 'window': forward and grad_input with a sliding window
+ * (stride_w = 1 only; the weight gradient stays blocked); 'tiled': the workgroup-tiled entry point.
+ */
+export type ConvVariant = 'blocked' | 'window' | 'tiled';
+
+/** Whether a variant computes this computation at this geometry. */
+export function convVariantFits(variant: ConvVariant, computation: ConvComputation, g: ConvGeometry): boolean {
+  return variant !== 'window' || computation === 'grad_weight' || g.strideW === 1;
+}
 
 /** Invocations per workgroup of the register-blocked kernels (constant WG). */
 export const CONV_WG = 64;
@@ -88,8 +100,10 @@ export function convParams(g: ConvGeometry, splits = 1, alpha = 0): Record<strin
 
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
-/** Invocations of a register-blocked kernel: one per 4 channels × 4 columns (taps for grad_weight). */
-export function blockedInvocations(computation: ConvComputation, g: ConvGeometry, splits = 1, bias = false): number {
+/** Invocations of a register-blocked kernel: one per 4 channels × 4 columns (taps for grad_weight), × 8 columns for the window ones. */
+export function blockedInvocations(computation: ConvComputation, g: ConvGeometry, splits = 1, bias = false, window = false): number {
+  if (window && computation === 'forward') return ceilDiv(g.outW, 8) * g.batch * g.outH * ceilDiv(g.outChannels, 4);
+  if (window && computation === 'grad_input') return ceilDiv(g.inW, 8) * g.batch * g.inH * ceilDiv(g.inChannels, 4);
   switch (computation) {
     case 'forward':
       return ceilDiv(g.outW, 4) * g.batch * g.outH * ceilDiv(g.outChannels, 4);
@@ -102,7 +116,7 @@ export function blockedInvocations(computation: ConvComputation, g: ConvGeometry
 
 /** Workgroup counts of one conv computation in the given variant. */
 export function convWorkgroups(variant: ConvVariant, computation: ConvComputation, g: ConvGeometry, splits = 1, bias = false): [number, number, number] {
-  if (variant === 'blocked') return grid1d(blockedInvocations(computation, g, splits, bias), CONV_WG);
+  if (variant !== 'tiled') return grid1d(blockedInvocations(computation, g, splits, bias, variant === 'window'), CONV_WG);
   const [rows, cols] =
     computation === 'forward'
       ? [g.outChannels, g.batch * g.outH * g.outW]
@@ -119,5 +133,7 @@ export function convWorkgroups(variant: ConvVariant, computation: ConvComputatio
 /** The kernel of one computation in one variant. */
 export function convKernelName(variant: ConvVariant, computation: ConvComputation): keyof typeof convKernels {
   if (variant === 'tiled') return 'conv2dTiled';
-  return computation === 'forward' ? 'conv2dForward' : computation === 'grad_input' ? 'conv2dGradInput' : 'conv2dGradWeight';
+  if (computation === 'grad_weight') return 'conv2dGradWeight';
+  if (variant === 'window') return computation === 'forward' ? 'conv2dForwardWindow' : 'conv2dGradInputWindow';
+  return computation === 'forward' ? 'conv2dForward' : 'conv2dGradInput';
 }

@@ -2,20 +2,25 @@
  * Lowerings of conv2d and its gradient ops (src/graph/ops_conv.ts) to dispatches of shaders/conv2d.wgsl
  * and partial_sum.wgsl.
  *
- * Which conv variant: the register-blocked kernels. Measured on SwiftShader (the only adapter this
- * project has run; bench/conv.mjs), they beat the tiled kernel at every MNIST CNN shape, since the tiled
- * one pays a barrier per 16-deep K step and decodes every staged element's indices. The tiled kernel is
- * there for GPUs (coalesced loads, operand reuse through workgroup memory); it has the same bindings and
- * Params, so a tuner can swap it in per shape with `lowerConv(node, 'tiled')`.
+ * Which conv variant (defaultConvVariant): the sliding-window kernels for forward and grad_input where
+ * stride_w = 1, the 4×4 register-blocked ones otherwise and for the weight gradient. Measured on
+ * SwiftShader (the only adapter this project has run; bench/conv.mjs, MNIST CNN shapes at batch 128) the
+ * window kernels are 1.2–1.6× the blocked ones and the blocked ones 3–10× the tiled kernel, which pays
+ * a barrier per 16-deep K step and decodes the indices of every element it stages. The tiled kernel is
+ * for GPUs (coalesced loads, operand reuse through workgroup memory); all variants share bindings and
+ * Params, so a tuner can swap one in per shape with `lowerConv(node, 'tiled')`.
  */
 import type { Node, Tensor } from '../graph/graph';
 import { activationKinds, type ActivationName } from '../graph/ops';
 import { convGeometry, type ConvGeometry } from '../graph/ops_conv';
-import { CONV_WG, convKernelName, convModes, convParams, convWorkgroups, type ConvComputation, type ConvVariant } from './conv';
+import { CONV_WG, convKernelName, convModes, convParams, convVariantFits, convWorkgroups, type ConvComputation, type ConvVariant } from './conv';
 import { grid1d, type Constants } from './kernel';
 import type { LoweredDispatch, Operand } from './lower';
 
-export const DEFAULT_CONV_VARIANT: ConvVariant = 'blocked';
+/** What lowering emits: the sliding-window kernels where they fit (stride_w = 1), else the 4×4 blocked ones. */
+export function defaultConvVariant(computation: ConvComputation, g: ConvGeometry): ConvVariant {
+  return convVariantFits('window', computation, g) ? 'window' : 'blocked';
+}
 
 const t = (tensor: Tensor): Operand => ({ tensor });
 const dummy: Operand = { dummy: true };
@@ -23,13 +28,15 @@ const kindOf = (name: unknown) => (name ? activationKinds[name as ActivationName
 
 /** Override constants are passed only where the entry point uses them (BIAS, ACT, ACT_GRAD, WG or MODE). */
 function convDispatch(
-  variant: ConvVariant,
+  requested: ConvVariant | undefined,
   computation: ConvComputation,
   g: ConvGeometry,
   operands: Operand[],
   constants: Constants,
   { splits = 1, bias = false, alpha = 0 } = {},
 ): LoweredDispatch {
+  const variant = requested ?? defaultConvVariant(computation, g);
+  if (!convVariantFits(variant, computation, g)) throw new Error(`conv2d: the '${variant}' kernels do not compute ${computation} at stride ${g.strideH}×${g.strideW}.`);
   return {
     kernel: convKernelName(variant, computation),
     constants: variant === 'tiled' ? { BIAS: false, ACT: 0, ACT_GRAD: 0, ...constants, MODE: convModes[computation] } : { ...constants, WG: CONV_WG },
@@ -40,7 +47,7 @@ function convDispatch(
 }
 
 /** The dispatch of a conv node, or undefined for any other op. */
-export function lowerConv(node: Node, variant: ConvVariant = DEFAULT_CONV_VARIANT): LoweredDispatch | undefined {
+export function lowerConv(node: Node, variant?: ConvVariant): LoweredDispatch | undefined {
   const attrs = node.attrs;
   const alpha = Number(attrs.alpha ?? 0);
   switch (node.op) {
