@@ -130,10 +130,10 @@ for (const name of values.layers.split(',')) {
     };
     await add('forward', [x, w, bias, y]);
     await add('grad_input', [dy, w, v, dx]);
-    if (variant !== 'window') {
-      await add('grad_weight', [dy, x, bias, partials]);
+    await add('grad_weight', [dy, x, bias, partials]);
+    if (variant === 'blocked') {
       const d = await prepare('partialSum', {}, [partials, dw, db], { splits, count_a: g.outChannels * k, count_b: g.outChannels }, grid1d(width, 64));
-      entries.push({ computation: 'partial_sum', variant, dispatch: d });
+      entries.push({ computation: 'partial_sum', variant: 'all', dispatch: d });
     }
   }
   // The yardstick: C[Co × N·OH·OW] = A[Co × K] · B[K × N·OH·OW] with the reference kernel and the 16×16 vec4 one.

@@ -458,6 +458,105 @@ fn grad_input_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   }
 }
 
+// dw at stride_w = 1 and KW ≤ 8: an invocation owns 4 output channels × one kernel row (ci, kh), all KW
+// taps of it in eight lanes. Tap kw at output column ow reads x[ow + kw − pw], so along ow the eight taps
+// read a run that moves by one element: per output column 1 row load and 4 dy loads feed 4·KW
+// multiply-adds. With BIAS one more row index per channel block sums dy (db), as in grad_weight.
+
+@compute @workgroup_size(WG)
+fn grad_weight_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let k = taps();
+  let kernel_rows = p.in_channels * p.kernel_h + select(0u, 1u, BIAS);
+  let co_blocks = (p.out_channels + 3u) / 4u;
+  let i = flat_index(gid, groups);
+  if (i >= kernel_rows * co_blocks * p.splits) { return; }
+  let kr = i % kernel_rows;
+  let co0 = ((i / kernel_rows) % co_blocks) * 4u;
+  let s = i / (kernel_rows * co_blocks);
+  let rows = p.batch * p.out_h;
+  let r0 = min(s * p.rows_per_split, rows);
+  let r1 = min(r0 + p.rows_per_split, rows);
+  let ohw = p.out_h * p.out_w;
+  let co = channels4(co0, p.out_channels);
+  let s_base = s * (p.out_channels * k + select(0u, p.out_channels, BIAS));
+
+  if (BIAS && kr == kernel_rows - 1u) {
+    var sum = vec4f(0.0);
+    for (var r = r0; r < r1; r++) {
+      var di = ((r / p.out_h) * p.out_channels + co) * ohw + (r % p.out_h) * p.out_w;
+      for (var ow = 0u; ow < p.out_w; ow++) {
+        sum += vec4f(in0[di.x], in0[di.y], in0[di.z], in0[di.w]);
+        di += 1u;
+      }
+    }
+    for (var c = 0u; c < 4u; c++) {
+      if (co0 + c >= p.out_channels) { break; }
+      out[s_base + p.out_channels * k + co0 + c] = sum[c];
+    }
+    return;
+  }
+
+  let ci = kr / p.kernel_h;
+  let kh = kr % p.kernel_h;
+  let hw = p.in_h * p.in_w;
+  let width = i32(p.in_w);
+  let wide = p.kernel_w > 4u;
+  let col0 = -i32(p.pad_w); // the run at ow = 0 starts at iw = −pw
+
+  var a0l = vec4f(0.0); // a{c}{l,h}: channel co0 + c, taps kw 0–3 (l) and 4–7 (h)
+  var a0h = vec4f(0.0);
+  var a1l = vec4f(0.0);
+  var a1h = vec4f(0.0);
+  var a2l = vec4f(0.0);
+  var a2h = vec4f(0.0);
+  var a3l = vec4f(0.0);
+  var a3h = vec4f(0.0);
+  for (var r = r0; r < r1; r++) {
+    let n = r / p.out_h;
+    let oh = r % p.out_h;
+    let ih = i32(oh * p.stride_h + kh) - i32(p.pad_h);
+    if (ih < 0 || ih >= i32(p.in_h)) { continue; }
+    let base = i32((n * p.in_channels + ci) * hw) + ih * width;
+    var lo = vec4f(row_at1(base, col0, width), row_at1(base, col0 + 1, width), row_at1(base, col0 + 2, width), row_at1(base, col0 + 3, width));
+    var hi = vec4f(row_at1(base, col0 + 4, width), row_at1(base, col0 + 5, width), row_at1(base, col0 + 6, width), row_at1(base, col0 + 7, width));
+    var next = col0 + 8;
+    var di = (n * p.out_channels + co) * ohw + oh * p.out_w;
+    for (var ow = 0u; ow < p.out_w; ow++) {
+      let d = vec4f(in0[di.x], in0[di.y], in0[di.z], in0[di.w]);
+      a0l += d.x * lo;
+      a1l += d.y * lo;
+      a2l += d.z * lo;
+      a3l += d.w * lo;
+      if (wide) {
+        a0h += d.x * hi;
+        a1h += d.y * hi;
+        a2h += d.z * hi;
+        a3h += d.w * hi;
+      }
+      lo = vec4f(lo.yzw, hi.x);
+      hi = vec4f(hi.yzw, row_at1(base, next, width));
+      next += 1;
+      di += 1u;
+    }
+  }
+
+  let acc = array<vec4f, 8>(a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h);
+  for (var c = 0u; c < 4u; c++) {
+    if (co0 + c >= p.out_channels) { break; }
+    let base = s_base + (co0 + c) * k + (ci * p.kernel_h + kh) * p.kernel_w;
+    for (var j = 0u; j < p.kernel_w; j++) {
+      out[base + j] = acc[2u * c + j / 4u][j % 4u];
+    }
+  }
+}
+
+// row_at for binding 1 (x in the weight gradient).
+fn row_at1(base: i32, col: i32, width: i32) -> f32 {
+  let valid = col >= 0 && col < width;
+  return select(0.0, in1[u32(select(0, base + col, valid))], valid);
+}
+
 // ---- tiled implicit GEMM for GPUs: C[M × cols] = A[M × Kr] · B[Kr × cols], MODE picks the operands ------
 //   MODE 0 forward:     M = Co, cols = N·OH·OW, Kr = K;       A = w,  B = im2col(x)
 //   MODE 1 grad_input:  M = Ci, cols = N·H·W,   Kr = Co·KH·KW; A = wᵀ, B = the dy each tap gathers

@@ -44,6 +44,8 @@ export const convKernels = {
   conv2dForwardWindow: convKernel('conv2d.forward_window', 'forward_window'),
   /** grad_input at stride_w = 1 with a sliding window. Same bindings and constants as conv2dGradInput. */
   conv2dGradInputWindow: convKernel('conv2d.grad_input_window', 'grad_input_window'),
+  /** grad_weight at stride_w = 1, KW ≤ 8, one kernel row an invocation. Same bindings and constants as conv2dGradWeight. */
+  conv2dGradWeightWindow: convKernel('conv2d.grad_weight_window', 'grad_weight_window'),
   /** The workgroup-tiled variant of all three (constant MODE 0, 1, 2), same bindings and constants. */
   conv2dTiled: convKernel('conv2d.tiled', 'tiled'),
   /** The weight gradient's second pass: bindings partials, dw, db | dummy. */
@@ -59,14 +61,14 @@ export const convKernels = {
 export type ConvComputation = 'forward' | 'grad_input' | 'grad_weight';
 
 /**
- * 'blocked': the 4×4 register-blocked entry points; 'window': forward and grad_input with a sliding window
- * (stride_w = 1 only; the weight gradient stays blocked); 'tiled': the workgroup-tiled entry point.
+ * 'blocked': the 4×4 register-blocked entry points; 'window': the sliding-window ones (stride_w = 1 only,
+ * and KW ≤ 8 for the weight gradient); 'tiled': the workgroup-tiled entry point.
  */
 export type ConvVariant = 'blocked' | 'window' | 'tiled';
 
 /** Whether a variant computes this computation at this geometry. */
 export function convVariantFits(variant: ConvVariant, computation: ConvComputation, g: ConvGeometry): boolean {
-  return variant !== 'window' || computation === 'grad_weight' || g.strideW === 1;
+  return variant !== 'window' || (g.strideW === 1 && (computation !== 'grad_weight' || g.kernelW <= 8));
 }
 
 /** Invocations per workgroup of the register-blocked kernels (constant WG). */
@@ -100,10 +102,14 @@ export function convParams(g: ConvGeometry, splits = 1, alpha = 0): Record<strin
 
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
-/** Invocations of a register-blocked kernel: one per 4 channels × 4 columns (taps for grad_weight), × 8 columns for the window ones. */
+/**
+ * Invocations of a register-blocked kernel: one per 4 channels × 4 columns (taps for grad_weight); for the
+ * window kernels 4 channels × 8 columns, or × one kernel row (ci, kh) for grad_weight.
+ */
 export function blockedInvocations(computation: ConvComputation, g: ConvGeometry, splits = 1, bias = false, window = false): number {
   if (window && computation === 'forward') return ceilDiv(g.outW, 8) * g.batch * g.outH * ceilDiv(g.outChannels, 4);
   if (window && computation === 'grad_input') return ceilDiv(g.inW, 8) * g.batch * g.inH * ceilDiv(g.inChannels, 4);
+  if (window) return (g.inChannels * g.kernelH + (bias ? 1 : 0)) * ceilDiv(g.outChannels, 4) * splits;
   switch (computation) {
     case 'forward':
       return ceilDiv(g.outW, 4) * g.batch * g.outH * ceilDiv(g.outChannels, 4);
@@ -133,7 +139,7 @@ export function convWorkgroups(variant: ConvVariant, computation: ConvComputatio
 /** The kernel of one computation in one variant. */
 export function convKernelName(variant: ConvVariant, computation: ConvComputation): keyof typeof convKernels {
   if (variant === 'tiled') return 'conv2dTiled';
+  if (variant === 'window') return computation === 'forward' ? 'conv2dForwardWindow' : computation === 'grad_input' ? 'conv2dGradInputWindow' : 'conv2dGradWeightWindow';
   if (computation === 'grad_weight') return 'conv2dGradWeight';
-  if (variant === 'window') return computation === 'forward' ? 'conv2dForwardWindow' : 'conv2dGradInputWindow';
   return computation === 'forward' ? 'conv2dForward' : 'conv2dGradInput';
 }

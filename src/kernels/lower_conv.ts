@@ -2,13 +2,17 @@
  * Lowerings of conv2d and its gradient ops (src/graph/ops_conv.ts) to dispatches of shaders/conv2d.wgsl
  * and partial_sum.wgsl.
  *
- * Which conv variant (defaultConvVariant): the sliding-window kernels for forward and grad_input where
- * stride_w = 1, the 4×4 register-blocked ones otherwise and for the weight gradient. Measured on
- * SwiftShader (the only adapter this project has run; bench/conv.mjs, MNIST CNN shapes at batch 128) the
- * window kernels are 1.2–1.6× the blocked ones and the blocked ones 3–10× the tiled kernel, which pays
- * a barrier per 16-deep K step and decodes the indices of every element it stages. The tiled kernel is
- * for GPUs (coalesced loads, operand reuse through workgroup memory); all variants share bindings and
- * Params, so a tuner can swap one in per shape with `lowerConv(node, 'tiled')`.
+ * Which conv variant (defaultConvVariant), from bench/conv.mjs on SwiftShader (the only adapter this
+ * project has run), MNIST CNN shapes at batch 128:
+ *   forward, grad_input: the sliding-window kernels where stride_w = 1 (1.2–1.6× the 4×4 blocked ones),
+ *                        the blocked ones otherwise;
+ *   grad_weight:         the blocked kernel: the window one is within ±10% of it (faster on conv1, slower
+ *                        on conv2) and only fits KW ≤ 8;
+ *   never the tiled kernel: 2–25× slower there, since it pays a barrier per 16-deep K step and decodes
+ *                        the indices of every element it stages. It is for GPUs (coalesced loads, operand
+ *                        reuse through workgroup memory) and shares bindings and Params with the others,
+ *                        so a tuner can swap any variant in per shape with `lowerConv(node, variant)`.
+ * The weight gradient's split count hardly matters on SwiftShader (4 to 64 splits within 2% for conv2).
  */
 import type { Node, Tensor } from '../graph/graph';
 import { activationKinds, type ActivationName } from '../graph/ops';
@@ -17,9 +21,9 @@ import { CONV_WG, convKernelName, convModes, convParams, convVariantFits, convWo
 import { grid1d, type Constants } from './kernel';
 import type { LoweredDispatch, Operand } from './lower';
 
-/** What lowering emits: the sliding-window kernels where they fit (stride_w = 1), else the 4×4 blocked ones. */
+/** What lowering emits: the sliding-window forward and grad_input where they fit (stride_w = 1), else blocked. */
 export function defaultConvVariant(computation: ConvComputation, g: ConvGeometry): ConvVariant {
-  return convVariantFits('window', computation, g) ? 'window' : 'blocked';
+  return computation !== 'grad_weight' && convVariantFits('window', computation, g) ? 'window' : 'blocked';
 }
 
 const t = (tensor: Tensor): Operand => ({ tensor });
