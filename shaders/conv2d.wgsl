@@ -11,15 +11,20 @@
 //                the reduction over N·OH·OW is split into `splits` ranges of whole output rows (n, oh);
 //                partial_sum.wgsl adds the splits in a fixed order (deterministic, no atomics).
 //
-// Two implementations of each, same bindings and Params:
-//   forward, grad_input, grad_weight     register-blocked: an invocation owns 4 channels × 4 columns of
-//       the output in registers, reads operands straight from storage, no workgroup memory, no barrier.
-//       Index math is hoisted out of the inner loop (over input or output channels), whose body is
-//       8 loads and 16 multiply-adds. Made for CPU Vulkan (SwiftShader pays per barrier and per
-//       workgroup) and fine on GPUs for small problems.
+// Three implementations, all with the same bindings, Params and override constants (the lowering picks
+// one per computation, src/kernels/lower_conv.ts; a tuner may swap them):
+//   forward, grad_input, grad_weight     register-blocked: an invocation owns 4 channels × 4 columns (taps
+//       for grad_weight) of the output in registers, reads operands straight from storage, no workgroup
+//       memory, no barrier. Index math is hoisted out of the inner loop (over input or output channels),
+//       whose body is 8 loads and 16 multiply-adds. Made for CPU Vulkan (SwiftShader pays per barrier and
+//       per workgroup), any stride and padding.
+//   forward_window, grad_input_window, grad_weight_window   the same at stride_w = 1 with a sliding
+//       window along the row: 4 channels × 8 columns (or × one kernel row of ≤ 8 taps), one new row
+//       element loaded per tap instead of four.
 //   tiled (MODE 0 forward, 1 grad_input, 2 grad_weight)   a workgroup of 8×8 invocations computes a 32×32
 //       output tile; 32×16 tiles of both operands are staged in workgroup memory, loaded coalesced by
 //       all 64 invocations, double-buffered so each 16-deep K step costs one barrier. For GPUs.
+// Every output element is a plain float32 sum in a fixed order: the same inputs give the same bits.
 //
 // Bindings (one set for all entry points; partial_sum.wgsl does the second pass of grad_weight):
 //   0 in0 (read)   forward: x [N,Ci,H,W]    grad_input: dy [N,Co,OH,OW]   grad_weight: dy
