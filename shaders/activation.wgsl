@@ -1,8 +1,8 @@
 // Elementwise activation, forward and backward (compiled after act_fns.wgsl).
 //   forward:  y[i]  = activate(x[i])
-//   backward: dx[i] = dy[i] * activate'(y[i])
+//   backward: dx[i] = dy[i] * activate'(v[i]), v = y, or x for GELU/SiLU (see act_fns.wgsl)
 // Used where an activation cannot be fused into a matmul epilogue (e.g. after a norm layer).
-// Bindings: 0 x or dy (read), 1 y (read; backward only), 2 out (read_write), 3 Params.
+// Bindings: 0 x or dy (read), 1 v (read; backward only), 2 out (read_write), 3 Params.
 
 struct Params {
   count: u32,

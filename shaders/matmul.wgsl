@@ -7,7 +7,8 @@
 // Epilogue, chosen by override constants:
 //   BIAS:     C += E[col]                       (E = bias [N])
 //   ACT:      C  = activate(C)                  (after the bias)
-//   ACT_GRAD: C *= activate'(E[row, col])       (E = the activation's output [M,N]; backward of ACT)
+//   ACT_GRAD: C *= activate'(E[row, col])       (E = the activation's output [M,N], or its input for
+//                                               GELU/SiLU (act_fns.wgsl); backward of ACT)
 //
 // Register-blocked: each invocation owns a 4×4 block of C in registers and reads A and B directly, with
 // no workgroup memory and no barriers (barriers are very costly on CPU Vulkan such as SwiftShader).

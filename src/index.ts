@@ -5,7 +5,7 @@ export { GpuResources, type ResourceCounts } from './gpu/resources';
 export { paceDawnTicks } from './gpu/dawn_ticks';
 export { readBuffer, readFloats } from './gpu/readback';
 export { Graph, Tensor, externalBuffer, type ExternalBuffer, type Node, type Role } from './graph/graph';
-export { opDefs, activationKinds, NORM_EPS, type ActivationName, type OpName } from './graph/ops';
+export { opDefs, activationKinds, derivativeFromInput, NORM_EPS, type ActivationName, type OpName } from './graph/ops';
 export { appendBackward } from './graph/autodiff';
 export { fuse } from './scheduler/fuse';
 export { planStep, formatPlan, type Plan } from './scheduler/plan';

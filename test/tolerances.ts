@@ -27,3 +27,34 @@ export function dotTolerance(K: number, scale = 1): Tolerance {
  * results near zero (where the relative error of exp(x) − 1 style expressions blows up).
  */
 export const ELEMENTWISE: Tolerance = { atol: 1e-7, rtol: 16 * U };
+
+/**
+ * A dot product of length K followed by an elementwise epilogue: activate(sum) (relu, tanh, GELU, SiLU)
+ * or sum·activate'(v). Those activations have slopes ≤ 1.13 (GELU's maximum) and their derivatives are
+ * at most 1.13 too, so the sum's error grows by at most that factor: 1.2 × dotTolerance's atol. The
+ * epilogue's own float32 error is one ELEMENTWISE term on top (the WGSL functions), in atol and rtol;
+ * for sum·activate'(v) the derivative's absolute error (≤ 1e-7) is multiplied by |sum| ≤ K·scale², which
+ * the 1.2 × 2u·K·scale² ≥ 1.4e-7·K·scale² already covers.
+ */
+export function dotEpilogueTolerance(K: number, scale = 1): Tolerance {
+  const dot = dotTolerance(K, scale);
+  return { atol: 1.2 * dot.atol + ELEMENTWISE.atol, rtol: dot.rtol + ELEMENTWISE.rtol };
+}
+
+/**
+ * Central finite differences (h = 1e-6, test/helpers/reference.ts numericGrad) of smooth float64 losses of
+ * magnitude ≤ 10: truncation h²·|f‴|/6 ≈ 1e-12, rounding 2ε·|L|/h ≈ 4e-9. atol 1e-7 is 25× the rounding
+ * term; rtol 1e-6 covers large derivatives, whose differences round in proportion.
+ */
+export const FINITE_DIFFERENCE: Tolerance = { atol: 1e-7, rtol: 1e-6 };
+
+/**
+ * A parameter gradient of a small graph run on the GPU (softmax_xent, then at most two chained backward
+ * ops, each a reduction of ≤ K products of magnitude ≤ 1) against finite differences of its float64
+ * reference. Each reduction contributes ≤ 2u·K (dotTolerance, scale 1), the chain doubles it, and the
+ * finite differences add their own 1e-7 (FINITE_DIFFERENCE); rtol 32u covers the softmax's exp and the
+ * elementwise epilogues on the way.
+ */
+export function graphGradientTolerance(K: number): Tolerance {
+  return { atol: 4 * U * K + FINITE_DIFFERENCE.atol, rtol: 32 * U };
+}

@@ -5,6 +5,7 @@
  */
 import { ConfigError, ShapeError } from '../errors';
 import type { Attrs, Graph, Node, OutputSpec, Tensor } from './graph';
+import { convOpDefs, type ConvOpName } from './ops_conv';
 
 export interface OpDef {
   infer(inputs: Tensor[], attrs: Attrs): OutputSpec[];
@@ -18,9 +19,19 @@ function expectRank(op: string, t: Tensor, rank: number): void {
   if (t.shape.length !== rank) throw new ShapeError(`${op}: ${shapeText(t)} must have rank ${rank}.`);
 }
 
-/** Activation kinds, numbered as in shaders/act_fns.wgsl. */
-export const activationKinds = { identity: 0, relu: 1, sigmoid: 2, tanh: 3, leaky_relu: 4, elu: 5, selu: 6 } as const;
+/** Activation kinds, numbered as in shaders/act_fns.wgsl. gelu is the exact erf form (PyTorch's default). */
+export const activationKinds = { identity: 0, relu: 1, sigmoid: 2, tanh: 3, leaky_relu: 4, elu: 5, selu: 6, gelu: 7, silu: 8 } as const;
 export type ActivationName = keyof typeof activationKinds;
+
+/**
+ * Which tensor an activation's derivative is computed from: its input x (true) or its output y (false).
+ * Every kind that can is differentiated from y, so the backward pass reads the tensor the forward pass
+ * wrote anyway; GELU and SiLU are not invertible from y, so they read x. activation_grad's second input,
+ * and the E operand of a fused actGrad epilogue, is that tensor (shaders/act_fns.wgsl `activate_grad`).
+ */
+export function derivativeFromInput(kind: ActivationName | string): boolean {
+  return kind === 'gelu' || kind === 'silu';
+}
 
 export type OpName =
   | 'matmul'
@@ -40,7 +51,8 @@ export type OpName =
   | 'moments'
   | 'reshape'
   | 'add'
-  | 'softmax';
+  | 'softmax'
+  | ConvOpName;
 
 /** PyTorch's defaults for BatchNorm1d and LayerNorm. */
 export const NORM_EPS = 1e-5;
@@ -122,12 +134,13 @@ export const opDefs: Record<OpName, OpDef> = {
     },
     backward(node, [dy], graph, needed) {
       if (!dy || !needed[0]) return [];
-      const [dx] = graph.add('activation_grad', [dy, node.outputs[0]], { kind: node.attrs.kind, alpha: node.attrs.alpha, name: `d${node.inputs[0].name}` });
+      const saved = derivativeFromInput(String(node.attrs.kind)) ? node.inputs[0] : node.outputs[0];
+      const [dx] = graph.add('activation_grad', [dy, saved], { kind: node.attrs.kind, alpha: node.attrs.alpha, name: `d${node.inputs[0].name}` });
       return [dx];
     },
   },
 
-  /** dx = dy ⊙ activate'(y), from the activation's output y. */
+  /** dx = dy ⊙ activate'(v), v the activation's output y, or its input x where derivativeFromInput(kind). */
   activation_grad: {
     infer([dy, y], attrs) {
       if (dy.shape.join() !== y.shape.join()) throw new ShapeError(`activation_grad: ${shapeText(dy)} and ${shapeText(y)} differ.`);
@@ -330,4 +343,7 @@ export const opDefs: Record<OpName, OpDef> = {
       ];
     },
   },
+
+  // conv2d, its gradients and add (src/graph/ops_conv.ts).
+  ...convOpDefs,
 };

@@ -1,4 +1,5 @@
 /** Every kernel the engine dispatches: module files, binding kinds in binding order, Params layout. */
+import { convKernels } from './conv';
 import type { Kernel } from './kernel';
 import type { ShaderFile } from './shaders';
 import { UniformLayout } from './uniform';
@@ -170,6 +171,8 @@ export const kernels = {
     bindings: ['read', 'read', 'write', 'write', 'write', 'write', 'uniform', 'uniform', 'uniform'],
     params: new UniformLayout('Params', [['count', 'u32'], ['decay_count', 'u32'], ['slot_count', 'u32']]),
   },
+  // conv2d (register-blocked and tiled) and its weight gradient's second pass (src/kernels/conv.ts).
+  ...convKernels,
 } satisfies Record<string, Kernel>;
 
 /** Optimizer hyperparameters (struct Hyper in optimizer.wgsl), written once; the learning rate is a per-step value. */

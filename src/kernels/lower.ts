@@ -6,6 +6,7 @@ import type { ExternalBuffer, Node, Tensor } from '../graph/graph';
 import { activationKinds, BATCH_NORM_MOMENTUM, NORM_EPS, type ActivationName } from '../graph/ops';
 import { kernels, type KernelName } from './catalog';
 import { grid1d, type Constants } from './kernel';
+import { lowerConv } from './lower_conv';
 
 /** A binding before buffer assignment: a tensor, an external buffer, or the unused-slot dummy. */
 export type Operand = { tensor: Tensor } | { external: ExternalBuffer } | { dummy: true };
@@ -219,6 +220,11 @@ export function lower(node: Node): LoweredDispatch | undefined {
         workgroups: grid1d(words ? x.size / 4 : x.size, 256),
       };
     }
+    case 'conv2d':
+    case 'conv2d_grad_input':
+    case 'conv2d_grad_weight':
+    case 'conv2d_grad_weight_reduce':
+      return lowerConv(node)!;
   }
   throw new Error(`No kernel lowering for op '${node.op}'.`);
 }

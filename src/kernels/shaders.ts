@@ -1,9 +1,10 @@
 /** The WGSL sources, imported as text (Vite's `?raw`), so the same bundle runs in browsers and in Node. */
 import actFns from '../../shaders/act_fns.wgsl?raw';
-import add from '../../shaders/add.wgsl?raw';
 import activation from '../../shaders/activation.wgsl?raw';
+import add from '../../shaders/add.wgsl?raw';
 import batchNorm from '../../shaders/batch_norm.wgsl?raw';
 import columnSum from '../../shaders/column_sum.wgsl?raw';
+import conv2d from '../../shaders/conv2d.wgsl?raw';
 import dropout from '../../shaders/dropout.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
 import gatherAugment from '../../shaders/gather_augment.wgsl?raw';
@@ -21,15 +22,17 @@ import mixupInputs from '../../shaders/mixup_inputs.wgsl?raw';
 import mixupTargets from '../../shaders/mixup_targets.wgsl?raw';
 import moments from '../../shaders/moments.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
+import partialSum from '../../shaders/partial_sum.wgsl?raw';
 import softmax from '../../shaders/softmax.wgsl?raw';
 import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
 
 export const shaderFiles = {
   'act_fns.wgsl': actFns,
-  'add.wgsl': add,
   'activation.wgsl': activation,
+  'add.wgsl': add,
   'batch_norm.wgsl': batchNorm,
   'column_sum.wgsl': columnSum,
+  'conv2d.wgsl': conv2d,
   'dropout.wgsl': dropout,
   'gather.wgsl': gather,
   'gather_augment.wgsl': gatherAugment,
@@ -47,6 +50,7 @@ export const shaderFiles = {
   'mixup_targets.wgsl': mixupTargets,
   'moments.wgsl': moments,
   'optimizer.wgsl': optimizer,
+  'partial_sum.wgsl': partialSum,
   'softmax.wgsl': softmax,
   'softmax_xent.wgsl': softmaxXent,
 } as const;

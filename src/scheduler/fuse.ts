@@ -1,9 +1,14 @@
 /**
- * Peephole fusion on the node list, before buffers are planned. Three patterns:
+ * Peephole fusion on the node list, before buffers are planned. Five patterns:
  *   matmul → activation                  becomes matmul{act}        (forward: bias + activation in one pass)
- *   matmul → activation_grad(·, y)       becomes matmul{actGrad}    (backward: dY·W times activate'(y))
- *   dropout_grad → activation_grad(·, y) becomes dropout_grad{actGrad} (mask, scale and activate'(y) in one pass)
- * Each removes one dispatch and one intermediate buffer. A pattern fuses only when the matmul's output has
+ *   conv2d → activation                  becomes conv2d{act}        (likewise)
+ *   matmul → activation_grad(·, v)       becomes matmul{actGrad}    (backward: dY·W times activate'(v))
+ *   conv2d_grad_input → activation_grad(·, v) becomes conv2d_grad_input{actGrad} (dx times activate'(v))
+ *   dropout_grad → activation_grad(·, v) becomes dropout_grad{actGrad} (mask, scale and activate'(v) in one pass)
+ * v is whatever the activation_grad node reads (its output y, or its input x where derivativeFromInput(kind),
+ * src/graph/ops.ts); the fused kernel reads the same tensor. For GELU/SiLU in a training graph that x is
+ * also read by the backward, so the forward matmul → activation pair stays unfused (the reader count below).
+ * Each removes one dispatch and one intermediate buffer. A pattern fuses only when the producer's output has
  * no other reader, so no other op ever needs the intermediate.
  */
 import type { Node } from '../graph/graph';
@@ -17,7 +22,7 @@ export function fuse(graphNodes: readonly Node[]): Node[] {
     node.outputs.forEach((t) => producer.set(t.id, node));
   }
   /** The producer of `tensorId` when it is a `op` with no epilogue yet and this tensor is its only, private output. */
-  const fusable = (tensorId: number, op: 'matmul' | 'dropout_grad'): Node | undefined => {
+  const fusable = (tensorId: number, op: 'matmul' | 'conv2d' | 'conv2d_grad_input' | 'dropout_grad'): Node | undefined => {
     const p = producer.get(tensorId);
     const t = p?.outputs[0];
     const plain = p?.op === op && !p.attrs.act && !p.attrs.actGrad;
@@ -35,13 +40,15 @@ export function fuse(graphNodes: readonly Node[]): Node[] {
 
   nodes.forEach((node, i) => {
     if (node?.op === 'activation') {
-      const mm = fusable(node.inputs[0].id, 'matmul');
-      if (mm) absorb(i, node, mm, 'act');
+      const producer = fusable(node.inputs[0].id, 'matmul') ?? fusable(node.inputs[0].id, 'conv2d');
+      if (producer) absorb(i, node, producer, 'act');
     } else if (node?.op === 'activation_grad') {
-      const dropout = fusable(node.inputs[0].id, 'dropout_grad');
-      const mm = dropout ? undefined : fusable(node.inputs[0].id, 'matmul');
-      // A matmul's epilogue operand slot holds either a bias or y, not both.
-      const into = dropout ?? (mm && mm.inputs.length <= 2 ? mm : undefined);
+      const id = node.inputs[0].id;
+      const dropout = fusable(id, 'dropout_grad');
+      const mm = dropout ? undefined : fusable(id, 'matmul');
+      const conv = dropout || mm ? undefined : fusable(id, 'conv2d_grad_input');
+      // A matmul's epilogue operand slot holds either a bias or v, not both; conv2d_grad_input has no bias.
+      const into = dropout ?? (mm && mm.inputs.length <= 2 ? mm : undefined) ?? conv;
       if (into) absorb(i, node, into, 'actGrad', node.inputs[1]);
     }
   });

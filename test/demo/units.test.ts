@@ -116,6 +116,8 @@ describe('CPU predictor', () => {
     expect(activate(-1, 'elu', 1)).toBeCloseTo(Math.exp(-1) - 1, 12);
     expect(activate(1, 'selu', 0)).toBeCloseTo(1.0507009873554805, 12);
     expect(activate(-800, 'sigmoid', 0)).toBe(0);
+    expect(activate(1, 'gelu', 0)).toBeCloseTo(0.8413447460685429, 6);
+    expect(activate(-1, 'silu', 0)).toBeCloseTo(-1 / (1 + Math.E), 12);
   });
 
   it('applies batch norm (running statistics) and layer norm between the linear map and the activation', () => {

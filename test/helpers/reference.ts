@@ -2,6 +2,8 @@
  * Float64 plain-loop references for every kernel, forward and backward. Deliberately naive: clarity is
  * the point, since the GPU results are judged against these.
  */
+import { derivativeFromInput } from '../../src/graph/ops';
+
 export type Vec = ArrayLike<number>;
 
 /** C = op(A)·op(B); A stored [M,K] or [K,M] (transA), B stored [K,N] or [N,K] (transB). */
@@ -20,6 +22,50 @@ export function matmulRef(a: Vec, b: Vec, m: number, n: number, k: number, trans
 export const SELU_LAMBDA = 1.0507009873554805;
 export const SELU_ALPHA = 1.6732632423543772;
 
+/**
+ * erf in float64 (JavaScript has none): the Maclaurin series for |x| < 2.5 (terms peak near 2.5^13/6!·…
+ * ≈ 60, so the rounding error stays near 1e-14), and for |x| ≥ 2.5 the continued fraction of erfc,
+ * evaluated by Lentz's method to 1e-16 (it converges quickly there).
+ */
+export function erfRef(x: number): number {
+  const z = Math.abs(x);
+  if (z < 2.5) {
+    let term = z;
+    let sum = z;
+    for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= (-z * z) / n;
+      sum += term / (2 * n + 1);
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  return Math.sign(x) * (1 - erfcLargeRef(z));
+}
+
+/** erfc(z) for z ≥ 2.5: exp(−z²)/√π · 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + 2/(z + …))))). */
+function erfcLargeRef(z: number): number {
+  const tiny = 1e-300;
+  let f = z;
+  let c = z;
+  let d = 0;
+  for (let n = 1; n < 500; n++) {
+    const a = n / 2;
+    d = z + a * d;
+    d = Math.abs(d) < tiny ? tiny : d;
+    c = z + a / c;
+    c = Math.abs(c) < tiny ? tiny : c;
+    d = 1 / d;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.exp(-z * z) / Math.sqrt(Math.PI) / f;
+}
+
+/** Φ(x), the standard normal CDF. */
+export function normalCdfRef(x: number): number {
+  return x < -3.5 ? 0.5 * erfcLargeRef(-x / Math.SQRT2) : 0.5 * (1 + erfRef(x / Math.SQRT2));
+}
+
 export function activateRef(x: number, kind: string, alpha = 0.01): number {
   switch (kind) {
     case 'relu':
@@ -34,6 +80,10 @@ export function activateRef(x: number, kind: string, alpha = 0.01): number {
       return x > 0 ? x : alpha * (Math.exp(x) - 1);
     case 'selu':
       return SELU_LAMBDA * (x > 0 ? x : SELU_ALPHA * (Math.exp(x) - 1));
+    case 'gelu':
+      return x * normalCdfRef(x);
+    case 'silu':
+      return x / (1 + Math.exp(-x));
     default:
       return x;
   }
@@ -56,9 +106,23 @@ export function activateGradRef(x: number, kind: string, alpha = 0.01): number {
       return x > 0 ? 1 : alpha * Math.exp(x);
     case 'selu':
       return SELU_LAMBDA * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x));
+    case 'gelu':
+      return normalCdfRef(x) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+    case 'silu': {
+      const s = 1 / (1 + Math.exp(-x));
+      return s * (1 + x * (1 - s));
+    }
     default:
       return 1;
   }
+}
+
+/**
+ * What an activation's backward kernel reads for pre-activations x: the float32 output y, or x itself
+ * where the derivative is taken from the input (GELU, SiLU; src/graph/ops.ts derivativeFromInput).
+ */
+export function savedForGrad(x: Float32Array, kind: string, alpha = 0.01): Float32Array {
+  return derivativeFromInput(kind) ? Float32Array.from(x) : Float32Array.from(x, (v) => activateRef(v, kind, alpha));
 }
 
 /** Mean softmax cross-entropy over rows, its gradient, and the argmax-correct count. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
-import { activationKinds, type ActivationName } from '../../src/graph/ops';
+import { activationKinds, derivativeFromInput, type ActivationName } from '../../src/graph/ops';
 import { grid1d } from '../../src/kernels/kernel';
 import { expectClose, randomArray, runKernel } from '../helpers/gpu';
-import { activateGradRef, activateRef } from '../helpers/reference';
+import { activateGradRef, activateRef, savedForGrad } from '../helpers/reference';
 
 const kinds = Object.keys(activationKinds) as ActivationName[];
 
@@ -78,8 +78,8 @@ describe('activation kernels vs float64 reference', () => {
         const x = inputs(n, n * 29 + activationKinds[kind]);
         const dy = randomArray(n, rng, 2);
         const alpha = alphaOf(kind);
-        // The kernel sees only y (the forward output, in f32), as in training.
-        const y = Float32Array.from(x, (v) => activateRef(v, kind, alpha));
+        // The kernel sees only y (the forward output, in f32), or x for GELU/SiLU, as in training.
+        const y = savedForGrad(x, kind, alpha);
         const [dx] = await runKernel(
           'activationBackward',
           { ACT: activationKinds[kind] },
@@ -118,7 +118,8 @@ describe('activation kernels vs float64 reference', () => {
       const y = await forward(kind, x);
       expectClose(y, Array.from(x, (v) => activateRef(v, kind, alpha)), 1e-5);
       const dy = new Float32Array(x.length).fill(1);
-      const [dx] = await runKernel('activationBackward', { ACT: activationKinds[kind] }, [{ data: dy }, { data: y }, { output: x.length }], { count: x.length, alpha }, [1, 1, 1]);
+      const saved = derivativeFromInput(kind) ? x : y;
+      const [dx] = await runKernel('activationBackward', { ACT: activationKinds[kind] }, [{ data: dy }, { data: saved }, { output: x.length }], { count: x.length, alpha }, [1, 1, 1]);
       // Through f32 y the derivative in a saturated region is exact only to ~1e-7 absolute (e.g. 1 − y²
       // with y = ±1, or y + alpha with y ≈ −alpha).
       dx.forEach((v, i) => expect(Math.abs(v - activateGradRef(x[i], kind, alpha)), `${kind} at x=${x[i]}`).toBeLessThan(1e-6));

@@ -11,7 +11,7 @@ import { grid1d } from '../../src/kernels/kernel';
 import { dropoutParams } from '../../src/kernels/lower';
 import { validateMlp } from '../../src/nn/mlp';
 import { expectClose, randomArray, runKernel } from '../helpers/gpu';
-import { activateGradRef, activateRef, dropoutMaskRef } from '../helpers/reference';
+import { activateGradRef, dropoutMaskRef, savedForGrad } from '../helpers/reference';
 
 interface Run {
   rate: number;
@@ -112,13 +112,13 @@ describe('dropout kernel', () => {
     expectClose(dx, Float64Array.from(dy, (g, i) => g * reference[i]), 1e-6);
   });
 
-  for (const kind of ['relu', 'tanh', 'leaky_relu', 'elu'] as const) {
+  for (const kind of ['relu', 'tanh', 'leaky_relu', 'elu', 'gelu'] as const) {
     it(`backward fused with the activation gradient (${kind})`, async () => {
       const n = 3001;
       const rng = new Rng(kind.length);
       const alpha = kind === 'elu' ? 1 : 0.1;
       const z = randomArray(n, rng, 3);
-      const y = Float32Array.from(z, (v) => activateRef(v, kind, alpha));
+      const y = savedForGrad(z, kind, alpha); // y, or z itself for GELU
       const dy = randomArray(n, rng);
       const run = { rate: 0.4, seed: 5, step: 6, salt: 7 };
       const dz = await dropout('backward', dy, run, { kind, y, alpha });

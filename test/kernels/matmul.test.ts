@@ -3,7 +3,7 @@ import { Rng } from '../../src/data/rng';
 import { MATMUL_BLOCK, MATMUL_WG } from '../../src/kernels/lower';
 import { activationKinds } from '../../src/graph/ops';
 import { expectClose, randomArray, runKernel } from '../helpers/gpu';
-import { activateGradRef, activateRef, matmulRef } from '../helpers/reference';
+import { activateGradRef, activateRef, matmulRef, savedForGrad } from '../helpers/reference';
 
 const tile = MATMUL_BLOCK * MATMUL_WG;
 const grid = (m: number, n: number): [number, number, number] => [Math.ceil(n / tile), Math.ceil(m / tile), 1];
@@ -65,7 +65,7 @@ describe('matmul kernel vs float64 reference', () => {
       const w = randomArray(k * n, rng); // dY [M,K] · W [K,N]
       const x = randomArray(m * n, rng, 3);
       const alpha = kind === 'elu' ? 1 : 0.1;
-      const y = Float32Array.from(x, (v) => activateRef(v, kind, alpha));
+      const y = savedForGrad(x, kind, alpha); // y, or x for GELU/SiLU
       const [c] = await runKernel(
         'matmul',
         { ACT_GRAD: activationKinds[kind as keyof typeof activationKinds], WG_X: MATMUL_WG, WG_Y: MATMUL_WG },
@@ -74,7 +74,7 @@ describe('matmul kernel vs float64 reference', () => {
         grid(m, n),
       );
       const g = matmulRef(dy, w, m, n, k);
-      // The kernel differentiates through f32 y; compare with the float64 derivative at x.
+      // The kernel differentiates through f32 y (or x); compare with the float64 derivative at x.
       expectClose(c, g.map((v, i) => v * activateGradRef(x[i], kind, alpha)), 1e-4);
     });
   }

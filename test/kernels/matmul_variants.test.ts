@@ -37,7 +37,7 @@ import { planStep } from '../../src/scheduler/plan';
 import { ParameterArena } from '../../src/nn/parameters';
 import { appendBackward } from '../../src/graph/autodiff';
 import { expectClose, randomArray, runKernel, testGpu } from '../helpers/gpu';
-import { activateGradRef, activateRef, matmulRef } from '../helpers/reference';
+import { activateGradRef, activateRef, matmulRef, savedForGrad } from '../helpers/reference';
 
 // [M, N, K]: matmul.test.ts's shapes (1s, sizes off every block and tile, the MLP's), N = 10 and K = 10 as
 // in the MLP's last layer, and shapes with N, K (and M) multiples of 4 so the vec4 variants run too,
@@ -159,7 +159,7 @@ describe('matmul variants vs float64 reference', () => {
             const w = randomArray(k * n, rng);
             const x = randomArray(m * n, rng, 3);
             const alpha = kind === 'elu' ? 1 : 0.1;
-            const y = Float32Array.from(x, (t) => activateRef(t, kind, alpha));
+            const y = savedForGrad(x, kind, alpha); // y, or x for GELU/SiLU
             const actGrad = activationKinds[kind as keyof typeof activationKinds];
             const c = await run(v, gradShape, bwd, { y, actGrad, alpha }, dy, w);
             const g = matmulRef(dy, w, m, n, k);

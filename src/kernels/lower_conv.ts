@@ -1,0 +1,91 @@
+/**
+ * Lowerings of conv2d and its gradient ops (src/graph/ops_conv.ts) to dispatches of shaders/conv2d.wgsl
+ * and partial_sum.wgsl.
+ *
+ * Which conv variant (defaultConvVariant), from bench/conv.mjs on SwiftShader (the only adapter this
+ * project has run), MNIST CNN shapes at batch 128:
+ *   forward, grad_input: the sliding-window kernels where stride_w = 1 (1.2–1.6× the 4×4 blocked ones),
+ *                        the blocked ones otherwise;
+ *   grad_weight:         the blocked kernel: the window one is within ±10% of it (faster on conv1, slower
+ *                        on conv2) and only fits KW ≤ 8;
+ *   never the tiled kernel: 2–25× slower there, since it pays a barrier per 16-deep K step and decodes
+ *                        the indices of every element it stages. It is for GPUs (coalesced loads, operand
+ *                        reuse through workgroup memory) and shares bindings and Params with the others,
+ *                        so a tuner can swap any variant in per shape with `lowerConv(node, variant)`.
+ * The weight gradient's split count hardly matters on SwiftShader (4 to 64 splits within 2% for conv2).
+ */
+import type { Node, Tensor } from '../graph/graph';
+import { activationKinds, type ActivationName } from '../graph/ops';
+import { convGeometry, type ConvGeometry } from '../graph/ops_conv';
+import { CONV_WG, convKernelName, convModes, convParams, convVariantFits, convWorkgroups, type ConvComputation, type ConvVariant } from './conv';
+import { grid1d, type Constants } from './kernel';
+import type { LoweredDispatch, Operand } from './lower';
+
+/** What lowering emits: the sliding-window forward and grad_input where they fit (stride_w = 1), else blocked. */
+export function defaultConvVariant(computation: ConvComputation, g: ConvGeometry): ConvVariant {
+  return computation !== 'grad_weight' && convVariantFits('window', computation, g) ? 'window' : 'blocked';
+}
+
+const t = (tensor: Tensor): Operand => ({ tensor });
+const dummy: Operand = { dummy: true };
+const kindOf = (name: unknown) => (name ? activationKinds[name as ActivationName] : 0);
+
+/** Override constants are passed only where the entry point uses them (BIAS, ACT, ACT_GRAD, WG or MODE). */
+function convDispatch(
+  requested: ConvVariant | undefined,
+  computation: ConvComputation,
+  g: ConvGeometry,
+  operands: Operand[],
+  constants: Constants,
+  { splits = 1, bias = false, alpha = 0 } = {},
+): LoweredDispatch {
+  const variant = requested ?? defaultConvVariant(computation, g);
+  if (!convVariantFits(variant, computation, g)) throw new Error(`conv2d: the '${variant}' kernels do not compute ${computation} at stride ${g.strideH}×${g.strideW}.`);
+  return {
+    kernel: convKernelName(variant, computation),
+    constants: variant === 'tiled' ? { BIAS: false, ACT: 0, ACT_GRAD: 0, ...constants, MODE: convModes[computation] } : { ...constants, WG: CONV_WG },
+    operands,
+    params: convParams(g, splits, alpha),
+    workgroups: convWorkgroups(variant, computation, g, splits, bias),
+  };
+}
+
+/** The dispatch of a conv node, or undefined for any other op. */
+export function lowerConv(node: Node, variant?: ConvVariant): LoweredDispatch | undefined {
+  const attrs = node.attrs;
+  const alpha = Number(attrs.alpha ?? 0);
+  switch (node.op) {
+    case 'conv2d': {
+      const [x, w, bias] = node.inputs;
+      const g = convGeometry('conv2d', x.shape, w.shape, attrs);
+      const constants = { BIAS: !!bias, ACT: kindOf(attrs.act) };
+      return convDispatch(variant, 'forward', g, [t(x), t(w), bias ? t(bias) : dummy, t(node.outputs[0])], constants, { alpha });
+    }
+    case 'conv2d_grad_input': {
+      const [dy, w, v] = node.inputs; // v: the saved activation tensor, present once fuse folded an activation_grad in
+      const dx = node.outputs[0];
+      const g = convGeometry('conv2d_grad_input', dx.shape, w.shape, attrs);
+      const constants = { ACT_GRAD: kindOf(attrs.actGrad) };
+      return convDispatch(variant, 'grad_input', g, [t(dy), t(w), v ? t(v) : dummy, t(dx)], constants, { alpha });
+    }
+    case 'conv2d_grad_weight': {
+      const [dy, x] = node.inputs;
+      const g = convGeometry('conv2d_grad_weight', x.shape, [dy.shape[1], x.shape[1], Number(attrs.kernelH), Number(attrs.kernelW)], attrs);
+      const bias = !!attrs.bias;
+      const constants = { BIAS: bias };
+      return convDispatch(variant, 'grad_weight', g, [t(dy), t(x), dummy, t(node.outputs[0])], constants, { splits: Number(attrs.splits), bias });
+    }
+    case 'conv2d_grad_weight_reduce': {
+      const [partials] = node.inputs;
+      const [dw, db] = node.outputs;
+      return {
+        kernel: 'partialSum',
+        constants: {},
+        operands: [t(partials), t(dw), db ? t(db) : dummy],
+        params: { splits: partials.shape[0], count_a: dw.size, count_b: db ? db.size : 0 },
+        workgroups: grid1d(partials.shape[1], 64),
+      };
+    }
+  }
+  return undefined;
+}
