@@ -31,8 +31,8 @@ export const activationLayers: Record<string, LayerKind> = {
   SELU: activation('selu'),
   Sigmoid: activation('sigmoid', {}),
   Tanh: activation('tanh', {}),
-  GELU: activation('gelu' as ActivationName, { approximate: { kind: 'choice', choices: ['none'], default: 'none', why: "only approximate='none' (the exact erf form) is supported." } }),
-  SiLU: activation('silu' as ActivationName),
+  GELU: activation('gelu', { approximate: { kind: 'choice', choices: ['none'], default: 'none', why: "only approximate='none' (the exact erf form) is supported." } }),
+  SiLU: activation('silu'),
 };
 
 /** The layer type of each activation name (model strings and MlpConfig use the names). */

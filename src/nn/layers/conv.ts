@@ -3,7 +3,6 @@
  * [C, H, W]; weight [out, in, kh, kw] as PyTorch stores it. padding may be 'valid' (0) or 'same' (stride 1,
  * odd kernels). Fans as PyTorch computes them: fan_in = in·kh·kw, fan_out = out·kh·kw.
  */
-import type { OpName } from '../../graph/ops';
 import type { InitName } from '../init';
 import type { Args, LayerKind } from './kind';
 
@@ -57,6 +56,6 @@ export const Conv2d: LayerKind = {
     const { stride, padding } = windowOf(args);
     const inputs = [x, ctx.param('weight')];
     if (args.bias) inputs.push(ctx.param('bias'));
-    return ctx.graph.add('conv2d' as OpName, inputs, { strideH: stride[0], strideW: stride[1], padH: padding[0], padW: padding[1], name: ctx.name })[0];
+    return ctx.graph.add('conv2d', inputs, { strideH: stride[0], strideW: stride[1], padH: padding[0], padW: padding[1], name: ctx.name })[0];
   },
 };
