@@ -1,29 +1,266 @@
 /**
  * The tolerance of every numeric test, in one table, each justified by the float32 error expected of the
  * computation it checks. Tests compare with test/helpers/compare.ts: |gpu − ref| ≤ atol + rtol·|ref| on
- * every element, ref computed in float64.
+ * every element, ref computed in float64 from the same (float32) inputs.
  *
- * u = 2⁻²⁴ is float32's unit roundoff (half an ulp at 1). Inputs of the kernel tests are uniform in
- * [−s, s] unless a test says otherwise.
+ * Conventions of the derivations:
+ *  - u = 2⁻²⁴, float32's unit roundoff: every float32 operation returns x·(1 + δ), |δ| ≤ u.
+ *  - Rounding errors of long sums are treated as independent, uniform in [−u, u] (variance u²/3), and the
+ *    bounds sit at about 8 standard deviations: a test never fails by chance, yet stays far below the
+ *    worst case n·u·Σ|x| that would let a visibly wrong element through.
+ *  - Builtins (exp, log, tanh, inverseSqrt, sin, cos) are taken at the accuracy the WGSL spec requires
+ *    where that spec is tight enough to test anything (exp: 3 + 2|x| ulp, log: 3 ulp or 2⁻²¹ absolute,
+ *    division 2.5 ulp, inverseSqrt 2 ulp), and at the accuracy of real implementations where the spec is
+ *    loose (sin and cos are only required to 2⁻¹¹ absolute; SwiftShader, NVIDIA, AMD and Apple are ≤ 2⁻²⁰).
+ *  - "scale" arguments are the largest magnitude of the named input in the test (inputs are uniform in
+ *    [−scale, scale] unless a test says otherwise); composite results are stated against maxAbs(ref).
+ *
+ * TOLERANCE_LOG=1 prints each comparison's worst ratio |a − b| / bound; the figures quoted below are the
+ * worst seen on SwiftShader.
+ *
+ * Keep one exported constant or function per kernel family, each with its justification.
  */
 import type { Tolerance } from './helpers/compare';
 
 export const U = 2 ** -24;
 
-/**
- * A float32 sum of K products of magnitude ≤ s²: each of the K additions rounds by ≤ u·|partial sum|; the
- * partial sums of random-signed terms grow like √k·s²/3, so the accumulated error has a standard
- * deviation near u·s²·K/√18 ≈ 0.24·u·K·s². atol = 2·u·K·s² is over 8 of those standard deviations, yet
- * far below the worst case K·u·Σ|aᵢbᵢ| that would let a wrong element through. rtol 8u covers the final
- * roundings (product, epilogue) of large outputs.
- */
-export function dotTolerance(K: number, scale = 1): Tolerance {
-  return { atol: 2 * U * K * scale * scale, rtol: 8 * U };
+/** Tolerances add: errors of composed steps add to first order. */
+export function plus(...tolerances: Tolerance[]): Tolerance {
+  return { atol: tolerances.reduce((s, t) => s + t.atol, 0), rtol: tolerances.reduce((s, t) => s + t.rtol, 0) };
 }
 
 /**
- * One elementwise float32 function (activation, scaling): the WGSL builtins exp, tanh, log are accurate to
- * a few ulp on every implementation the spec allows, so 16u relative plus a tiny absolute floor for
- * results near zero (where the relative error of exp(x) − 1 style expressions blows up).
+ * A float32 sum of n random-signed terms whose root mean square is `rms` (uniform in [−s, s]: rms = s/√3,
+ * see uniformRms) — column sums, bias gradients, the loss sum's terms, reductions in any order. Each
+ * addition rounds by δₖ·Sₖ (Sₖ the partial sum), so the error is Σ δₖ·Sₖ: given the partial sums, nearly
+ * Gaussian with variance c·u²·Σ Sₖ², where c ≈ 0.18 (measured: round-to-nearest errors are uniform within
+ * half an ulp, i.e. between u/2 and u of |Sₖ|). Σ Sₖ² of a random walk is not concentrated: it is n²·rms²·Q
+ * with P(Q > q) ≈ (4/π)·e^{−π²q/8} (the integral of a squared Brownian path), and mixing the two gives
+ * P(|error| > t·u·n·rms) ≈ e^{−3.7·t}. atol = 7.5·u·n·rms puts the odds of a chance failure at ~10⁻¹² per
+ * element (dotTolerance's measurement: the worst of 128,000 elements used 37% of it, which a Gaussian
+ * model alone would have called a 9σ event).
+ * One-signed terms (|S| ≈ n·mean, e.g. the loss sum, a squared norm): Sₖ grows linearly, Σ Sₖ² ≈ n·S²/3,
+ * and the error is Gaussian with standard deviation 0.25·u·|S|·√n: rtol = 2u·√n is 8 of them.
+ * Tree reductions (workgroup sums) have a shorter dependency chain and a smaller error; the bound covers them.
  */
-export const ELEMENTWISE: Tolerance = { atol: 1e-7, rtol: 16 * U };
+export function sumTolerance(n: number, rms: number): Tolerance {
+  return { atol: 7.5 * U * n * rms, rtol: 2 * U * Math.sqrt(n) + 2 * U };
+}
+
+/** The root mean square of a value uniform in [−s, s]. */
+export const uniformRms = (s: number) => s / Math.sqrt(3);
+
+/**
+ * Matmul: K products of inputs uniform in [−s, s], summed in float32 — sumTolerance with terms of rms s²/3,
+ * i.e. atol = 2.5·u·K·s² (the rounding of each product adds only u·s²·√K/3). Measured on SwiftShader, whose
+ * matmuls are bitwise the sequential float32 sum: the error's standard deviation is 0.10·u·K, the worst of
+ * 128,000 outputs at 1000 × 128 × 784 is 0.93·u·K (37% of atol). rtol 4u covers the final roundings (store,
+ * bias add) and K = 1, where the one product is the result. A 1% error on a typical element (≈ √K·s²/3) is
+ * 800× this bound at K = 784 and 8,000× at K = 7.
+ */
+export function dotTolerance(K: number, scale = 1): Tolerance {
+  return { atol: 2.5 * U * K * scale * scale, rtol: 4 * U };
+}
+
+/**
+ * Activation forward (activate() in act_fns.wgsl) on inputs with |x| ≤ 4, plus saturated extremes.
+ * relu and leaky_relu round once (α·x). sigmoid, elu and selu go through exp, whose spec error is
+ * (3 + 2|x|) ulp = (6 + 4|x|)·u relative, ≤ 22u at |x| ≤ 4; 1/(1 + e) or e/(1 + e) adds an addition and a
+ * 2.5-ulp division, ≤ 28u in all: rtol 32u. Absolute errors: elu and selu compute α·(eˣ − 1), which cancels
+ * as x → 0⁻: eˣ ∈ [0.5, 1) has ulp u, so exp's (3 + 2|x|) ulp is ≤ 4.4u absolute for |x| ≤ 0.7, times
+ * λα = 1.76 for selu: 7.7u (SwiftShader uses ~half: selu's worst ratio is 0.47). tanh (specified as
+ * sinh/cosh) leaves a few u near 0 as well; sigmoid's and elu's tails at |x| ≤ 30 are ≤ e⁻⁹ with a relative
+ * error ≤ 126u, far below the same bound. Hence atol 8u.
+ */
+export const ACTIVATION: Tolerance = { atol: 8 * U, rtol: 32 * U };
+
+/**
+ * Activation backward (activate_grad() through the f32 forward output y, times dy), compared with the
+ * float64 derivative at x. y carries ACTIVATION's error Δy ≤ 8u + 32u·|y|; the derivative formulas turn
+ * it into an absolute error of the derivative: y(1 − y) and y + α by ≤ |Δy|, 1 − y² by ≤ 2|Δy|, with |y| ≤ 1
+ * where these apply (sigmoid, tanh) and |y| ≤ λα = 1.76 for selu: ≤ 2·(8u + 32u·1.76) < 128u. Times |dy|
+ * ≤ dyScale, plus the roundings of the formula and the product (4u relative).
+ */
+export function activationGradTolerance(dyScale: number): Tolerance {
+  return { atol: 128 * U * dyScale, rtol: 4 * U };
+}
+
+/**
+ * Matmul with the bias + activation epilogue: z = dot + bias carries dotTolerance's error (plus u·|z|),
+ * the activation passes it on scaled by |f′| ≤ λ_selu = 1.0507, and adds ACTIVATION's own error.
+ */
+export function matmulEpilogueTolerance(K: number, scale = 1): Tolerance {
+  const dot = dotTolerance(K, scale);
+  return plus({ atol: 1.06 * dot.atol, rtol: 1.06 * dot.rtol }, ACTIVATION);
+}
+
+/**
+ * Matmul with the activation-gradient epilogue: g = dY·W carries dotTolerance's error, scaled by
+ * |f′| ≤ 1.06, and the derivative's own error is activationGradTolerance with dy = g (gScale = max |g|).
+ */
+export function matmulActGradTolerance(K: number, scale: number, gScale: number): Tolerance {
+  const dot = dotTolerance(K, scale);
+  return plus({ atol: 1.06 * dot.atol, rtol: 1.06 * dot.rtol }, activationGradTolerance(gScale));
+}
+
+/**
+ * Fused softmax cross-entropy, the gradient (p − onehot)·grad_scale over C classes. Each exp(z − max) has
+ * |z − max| ≥ 0 and value e^{−|z−max|}, so its spec error (6 + 4|x|)·u·e^{−|x|} is ≤ 6u in absolute terms
+ * whatever the logits' range. The sum (≥ 1, the max term) then has an absolute error ≤ 6u·C + C·u, which
+ * is its relative error too; 1/sum adds 5u (2.5 ulp) and the product u. So p has relative error
+ * ≤ (12 + 7C)·u; the label entry (p − 1, which cancels when p → 1) needs it as an absolute error of p ≤ 1,
+ * and the small p of other classes as a relative one. Both times grad_scale.
+ */
+export function softmaxGradTolerance(classes: number, gradScale: number): Tolerance {
+  const rel = (12 + 7 * classes) * U;
+  return { atol: (rel + 2 * U) * gradScale, rtol: rel };
+}
+
+/**
+ * The loss sum that softmax_xent adds into the metrics: per row log(sum) + max − z_label. log(sum) with
+ * sum ∈ [1, C] has the sum's relative error (≤ 7C·u, see above) as an absolute error, plus log's own
+ * (3 ulp, or 2⁻²¹ absolute in [0.5, 2]); the two additions round by ≤ 2u·(2L + ln C) with L = max |logit|.
+ * The rows' losses are positive, summed per invocation and then in a tree: sumTolerance's one-signed rtol.
+ */
+export function lossSumTolerance(rows: number, classes: number, maxLogit: number): Tolerance {
+  const perRow = 7 * classes * U + 2 ** -21 + 6 * U * Math.log(classes + 1) + 2 * U * (2 * maxLogit + Math.log(classes + 1));
+  return { atol: rows * perRow, rtol: 3 * U * Math.sqrt(rows) + 2 * U };
+}
+
+/**
+ * gather: x = f32(byte)·scale + shift. scale and shift reach the kernel rounded to f32 (u each, relative),
+ * the product and the sum round once more: ≤ u·(2·255·|scale| + 2|shift|) + u·|x|, and the absolute part
+ * matters where byte·scale + shift cancels to ~0. Standardised inputs cancel, so this is an absolute bound.
+ */
+export function gatherTolerance(scale: number, shift: number): Tolerance {
+  return { atol: 2 * U * (255 * Math.abs(scale) + Math.abs(shift)), rtol: 2 * U };
+}
+
+/**
+ * Dropout: kept elements are x·f32(1/(1 − p)) (the scale's rounding and the product's, 2u relative),
+ * dropped ones exactly 0 (atol 0: a dropped element must be exactly 0, a kept one never 0).
+ */
+export const DROPOUT: Tolerance = { atol: 0, rtol: 2 * U };
+
+/**
+ * mixup_inputs: λ·x + (1 − λ)·x_partner with λ rounded to f32 (1 − λ is then exact, Sterbenz). The error is
+ * ≤ u·λ·|x − x_p| (λ's rounding) + u·(|λx| + |(1 − λ)x_p|) (products) + u·|result|, and the result can
+ * cancel to ~0: atol 4u·max|x|, rtol 2u.
+ */
+export function mixupTolerance(xScale: number): Tolerance {
+  return { atol: 4 * U * xScale, rtol: 2 * U };
+}
+
+/**
+ * mixup_targets' gradient: dlogits + (1 − λ)·(onehot(y) − onehot(y_p))·grad_scale, with (1 − λ) from the f32
+ * λ (its rounding ≤ u) and grad_scale = f32(1/rows): ≤ 3u·grad_scale absolute, plus u·|result|. The
+ * label entry cancels ((p − λ)·grad_scale), so the bound is absolute in units of grad_scale.
+ */
+export function mixupTargetsTolerance(gradScale: number): Tolerance {
+  return { atol: 4 * U * gradScale, rtol: 2 * U };
+}
+
+/**
+ * mixup_targets' loss correction Σ_r (1 − λ)·(z_r[y_r] − z_r[y_p]) added to the f32 loss sum: each term
+ * ≤ 2L(1 − λ) ≤ L (L = max |logit|) rounds 3 times, and the random-signed terms are summed (sumTolerance's
+ * atol, 2u·rows·L): 6u·rows·L in all; rtol 3u for the stored loss sum and the final addition.
+ */
+export function mixupLossTolerance(rows: number, maxLogit: number): Tolerance {
+  return { atol: 6 * U * rows * maxLogit, rtol: 3 * U };
+}
+
+/**
+ * Batch and layer norm, forward, over groups of n values (a column for batch norm, a row for layer norm),
+ * on the tests' inputs: |x|/σ ≤ 4, |μ|/σ ≤ 0.6 within a group, |γ| ≤ 2, |β| ≤ 1 (test/kernels/norm.test.ts).
+ *  - μ = Σx/n: sumTolerance over n terms of rms ≤ 1.3σ, divided by n: 10u·σ, plus 2u·√n·|μ| (one-signed part).
+ *    The mean output is compared in units of its group's σ: atol 10u, rtol 2u·√n + 2u.
+ *  - rstd = 1/√(var + ε): the two-pass variance is a one-signed sum (2u·√n relative), the square root halves
+ *    it, and the division and the square root add 2.5 + 2 ulp: rtol u·√n + 5u.
+ *  - x̂ = (x − μ)·rstd: u·|x|/σ ≤ 4u for the difference, Δμ/σ ≤ (10 + 1.2√n)·u, |x̂| ≤ 4 times rstd's error,
+ *    u for the product: |Δx̂| ≤ (35 + 5.2√n)·u.
+ *  - y = x̂·γ + β: |γ|·|Δx̂| plus 2u·(|γx̂| + |β|) ≤ 18u.
+ */
+/** |Δx̂| of normForwardTolerance, for groups of n. */
+const normXhatError = (n: number) => (35 + 5.2 * Math.sqrt(n)) * U;
+
+export function normForwardTolerance(n: number): { y: Tolerance; mean: Tolerance; rstd: Tolerance } {
+  return {
+    y: { atol: 2 * normXhatError(n) + 18 * U, rtol: 2 * U },
+    mean: { atol: 10 * U, rtol: 2 * U * Math.sqrt(n) + 2 * U },
+    rstd: { atol: 0, rtol: (Math.sqrt(n) + 5) * U },
+  };
+}
+
+/**
+ * Batch and layer norm, backward, with groups of n (as above) over a batch of `rows`, |dy| ≤ 1 uniform.
+ * x̂ has rms 1, so g = γ·dy has rms ≤ 1.2 and g·x̂ too; means of n such random-signed terms are ≤ 10/√n (8σ).
+ *  - dβ = Σ_rows dy: sumTolerance(rows, 1/√3).
+ *  - dγ = Σ_rows dy·x̂: sumTolerance(rows, 1/√3); x̂'s per-element error (4u, the difference) and its
+ *    per-group part Δμ/σ ≤ (10 + 1.2√n)·u multiply Σ dy ≲ 8·0.58·√rows; rstd's relative error (u·√n + 5u)
+ *    multiplies the whole.
+ *  - dx/rstd = g − mean(g) − x̂·mean(g·x̂), compared in units of its group's rstd (both sides divided by
+ *    it, so one tolerance serves groups of any scale): 4 roundings of terms ≤ 2 (12u); mean(g) and
+ *    mean(g·x̂) carry sumTolerance's error over n divided by n (7.5u·1.2 = 9u each, the second times |x̂| ≤ 4);
+ *    Δx̂ (normForwardTolerance) enters through x̂·mean(g·x̂) and through mean(g·x̂) itself, both ≤ 10/√n times
+ *    it, 18·Δx̂/√n in all; rstd's relative error multiplies the whole (rtol).
+ */
+export function normBackwardTolerance(n: number, rows: number): { dx: Tolerance; dgamma: Tolerance; dbeta: Tolerance } {
+  const rstd = (Math.sqrt(n) + 5) * U;
+  return {
+    dx: { atol: (12 + 9 + 36) * U + (18 * normXhatError(n)) / Math.sqrt(n), rtol: rstd + 2 * U },
+    dgamma: { atol: sumTolerance(rows, uniformRms(1)).atol + 8 * 0.58 * Math.sqrt(rows) * (14 + 1.2 * Math.sqrt(n)) * U, rtol: 2 * U * Math.sqrt(rows) + rstd },
+    dbeta: sumTolerance(rows, uniformRms(1)),
+  };
+}
+
+/**
+ * Batch norm's running statistics: (1 − m)·r + m·s with s the batch mean or the unbiased variance, r the
+ * previous value (|r| ≤ 1 here).
+ *  - mean, compared in units of σ like the mean itself: m times the mean's error (10u + 2u·√n·|μ|/σ, with
+ *    |μ|/σ ≤ 0.6), and three roundings of terms ≤ |r|/σ + m·|μ|/σ ≤ 2 that may cancel: 6u absolute.
+ *  - variance: m·s dominates where s ≫ r, so the result carries s's whole relative error (2u·√n + 5u, see
+ *    normForwardTolerance's rstd), plus 4u for the unbiasing factor and the three roundings.
+ */
+export function runningStatsTolerance(n: number, momentum: number): { mean: Tolerance; variance: Tolerance } {
+  return {
+    mean: { atol: 6 * U + momentum * (10 + 1.2 * Math.sqrt(n)) * U, rtol: 2 * U },
+    variance: { atol: 0, rtol: (2 * Math.sqrt(n) + 9) * U },
+  };
+}
+
+/**
+ * Batch norm in evaluation mode: the statistics are given, nothing is reduced. rstd = 1/√(v + ε) rounds
+ * 3 times (the addition, 2 ulp inverse square root... as 2.5 + 2 ulp: ≤ 7u), x − μ once, the products twice:
+ * ≤ 10u of |x̂·γ|; with |β| ≤ 1 the sum can cancel, so the same 10u (plus the sum's u·|β|) absolute.
+ */
+export const EVAL_NORM: Tolerance = { atol: 12 * U, rtol: 10 * U };
+
+/**
+ * A float64 reference against central finite differences (f(x + h) − f(x − h))/2h: the two evaluations of
+ * a loss whose terms add up to `lossScale` in magnitude round by ~16 float64 ulps of it (2⁻⁵³ each), which the
+ * division by 2h amplifies: atol = 16·2⁻⁵³·lossScale/h. The truncation error h²·f‴/6 is ~10⁻¹² relative at
+ * h = 10⁻⁶: rtol 10⁻⁹.
+ */
+export function finiteDifferenceTolerance(lossScale: number, h = 1e-6): Tolerance {
+  return { atol: (16 * 2 ** -53 * lossScale) / h, rtol: 1e-9 };
+}
+
+/**
+ * moments (Welford per invocation over n/64 strided values, then Chan's pairwise merge in 6 levels).
+ * mean: each Welford step rounds the running mean by u·|μ| and adds d/k rounded: a random walk of n/64
+ * steps gives u·(|μ| + σ)·√(n/64)/√3 per invocation, averaged over 64 invocations by the merge (÷ 8),
+ * each merge level adding u·(|μ| + σ): 8σ of that is ≤ 8u·(|μ| + σ)·(√(n/64)/14 + 2).
+ * std: each invocation's M2 is a one-signed sum of n/64 terms (2u·√(n/64) relative, sumTolerance), the
+ * merges' δ² terms add 6·4u, and the square root halves both: u·√(n/64) + 15u; and where |μ| ≫ σ the running mean's random walk (error ≈ u·|μ|·√(k/3) after k
+ * steps) shifts every d = x − mean_k: Σ 2·d·Δmean has a standard deviation 0.8u·(|μ|/σ)·M2 per invocation,
+ * ÷ 8 over the 64 invocations, halved by the square root: 8σ = 0.4u·|μ|/σ relative (the 300 ± 0.01 test
+ * uses 6% of its bound, 4.7·10⁻⁵ relative).
+ * The saturated fraction counts exactly up to 2²⁴ and divides once (u).
+ */
+export function momentsTolerance(n: number, mean: number, std: number): { mean: Tolerance; std: Tolerance; saturated: Tolerance } {
+  return {
+    mean: { atol: 8 * U * (Math.abs(mean) + std) * (Math.sqrt(n / 64) / 14 + 2), rtol: 2 * U },
+    std: { atol: 0, rtol: (Math.sqrt(n / 64) + 15) * U + (0.4 * U * Math.abs(mean)) / Math.max(std, 1e-30) },
+    saturated: { atol: 0, rtol: 2 * U },
+  };
+}
