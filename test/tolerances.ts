@@ -264,3 +264,73 @@ export function momentsTolerance(n: number, mean: number, std: number): { mean: 
     saturated: { atol: 0, rtol: 2 * U },
   };
 }
+
+/**
+ * The SGD family (plain, momentum, Nesterov, with weight decay) over `steps` chained steps, gradients
+ * |g| ≤ gScale, weights |w| ≤ wScale, compared with a float64 run from the same start. |v| ≤ V = gScale·(1 + wd·wScale)/(1 − μ).
+ * Per step v = μ·v + g rounds by ≤ 2u·V, and the error of v carries over (× μ), so after t steps |Δv| ≤ 2u·V·t;
+ * w −= lr·(v or g + μ·v) adds lr·(1 + μ)·|Δv| plus the roundings u·|w| and u·lr·(1 + μ)·V; coupled decay
+ * (g += λ·w or λ·sign(w)) adds λ·|Δw| to the gradient, decoupled decay (w −= lr·λ·w₀) u·lr·λ·|w|. Summed over
+ * the steps, worst case (the errors of 4 steps are too few to average out).
+ */
+export function sgdTolerance(steps: number, lr: number, momentum: number, gScale: number, wScale: number, weightDecay = 0): { w: Tolerance; v: Tolerance } {
+  const v = (gScale * (1 + weightDecay * wScale)) / (1 - momentum);
+  let dv = 0;
+  let dw = 0;
+  for (let t = 1; t <= steps; t++) {
+    dv = momentum * dv + 2 * U * v + weightDecay * dw;
+    dw += lr * (1 + momentum) * (dv + U * v) + lr * weightDecay * U * wScale + U * wScale;
+  }
+  return { w: { atol: dw, rtol: 0 }, v: { atol: dv, rtol: 0 } };
+}
+
+/**
+ * The optimizer's gradient-norm statistics (stats[n..n+3] of optimizer.wgsl) when the squared norms are given:
+ * ‖g‖ = √(Σ squared slot norms): the f32 rounding of the given squares (u/2 after the root), the spec's
+ * sqrt (inherited from 1/inverseSqrt: 2 + 2.5 ulp = 9u), a few additions (u each, all positive) and the
+ * per-epoch sum over `steps` steps (one-signed: u per addition): rtol (10 + steps)·u.
+ */
+export function normStatsTolerance(steps: number): Tolerance {
+  return { atol: 0, rtol: (10 + steps) * U };
+}
+
+/**
+ * grad_norm.wgsl: Σ g² over a slot of n floats, by 64 invocations each summing ⌈n/256⌉ vec4 dot products
+ * (4 products, 3 additions: 4u relative) sequentially, then a 6-level tree: a one-signed sum, so relative
+ * errors only: 2u·√(n/256) (sumTolerance's one-signed part over each invocation's terms) + 4u + 6u. The
+ * per-layer norm statistic adds a square root (9u spec, halving the rest) and one addition.
+ */
+export function gradNormTolerance(n: number): { squared: Tolerance; norm: Tolerance } {
+  const squared = (2 * Math.sqrt(Math.ceil(n / 256)) + 10) * U;
+  return { squared: { atol: 0, rtol: squared }, norm: { atol: 0, rtol: squared / 2 + 10 * U } };
+}
+
+/**
+ * One adaptive optimizer step (Adagrad, RMSProp, Adam, AdamW) from a given float32 state, against the
+ * float64 step from the same state, at step t. States:
+ *  - Adagrad s + g², RMSProp ρ·s + (1 − ρ)·g², Adam v = β₂·v + (1 − β₂)·g²: positive terms, ≤ 4 roundings (4u).
+ *    (1 − ρ) and (1 − β) from f32 β in [0.5, 1) are exact (Sterbenz).
+ *  - Adam m = β₁·m + (1 − β₁)·g: signs differ, so the error is absolute, u·(β₁·|m| + (1 − β₁)·|g|) + u·|m′|.
+ * Weights: w −= lr·d. The direction d = g/(√s + ε) (|d| ≤ 1 for Adagrad, ≤ 1/√(1 − ρ) for RMSProp) or
+ * m̂/(√v̂ + ε) has a relative error from: the new state's (4u, halved by √), the spec's sqrt (9u), ε's addition
+ * (u), the division (5u), lr's product (u): 18u; for Adam also 1 − βᵗ (one_minus_pow: the Taylor branch's
+ * truncation x⁴/120 ≤ 14u at |x| ≤ 0.1, the exp branch's spec 3 + 2|x| ulp of eˣ ≈ 1 − |x| relative to |x|:
+ * up to 32u for β₁ at t = 1, ~19u for β₂ past the switch; halved by √ for β₂) and m̂'s division (5u): 65u
+ * in all, of |d| ≤ dScale (the test's largest). Adam's m error above reaches d divided by (1 − β₁ᵗ)·√v̂,
+ * where √v̂ ≥ |g|·√((1 − β₂)/(1 − β₂ᵗ)): ≤ u·(2·dScale + (1 − β₁)·√t/(1 − β₁ᵗ)).
+ * Weight decay: decoupled w −= lr·λ·w₀ rounds w a second time (rtol 2u instead of u) and adds u·lr·λ·|w|.
+ * (Coupled L2/L1 decay, g + λ·w, can cancel: its error is then relative to λ·|w|, not to g; not covered.)
+ */
+export function adaptiveStepTolerance(
+  name: 'adagrad' | 'rmsprop' | 'adam' | 'adamw',
+  { lr, t, dScale, mScale = 0, gScale = 0, beta1 = 0.9, weightDecay = 0 }: { lr: number; t: number; dScale: number; mScale?: number; gScale?: number; beta1?: number; weightDecay?: number },
+): { w: Tolerance; s1: Tolerance; s2: Tolerance } {
+  const adam = name === 'adam' || name === 'adamw';
+  const direction = adam ? 65 * U * dScale + U * (2 * dScale + ((1 - beta1) * Math.sqrt(t)) / (1 - beta1 ** t)) : 18 * U * dScale;
+  const positive: Tolerance = { atol: 0, rtol: 4 * U };
+  return {
+    w: { atol: lr * direction, rtol: (weightDecay ? 2 : 1) * U + lr * weightDecay * U },
+    s1: adam ? { atol: U * (beta1 * mScale + (1 - beta1) * gScale), rtol: U } : positive,
+    s2: positive,
+  };
+}
