@@ -334,3 +334,37 @@ export function adaptiveStepTolerance(
     s2: positive,
   };
 }
+
+/**
+ * A composite float32 computation (a whole training step, a loss, a gradient) against float64 from the
+ * same float32 inputs, stated through the sums it chains: sumLengths lists the length of every float32 sum
+ * an output depends on (see mlpForwardSums, mlpStepSums). Each n-term random-signed sum has a relative error
+ * ≤ 7.5u·√n of its typical size (sumTolerance with rms = |S|/√n); to first order the relative errors of a
+ * chain add. This assumes no amplification between the sums: activations are 1-Lipschitz (selu 1.06) and the
+ * tests' models are initialised to preserve scale (xavier, he), so a relative error passes through a layer
+ * unchanged. Builtins (exp, log, the activations) and softmax add ≤ 100u (see ACTIVATION,
+ * softmaxGradTolerance). Elements far below the tensor's largest are sums of terms as large as the largest
+ * (a small gradient is a cancellation of big ones), so the absolute part is stated against scale = max |ref|.
+ */
+export function chainTolerance(sumLengths: number[], scale: number): Tolerance {
+  const rel = 7.5 * U * sumLengths.reduce((s, n) => s + Math.sqrt(n), 0) + 100 * U;
+  return { atol: rel * scale, rtol: 8 * U };
+}
+
+/** The float32 sums behind an MLP's logits and loss: each layer's K (the width below), then softmax's C. */
+export const mlpForwardSums = (widths: readonly number[]) => [...widths.slice(0, -1), widths[widths.length - 1]];
+
+/**
+ * The float32 sums behind an MLP's parameter gradients over a batch of `rows`: the forward pass, the
+ * backward matmuls dX = dZ·W (K = each hidden layer's output width) and the weight and bias gradients'
+ * sums over the batch.
+ */
+export const mlpStepSums = (widths: readonly number[], rows: number) => [...mlpForwardSums(widths), ...widths.slice(2), rows];
+
+/**
+ * Weights after SGD steps w − lr·g with g carrying gradTol: lr·(atol + rtol·gScale) absolute per step, and
+ * w's own rounding (u relative) each step.
+ */
+export function sgdUpdateTolerance(steps: number, lr: number, gradTol: Tolerance, gScale: number): Tolerance {
+  return { atol: steps * lr * (gradTol.atol + gradTol.rtol * gScale), rtol: steps * U };
+}
