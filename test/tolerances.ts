@@ -368,3 +368,25 @@ export const mlpStepSums = (widths: readonly number[], rows: number) => [...mlpF
 export function sgdUpdateTolerance(steps: number, lr: number, gradTol: Tolerance, gScale: number): Tolerance {
   return { atol: steps * lr * (gradTol.atol + gradTol.rtol * gScale), rtol: steps * U };
 }
+
+/**
+ * gather_augment.wgsl against the float64 reference of the same transform (test/helpers/augment_reference.ts),
+ * for images of width × height bytes. The sampling position (sx, sy) = R(−θ)·(o − c − d) + c carries the
+ * error of sin θ and cos θ times |o| ≤ extent = cx + cy + 2·maxShift. The spec only requires sin and cos to
+ * 2⁻¹¹ absolute, and SwiftShader uses most of that (measured: 1.9·10⁻⁴ ≈ 2⁻¹²·⁴ per pixel of radius), so
+ * the bound is the spec's: 2⁻¹¹·extent per axis, plus θ's and d's roundings and ≤ 4 roundings of terms
+ * ≤ extent (8u·extent). Bilinear interpolation is continuous with slope ≤ 255 per pixel along each axis,
+ * and its three mix() each round 3 terms ≤ 255 (9·255u). In output units that is times scale, then
+ * gatherTolerance's rounding of value·scale + shift. Noise adds noiseStd·√(−2 ln u₁)·cos(2πu₂) with
+ * √(−2 ln u₁) ≤ 5.7 (u₁ ≥ 10⁻⁷): cos's 2⁻¹¹ dominates (log to 4 ulp, sqrt 9u and 2π's rounding are
+ * below 2⁻¹⁸): ≤ 5.7·2⁻¹⁰·noiseStd. This is loose for a smooth image (a few grey levels of random bytes
+ * at 28×28), but a wrong direction, unit, centre, range or interpolation is off by tens to hundreds of grey
+ * levels; the blob test in test/kernels/gather_augment.test.ts pins the geometry to 0.05 px.
+ */
+export function augmentTolerance(s: { width: number; height: number; maxShift: number; scale: number; shift: number; noiseStd: number }): Tolerance {
+  const extent = (s.width - 1) / 2 + (s.height - 1) / 2 + 2 * s.maxShift;
+  const position = 2 ** -11 * extent + 8 * U * extent;
+  const value = 255 * 2 * position + 9 * 255 * U;
+  const gather = gatherTolerance(s.scale, s.shift);
+  return { atol: Math.abs(s.scale) * value + gather.atol + 5.7 * 2 ** -10 * s.noiseStd, rtol: gather.rtol + U };
+}
