@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { Trainer } from '../../src/train/trainer';
 import { expectAllClose, expectValueClose, maxAbs } from '../helpers/compare';
 import { testGpu } from '../helpers/gpu';
