@@ -381,11 +381,13 @@ export function sgdUpdateTolerance(steps: number, lr: number, gradTol: Tolerance
  * √(−2 ln u₁) ≤ 5.7 (u₁ ≥ 10⁻⁷): cos's 2⁻¹¹ dominates (log to 4 ulp, sqrt 9u and 2π's rounding are
  * below 2⁻¹⁸): ≤ 5.7·2⁻¹⁰·noiseStd. This is loose for a smooth image (a few grey levels of random bytes
  * at 28×28), but a wrong direction, unit, centre, range or interpolation is off by tens to hundreds of grey
- * levels; the blob test in test/kernels/gather_augment.test.ts pins the geometry to 0.05 px.
+ * levels; the blob test in test/kernels/gather_augment.test.ts pins the geometry to 0.05 px. Shift-only
+ * warps (θ = 0) keep only the roundings: a few hundred u of a grey level.
  */
-export function augmentTolerance(s: { width: number; height: number; maxShift: number; scale: number; shift: number; noiseStd: number }): Tolerance {
+export function augmentTolerance(s: { width: number; height: number; maxShift: number; maxRotate: number; scale: number; shift: number; noiseStd: number }): Tolerance {
   const extent = (s.width - 1) / 2 + (s.height - 1) / 2 + 2 * s.maxShift;
-  const position = 2 ** -11 * extent + 8 * U * extent;
+  // Without rotation θ = 0 exactly, and sin 0 = 0, cos 0 = 1 exactly: only the roundings remain.
+  const position = (s.maxRotate > 0 ? 2 ** -11 * extent : 0) + 8 * U * extent;
   const value = 255 * 2 * position + 9 * 255 * U;
   const gather = gatherTolerance(s.scale, s.shift);
   return { atol: Math.abs(s.scale) * value + gather.atol + 5.7 * 2 ** -10 * s.noiseStd, rtol: gather.rtol + U };

@@ -82,10 +82,11 @@ async function checkEpochs(setup: Setup): Promise<{ failures: string[]; worst: R
       // Augmentation: the kernel's float32 sampling error on the inputs (augmentTolerance), carried to the
       // loss to first order by the reference's dL/dx.
       let inputError = 0;
+      const rotated = !!augment?.maxRotate;
       if (augment?.maxRotate || augment?.maxShift) {
         const settings = { width: data.cols, height: data.rows, maxShift: augment.maxShift ?? 0, maxRotate: Math.fround(((augment.maxRotate ?? 0) * Math.PI) / 180), noiseStd: 0, scale: Math.fround(1 / 255), shift: 0 };
         x = augmentBatchRef(data.images, order, start, rows, seed, globalStep, settings);
-        inputError = augmentTolerance(settings).atol;
+        inputError = rotated ? augmentTolerance(settings).atol : 0; // shift only: a few hundred u, inside chainTolerance's 100u·scale
       }
       let targets: Float64Array | undefined;
       if (augment?.mixup) {
@@ -108,7 +109,7 @@ async function checkEpochs(setup: Setup): Promise<{ failures: string[]; worst: R
       // The update from the GPU's own weights. (Augmented runs: the inputs' float32 error — sin and cos to
       // 2⁻¹¹ — reaches the gradients through every layer, beyond chainTolerance's reach; there the losses,
       // with the inputs' error carried by dL/dx, are what is checked.)
-      if (!inputError) {
+      if (!rotated) {
         const tol = sgdUpdateTolerance(1, lr, gradTol, gScale);
         names.forEach((n, k) => {
           const w = Float64Array.from(before.get(n)!, (v, i) => v - lr * grads[k][i]);
@@ -138,7 +139,7 @@ async function checkEpochs(setup: Setup): Promise<{ failures: string[]; worst: R
     value('loss', report.loss, lossSum / data.count, lossBound / data.count);
     if (!augment) expect(report.accuracy, what('accuracy')).toBe(correct / data.count);
     expect(Object.keys(report.layerGradNorms).sort(), what('layerGradNorms names')).toEqual([...names].sort());
-    if (augment?.maxRotate || augment?.maxShift) continue; // the inputs' error reaches the gradients: losses only
+    if (augment?.maxRotate) continue; // a rotation's input error reaches the gradients: losses only
     value('gradNorm', report.gradNorm, globalNorms.reduce((a, b) => a + b) / steps, normBound);
     value('maxGradNorm', report.maxGradNorm, Math.max(...globalNorms), normBound);
     for (const n of names) value(`layerGradNorms[${n}]`, report.layerGradNorms[n], slotNorms.get(n)! / steps, slotBounds.get(n)! / steps);
@@ -163,7 +164,15 @@ describe('training epochs through Trainer.fit vs float64, step by step', () => {
     expect(failures).toEqual([]);
   });
 
-  it('augmentation inside the training step: ±20° (degrees) and ±1.5 px with the step\'s seed and batch start', async () => {
+  it('augmentation inside the training step: shifts of ±1.5 px drawn from the step\'s seed, step and batch row', async () => {
+    const { failures } = await checkEpochs({ data: syntheticDataset(29, 7, 9, 6), widths: [63, 12, 10], batch: 12, lr: 0.5, seed: 8, epochs: 2, augment: { maxShift: 1.5 } });
+    expect(failures).toEqual([]);
+  });
+
+  // With rotation, SwiftShader's sin and cos (≈ 2⁻¹² absolute) leave the inputs a few tenths of a grey level
+  // off the float64 warp, which reaches the gradients through every layer; only the losses are compared
+  // (the inputs' error carried by dL/dx). The model's degrees are pinned in test/kernels/gather_augment.test.ts.
+  it('augmentation inside the training step: ±20° and ±1.5 px, losses within the inputs\' float32 error', async () => {
     const { failures } = await checkEpochs({ data: syntheticDataset(29, 7, 9, 6), widths: [63, 12, 10], batch: 12, lr: 0.5, seed: 8, epochs: 2, augment: { maxRotate: 20, maxShift: 1.5 } });
     expect(failures).toEqual([]);
   });
