@@ -37,16 +37,22 @@ export function elementRatio(a: number, b: number, tol: Tolerance): number {
 }
 
 export function compareElementwise(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance): Comparison {
-  const worst: Comparison = { ok: false, index: -1, actual: NaN, expected: NaN, ratio: 0, count: expected.length, failures: 0 };
-  if (actual.length !== expected.length) return { ...worst, ratio: Infinity, failures: expected.length };
-  for (let i = 0; i < expected.length; i++) {
-    const ratio = elementRatio(actual[i], expected[i], tol);
+  if (actual.length !== expected.length) return { ok: false, index: -1, actual: NaN, expected: NaN, ratio: Infinity, count: expected.length, failures: expected.length };
+  return compareWith(actual, (i) => expected[i], tol);
+}
+
+/** compareElementwise with the reference computed element by element (outputs too large to hold twice in float64). */
+export function compareWith(actual: ArrayLike<number>, expected: (i: number) => number, tol: Tolerance): Comparison {
+  const worst: Comparison = { ok: false, index: -1, actual: NaN, expected: NaN, ratio: 0, count: actual.length, failures: 0 };
+  for (let i = 0; i < actual.length; i++) {
+    const b = expected(i);
+    const ratio = elementRatio(actual[i], b, tol);
     // `!(ratio <= 1)` counts NaN ratios (a NaN output) as failures too.
     if (!(ratio <= 1)) worst.failures++;
     if (worst.index < 0 || ratio > worst.ratio || Number.isNaN(ratio)) {
       worst.index = i;
       worst.actual = actual[i];
-      worst.expected = expected[i];
+      worst.expected = b;
       worst.ratio = Number.isNaN(ratio) ? Infinity : ratio;
     }
   }
@@ -70,6 +76,14 @@ export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
   expect(actual.length, `${what}: length`).toBe(expected.length);
   expect(expected.length, `${what}: an empty comparison checks nothing`).toBeGreaterThan(0);
   const c = compareElementwise(actual, expected, tol);
+  if (log) console.log(`[tolerance] ${what}: worst ratio ${c.ratio.toPrecision(3)} at [${c.index}] of ${c.count}`);
+  expect(c.ok, describeComparison(c, tol, what)).toBe(true);
+}
+
+/** expectAllClose against a reference computed element by element. */
+export function expectAllCloseWith(actual: ArrayLike<number>, expected: (i: number) => number, tol: Tolerance, what = 'output'): void {
+  expect(actual.length, `${what}: an empty comparison checks nothing`).toBeGreaterThan(0);
+  const c = compareWith(actual, expected, tol);
   if (log) console.log(`[tolerance] ${what}: worst ratio ${c.ratio.toPrecision(3)} at [${c.index}] of ${c.count}`);
   expect(c.ok, describeComparison(c, tol, what)).toBe(true);
 }
