@@ -392,3 +392,30 @@ export function augmentTolerance(s: { width: number; height: number; maxShift: n
   const gather = gatherTolerance(s.scale, s.shift);
   return { atol: Math.abs(s.scale) * value + gather.atol + 5.7 * 2 ** -10 * s.noiseStd, rtol: gather.rtol + U };
 }
+
+/**
+ * Weights after `steps` full-batch steps of any optimizer through the trainer, against an independent
+ * float64 run, given the gradients' tolerance (chainTolerance) and largest magnitude gScale.
+ *  - SGD family: each step's gradient error enters the velocity and stays there with total weight
+ *    1/(1 − μ) (× (1 + μ) for Nesterov's look-ahead): lr·(atol + rtol·gScale)/(1 − μ) per step, plus w's
+ *    rounding (u·wScale) per step.
+ *  - Adagrad, RMSProp, Adam: the direction d is invariant to a common scale of the gradients, so only their
+ *    relative errors move it: ∂ln d/∂ln g ≤ 2 (through m and √v), with the gradient's relative error
+ *    rel = atol/gScale (elements are taken as not far below gScale, true of these small dense models),
+ *    plus the kernel's own 65u (adaptiveStepTolerance): lr·dScale·(2·rel + 65u) per step.
+ * First order: the runs' weights drift apart by these amounts, too little (≲ 10⁻⁵) for the gradients'
+ * feedback on each other to matter in 4 steps.
+ */
+export function optimizerRunTolerance(
+  o: { name: string; lr: number; momentum?: number; weightDecay?: number },
+  steps: number,
+  gradTol: Tolerance,
+  gScale: number,
+  { wScale, dScale = 3 }: { wScale: number; dScale?: number },
+): Tolerance {
+  const adaptive = ['adagrad', 'rmsprop', 'adam', 'adamw'].includes(o.name);
+  const gradError = gradTol.atol + gradTol.rtol * gScale;
+  const mu = o.momentum ?? (o.name === 'momentum' || o.name === 'nesterov' ? 0.9 : 0);
+  const perStep = adaptive ? o.lr * dScale * (2 * (gradError / gScale) + 65 * U) : (o.lr * gradError * (o.name === 'nesterov' ? 1 + mu : 1)) / (1 - mu);
+  return { atol: steps * (perStep + 2 * U * wScale), rtol: 0 };
+}
