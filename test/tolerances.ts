@@ -419,3 +419,20 @@ export function optimizerRunTolerance(
   const perStep = adaptive ? o.lr * dScale * (2 * (gradError / gScale) + 65 * U) : (o.lr * gradError * (o.name === 'nesterov' ? 1 + mu : 1)) / (1 - mu);
   return { atol: steps * (perStep + 2 * U * wScale), rtol: 0 };
 }
+
+/**
+ * Host computations in float64 (schedules, preprocessing statistics, the demo's CPU predictor) against
+ * float64 formulas: a few dozen operations, each rounding by 2⁻⁵³: rtol 2⁻⁴⁸ (32 ulps); atol 2⁻⁵⁰ for
+ * results that are a rounding of 0 (cos(π/2), x − mean where both sides are equal).
+ */
+export const FLOAT64: Tolerance = { atol: 2 ** -50, rtol: 2 ** -48 };
+
+/**
+ * The engine's gradientCheck (src/train/gradcheck.ts): central differences of the float32 GPU loss with
+ * step ε against the analytic GPU gradient. The two losses each carry the forward pass's float32 error
+ * (lossTol, absolute), which the division by 2ε turns into lossTol/ε; the truncation error ε²·f‴/6 is, for
+ * these smooth (tanh) models with |f‴/f′| ≲ 10 per unit of parameter, ≤ 2ε² relative.
+ */
+export function float32FiniteDifferenceTolerance(epsilon: number, lossTol: number): Tolerance {
+  return { atol: lossTol / epsilon, rtol: 2 * epsilon * epsilon };
+}
