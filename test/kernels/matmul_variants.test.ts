@@ -5,6 +5,8 @@
  * verified candidate, rejects a broken one, caches its choice, and rewrites a plan's matmuls and nothing else.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { activationKinds } from '../../src/graph/ops';
@@ -35,6 +37,8 @@ import { fuse } from '../../src/scheduler/fuse';
 import { planStep } from '../../src/scheduler/plan';
 import { ParameterArena } from '../../src/nn/parameters';
 import { appendBackward } from '../../src/graph/autodiff';
+import { Trainer } from '../../src/train/trainer';
+import { syntheticDataset } from '../helpers/synthetic';
 import { expectAllClose, maxAbs } from '../helpers/compare';
 import { randomArray, runKernel, testGpu } from '../helpers/gpu';
 import { dotTolerance, matmulActGradTolerance, matmulEpilogueTolerance } from '../tolerances';
@@ -241,6 +245,24 @@ describe('matmul variants vs float64 reference', () => {
 });
 
 describe('matmul autotuner', () => {
+  it('tests tune against their own temporary cache, not the user\'s (test/setup/autotune_cache.ts)', () => {
+    const file = process.env.WEBGRAD_AUTOTUNE_CACHE ?? '';
+    expect(file.startsWith(tmpdir()), `WEBGRAD_AUTOTUNE_CACHE = '${file}'`).toBe(true);
+    expect(file).toMatch(/webgrad-autotune-[^/]+\/autotune\.json$/);
+  });
+
+  it('a trainer built with autotuning really tunes: its shapes land in the run\'s cache file', async () => {
+    const { gpu } = await testGpu();
+    clearAutotuneCache();
+    const data = syntheticDataset(300, 16, 16, 3);
+    const trainer = await Trainer.create(gpu, data, undefined, { model: { layers: [256, 96, 10] }, batchSize: 100, autotune: { rounds: 1, sampleMs: 1 } });
+    trainer.destroy();
+    const saved = JSON.parse(readFileSync(process.env.WEBGRAD_AUTOTUNE_CACHE!, 'utf8')) as Record<string, string>;
+    // The forward matmul of the first layer (100 × 96 × 256, A·Bᵀ) was tuned and persisted.
+    const key = tuneKey(gpu.adapterName, { M: 100, N: 96, K: 256 }, { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, WG_X: 8, WG_Y: 8 });
+    expect(Object.keys(saved).some((k) => k.endsWith(key) || k === key), `cache keys: ${Object.keys(saved).join(', ')}`).toBe(true);
+  });
+
   const fwdConstants = { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, WG_X: 8, WG_Y: 8 };
 
   it('verifies every candidate against the reference, rejects a broken one and picks a verified one', async () => {
