@@ -124,7 +124,7 @@ export function softmaxGradTolerance(classes: number, gradScale: number): Tolera
  */
 export function lossSumTolerance(rows: number, classes: number, maxLogit: number): Tolerance {
   const perRow = 7 * classes * U + 2 ** -21 + 6 * U * Math.log(classes + 1) + 2 * U * (2 * maxLogit + Math.log(classes + 1));
-  return { atol: rows * perRow, rtol: 3 * U * Math.sqrt(rows) + 2 * U };
+  return { atol: rows * perRow, rtol: 2 * U * Math.sqrt(rows) + 2 * U };
 }
 
 /**
@@ -229,8 +229,8 @@ export function runningStatsTolerance(n: number, momentum: number): { mean: Tole
 }
 
 /**
- * Batch norm in evaluation mode: the statistics are given, nothing is reduced. rstd = 1/√(v + ε) rounds
- * 3 times (the addition, 2 ulp inverse square root... as 2.5 + 2 ulp: ≤ 7u), x − μ once, the products twice:
+ * Batch norm in evaluation mode: the statistics are given, nothing is reduced. rstd = 1/√(v + ε): the
+ * addition (u), the square root and the division (2 + 2.5 ulp): ≤ 7u; x − μ rounds once, the products twice:
  * ≤ 10u of |x̂·γ|; with |β| ≤ 1 the sum can cancel, so the same 10u (plus the sum's u·|β|) absolute.
  */
 export const EVAL_NORM: Tolerance = { atol: 12 * U, rtol: 10 * U };
