@@ -1,14 +1,41 @@
 /**
  * The built library (dist/index.js) trains an MLP inside headless Chromium on WebGPU (SwiftShader):
  * the page fetches MNIST from a local server, trains two epochs on 2,000 samples and reports its step
- * losses and test accuracy. Nothing is built here; `npm test` runs `vite build` first.
+ * losses and test accuracy. Nothing is built here; `npm test` runs `vite build` first, and a dist/ older than
+ * the newest file in src/ or shaders/ is refused with a message saying so.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, mnistDir, repoRoot, startServer, watchPage, type LaunchedBrowser, type StaticServer } from './serve';
 
 const distDir = path.join(repoRoot, 'dist');
+
+/** The most recently modified file under `dir` (recursively), with its modification time. */
+function newestFile(dir: string): { file: string; mtimeMs: number } {
+  let newest = { file: '', mtimeMs: 0 };
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    const candidate = entry.isDirectory() ? newestFile(full) : { file: full, mtimeMs: statSync(full).mtimeMs };
+    if (candidate.mtimeMs > newest.mtimeMs) newest = candidate;
+  }
+  return newest;
+}
+
+/** Refuses a dist/ built before the newest change to src/ or shaders/: the page would test stale code. */
+function checkDistIsFresh(built = path.join(distDir, 'index.js')): void {
+  if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first (\`npm test\` does it for you).`);
+  const builtAt = statSync(built).mtimeMs;
+  for (const dir of ['src', 'shaders']) {
+    const newest = newestFile(path.join(repoRoot, dir));
+    if (newest.mtimeMs > builtAt) {
+      throw new Error(
+        `${path.relative(repoRoot, built)} (built ${new Date(builtAt).toISOString()}) is older than ${path.relative(repoRoot, newest.file)} ` +
+          `(changed ${new Date(newest.mtimeMs).toISOString()}): the browser would run stale code. Run \`npm run build\` (\`npm test\` does it for you).`,
+      );
+    }
+  }
+}
 
 interface PageResult {
   adapterName: string;
@@ -61,9 +88,7 @@ describe('training in headless Chromium (WebGPU)', () => {
   let chrome: LaunchedBrowser | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(distDir, 'index.js'))) {
-      throw new Error(`${path.join(distDir, 'index.js')} is missing: run \`npm run build\` first (\`npm test\` does it for you).`);
-    }
+    checkDistIsFresh();
     server = await startServer({ '/dist': distDir, '/mnist': mnistDir, '/': { body: PAGE } });
     chrome = await launchBrowser();
   });

@@ -10,6 +10,8 @@ import { MNIST_SIZE, toMnist } from '../../demo/src/digit';
 import { DEFAULTS, FEATURES, normalisationFor, parseLayers, settingsFromUrl, toTrainerOptions } from '../../demo/src/options';
 import { activate, MlpPredictor, softmax, UnsupportedModelError } from '../../demo/src/predict';
 import { decodeWeights, encodeWeights } from '../../demo/src/weights_file';
+import { expectAllClose, expectValueClose } from '../helpers/compare';
+import { FLOAT64 } from '../tolerances';
 
 describe('demo settings', () => {
   it('parses layer strings and refuses ones that do not fit MNIST', () => {
@@ -101,20 +103,22 @@ describe('CPU predictor', () => {
     expect(p.widths).toEqual([3, 2, 2]);
     const pixels = [255, 0, 127.5];
     const x = pixels.map((v) => v / 255);
-    const h = [Math.tanh(0.5 * x[0] - x[1] + 2 * x[2] + 0.1), Math.tanh(x[0] + 0.25 * x[1] - 0.5 * x[2] - 0.2)];
-    const logits = [h[0] - h[1], 0.5 * h[0] + 2 * h[1] + 0.3];
+    // The parameters are float32: the reference uses their float32 values (0.1 is not one).
+    const f = Math.fround;
+    const h = [Math.tanh(0.5 * x[0] - x[1] + 2 * x[2] + f(0.1)), Math.tanh(x[0] + 0.25 * x[1] - 0.5 * x[2] + f(-0.2))];
+    const logits = [h[0] - h[1], 0.5 * h[0] + 2 * h[1] + f(0.3)];
     const got = p.logits(pixels);
-    logits.forEach((l, i) => expect(got[i]).toBeCloseTo(l, 6));
+    expectAllClose(got, logits, FLOAT64, 'logits');
     const probabilities = p.predict(pixels);
-    expect(probabilities[0] + probabilities[1]).toBeCloseTo(1, 12);
-    expect(softmax([1000, 1000])[0]).toBeCloseTo(0.5, 12);
+    expectValueClose(probabilities[0] + probabilities[1], 1, FLOAT64, 'Σ probabilities');
+    expectValueClose(softmax([1000, 1000])[0], 0.5, FLOAT64, 'softmax of equal huge logits');
   });
 
   it('matches the engine activations', () => {
     expect(activate(-2, 'relu', 0)).toBe(0);
-    expect(activate(-2, 'leaky_relu', 0.1)).toBeCloseTo(-0.2, 12);
-    expect(activate(-1, 'elu', 1)).toBeCloseTo(Math.exp(-1) - 1, 12);
-    expect(activate(1, 'selu', 0)).toBeCloseTo(1.0507009873554805, 12);
+    expectValueClose(activate(-2, 'leaky_relu', 0.1), -0.2, FLOAT64, 'leaky_relu');
+    expectValueClose(activate(-1, 'elu', 1), Math.exp(-1) - 1, FLOAT64, 'elu');
+    expectValueClose(activate(1, 'selu', 0), 1.0507009873554805, FLOAT64, 'selu');
     expect(activate(-800, 'sigmoid', 0)).toBe(0);
     expect(activate(1, 'gelu', 0)).toBeCloseTo(0.8413447460685429, 6);
     expect(activate(-1, 'silu', 0)).toBeCloseTo(-1 / (1 + Math.E), 12);
@@ -132,7 +136,7 @@ describe('CPU predictor', () => {
     const beta = Float32Array.from([-0.25, 0.5]);
     const pixels = [255, 51];
     const x = pixels.map((v) => v / 255);
-    const z = [x[0] - x[1] + 0.1, 0.5 * x[0] + 2 * x[1] - 0.3];
+    const z = [x[0] - x[1] + Math.fround(0.1), 0.5 * x[0] + 2 * x[1] + Math.fround(-0.3)]; // float32 biases
     const out = (h: number[]) => Math.max(0, h[0]) - 2 * Math.max(0, h[1]) + 0.25;
     const eps = 1e-5;
 
@@ -140,13 +144,13 @@ describe('CPU predictor', () => {
     const variance = Float32Array.from([0.25, 4]);
     const bn = MlpPredictor.fromWeights(new Map([...base, ['bn1.weight', gamma], ['bn1.bias', beta], ['bn1.running_mean', mean], ['bn1.running_var', variance]]));
     const bnHidden = z.map((v, f) => ((v - mean[f]) / Math.sqrt(variance[f] + eps)) * gamma[f] + beta[f]);
-    expect(bn.logits(pixels)[0]).toBeCloseTo(out(bnHidden), 6);
+    expectValueClose(bn.logits(pixels)[0], out(bnHidden), FLOAT64, 'batch-norm logit');
     expect(bn.layers[0].norm?.kind).toBe('batch');
 
     const ln = MlpPredictor.fromWeights(new Map([...base, ['ln1.weight', gamma], ['ln1.bias', beta]]));
     const mu = (z[0] + z[1]) / 2;
     const rstd = 1 / Math.sqrt(((z[0] - mu) ** 2 + (z[1] - mu) ** 2) / 2 + eps);
-    expect(ln.logits(pixels)[0]).toBeCloseTo(out(z.map((v, f) => (v - mu) * rstd * gamma[f] + beta[f])), 6);
+    expectValueClose(ln.logits(pixels)[0], out(z.map((v, f) => (v - mu) * rstd * gamma[f] + beta[f])), FLOAT64, 'layer-norm logit');
   });
 
   it('refuses unknown parameters, incomplete or misplaced norms, and inconsistent shapes', () => {

@@ -1,9 +1,8 @@
 /**
  * Test harness for kernels: one shared device, a way to run a single kernel on given inputs with its
- * outputs poisoned first (so an element the kernel fails to write shows up as NaN), and comparisons
- * against float64 references.
+ * outputs poisoned first (so an element the kernel fails to write shows up as NaN). Comparisons against
+ * the float64 references: test/helpers/compare.ts, with the tolerances of test/tolerances.ts.
  */
-import { expect } from 'vitest';
 import { requestGpu, type GpuContext } from '../../src/gpu/device';
 import { GpuResources } from '../../src/gpu/resources';
 import { readBuffer } from '../../src/gpu/readback';
@@ -78,22 +77,4 @@ export async function runKernel(
 
 export function randomArray(n: number, rng: Rng, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => (rng.nextFloat() * 2 - 1) * scale);
-}
-
-/** ‖out − ref‖ / ‖ref‖, with NaN anywhere in `out` failing. */
-export function relativeError(out: ArrayLike<number>, ref: ArrayLike<number>): number {
-  expect(out.length).toBe(ref.length);
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < ref.length; i++) {
-    if (!Number.isFinite(out[i])) return Infinity;
-    diff += (out[i] - ref[i]) ** 2;
-    norm += ref[i] ** 2;
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-30);
-}
-
-export function expectClose(out: ArrayLike<number>, ref: ArrayLike<number>, tolerance: number): void {
-  const error = relativeError(out, ref);
-  expect(error, `relative error ${error} exceeds ${tolerance}`).toBeLessThan(tolerance);
 }

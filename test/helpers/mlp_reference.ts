@@ -15,8 +15,30 @@ export function cloneLayers(layers: RefLayer[]): RefLayer[] {
   return layers.map((l) => ({ ...l, weight: Float64Array.from(l.weight), bias: Float64Array.from(l.bias) }));
 }
 
-/** Mean loss over the batch and, per layer, dW and db. */
-export function mlpLossAndGrads(layers: RefLayer[], x: Float64Array, labels: ArrayLike<number>, rows: number, activation: string, alpha = 0.01) {
+/**
+ * Soft-target cross-entropy: mean over rows of Σⱼ tⱼ·(logsumexp(z) − zⱼ), its gradient (softmax − t)/rows,
+ * and the argmax-correct count against `labels`. With one-hot targets it is softmaxXentRef.
+ */
+export function softTargetXentRef(logits: ArrayLike<number>, targets: ArrayLike<number>, labels: ArrayLike<number>, rows: number, classes: number) {
+  const dlogits = new Float64Array(rows * classes);
+  let lossSum = 0;
+  let correct = 0;
+  for (let r = 0; r < rows; r++) {
+    const z = Array.from({ length: classes }, (_, j) => logits[r * classes + j]);
+    const max = Math.max(...z);
+    const lse = Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0)) + max;
+    if (z.indexOf(max) === labels[r]) correct++;
+    for (let j = 0; j < classes; j++) {
+      const t = targets[r * classes + j];
+      lossSum += t * (lse - z[j]);
+      dlogits[r * classes + j] = (Math.exp(z[j] - lse) - t) / rows;
+    }
+  }
+  return { lossSum, correct, dlogits };
+}
+
+/** Mean loss over the batch and, per layer, dW and db; `targets` (rows × classes) replaces one-hot labels. */
+export function mlpLossAndGrads(layers: RefLayer[], x: Float64Array, labels: ArrayLike<number>, rows: number, activation: string, alpha = 0.01, targets?: ArrayLike<number>) {
   const pre: Float64Array[] = [];
   const acts: Float64Array[] = [x];
   let h = x;
@@ -28,7 +50,7 @@ export function mlpLossAndGrads(layers: RefLayer[], x: Float64Array, labels: Arr
     acts.push(h);
   });
   const classes = layers.at(-1)!.out;
-  const { lossSum, correct, dlogits } = softmaxXentRef(h, labels, rows, classes);
+  const { lossSum, correct, dlogits } = targets ? softTargetXentRef(h, targets, labels, rows, classes) : softmaxXentRef(h, labels, rows, classes);
   const grads = layers.map(() => ({ weight: new Float64Array(0) as Float64Array<ArrayBufferLike>, bias: new Float64Array(0) }));
   let d: Float64Array<ArrayBufferLike> = dlogits;
   for (let i = layers.length - 1; i >= 0; i--) {
@@ -39,7 +61,8 @@ export function mlpLossAndGrads(layers: RefLayer[], x: Float64Array, labels: Arr
     for (let r = 0; r < rows; r++) for (let j = 0; j < layer.out; j++) grads[i].bias[j] += d[r * layer.out + j];
     d = matmulRef(d, layer.weight, rows, layer.in, layer.out);
   }
-  return { loss: lossSum / rows, correct, grads };
+  // After the loop d is dL/dx, the gradient with respect to the inputs.
+  return { loss: lossSum / rows, correct, grads, dx: d };
 }
 
 export function sgdStep(layers: RefLayer[], grads: { weight: Float64Array<ArrayBufferLike>; bias: Float64Array }[], lr: number): void {

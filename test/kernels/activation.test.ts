@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { activationKinds, derivativeFromInput, type ActivationName } from '../../src/graph/ops';
 import { grid1d } from '../../src/kernels/kernel';
-import { expectClose, randomArray, runKernel } from '../helpers/gpu';
+import { expectAllClose } from '../helpers/compare';
+import { randomArray, runKernel } from '../helpers/gpu';
+import { ACTIVATION, activationGradTolerance } from '../tolerances';
 import { activateGradRef, activateRef, savedForGrad } from '../helpers/reference';
 
 const kinds = Object.keys(activationKinds) as ActivationName[];
@@ -70,7 +72,7 @@ describe('activation kernels vs float64 reference', () => {
       it(`forward ${kind} n=${n}`, async () => {
         const x = inputs(n, n * 13 + activationKinds[kind]);
         const y = await forward(kind, x);
-        expectClose(y, Array.from(x, (v) => activateRef(v, kind, alphaOf(kind))), 1e-5);
+        expectAllClose(y, Array.from(x, (v) => activateRef(v, kind, alphaOf(kind))), ACTIVATION, `${kind}(x)`);
       });
 
       it(`backward ${kind} n=${n}`, async () => {
@@ -88,8 +90,8 @@ describe('activation kernels vs float64 reference', () => {
           grid1d(n, 256),
         );
         // Compared with the float64 derivative at x: for sigmoid/tanh/elu/selu the from-y formula
-        // loses a little to y's f32 rounding, hence 1e-4.
-        expectClose(dx, Array.from(x, (v, i) => dy[i] * activateGradRef(v, kind, alpha)), 1e-4);
+        // inherits y's f32 error (see activationGradTolerance).
+        expectAllClose(dx, Array.from(x, (v, i) => dy[i] * activateGradRef(v, kind, alpha)), activationGradTolerance(2), `dy·${kind}′(x)`);
       });
     }
   }
@@ -106,7 +108,7 @@ describe('activation kernels vs float64 reference', () => {
       for (const kind of ['relu', 'selu'] as const) {
         const x = inputs(n, 5 + workgroups[1]);
         const y = await forward(kind, x, workgroups);
-        expectClose(y, Array.from(x, (v) => activateRef(v, kind, alphaOf(kind))), 1e-5);
+        expectAllClose(y, Array.from(x, (v) => activateRef(v, kind, alphaOf(kind))), ACTIVATION, `${kind}(x) over ${workgroups.join('×')}`);
       }
     });
   }
@@ -116,13 +118,13 @@ describe('activation kernels vs float64 reference', () => {
     for (const kind of kinds) {
       const alpha = alphaOf(kind);
       const y = await forward(kind, x);
-      expectClose(y, Array.from(x, (v) => activateRef(v, kind, alpha)), 1e-5);
+      expectAllClose(y, Array.from(x, (v) => activateRef(v, kind, alpha)), ACTIVATION, `${kind}(x) saturated`);
       const dy = new Float32Array(x.length).fill(1);
       const saved = derivativeFromInput(kind) ? x : y;
       const [dx] = await runKernel('activationBackward', { ACT: activationKinds[kind] }, [{ data: dy }, { data: saved }, { output: x.length }], { count: x.length, alpha }, [1, 1, 1]);
-      // Through f32 y the derivative in a saturated region is exact only to ~1e-7 absolute (e.g. 1 − y²
-      // with y = ±1, or y + alpha with y ≈ −alpha).
-      dx.forEach((v, i) => expect(Math.abs(v - activateGradRef(x[i], kind, alpha)), `${kind} at x=${x[i]}`).toBeLessThan(1e-6));
+      // Through f32 y the derivative in a saturated region is known only to y's absolute error (e.g. 1 − y²
+      // with y = ±1, or y + alpha with y ≈ −alpha): activationGradTolerance's absolute part, dy = 1.
+      expectAllClose(dx, Array.from(x, (v) => activateGradRef(v, kind, alpha)), activationGradTolerance(1), `${kind}′ at ${extremes.join(', ')}`);
     }
   });
 
@@ -139,6 +141,6 @@ describe('activation kernels vs float64 reference', () => {
       grid1d(n, 256),
     );
     expect([...y.slice(n)].every((v) => v === 777)).toBe(true);
-    expectClose(y.slice(0, n), Array.from(x.slice(0, n), (v) => Math.tanh(v)), 1e-5);
+    expectAllClose(y.slice(0, n), Array.from(x.slice(0, n), (v) => Math.tanh(v)), ACTIVATION, 'tanh(x)');
   });
 });

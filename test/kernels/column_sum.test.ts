@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { grid1d } from '../../src/kernels/kernel';
-import { expectClose, randomArray, runKernel } from '../helpers/gpu';
+import { expectAllClose } from '../helpers/compare';
+import { randomArray, runKernel } from '../helpers/gpu';
+import { sumTolerance, uniformRms } from '../tolerances';
 import { columnSumRef } from '../helpers/reference';
 
 // (rows, cols): scalars; a single column (one live thread); cols either side of the 64-wide workgroup
@@ -26,7 +28,7 @@ describe('column_sum kernel vs float64 reference', () => {
   for (const [rows, cols] of shapes) {
     it(`rows=${rows} cols=${cols}`, async () => {
       const x = randomArray(rows * cols, new Rng(rows * 1009 + cols));
-      expectClose(await columnSum(x, rows, cols), columnSumRef(x, rows, cols), 1e-4);
+      expectAllClose(await columnSum(x, rows, cols), columnSumRef(x, rows, cols), sumTolerance(rows, uniformRms(1)), 'column sums');
     });
   }
 
@@ -34,7 +36,7 @@ describe('column_sum kernel vs float64 reference', () => {
     const [rows, cols] = [513, 9];
     const x = Float32Array.from(randomArray(rows * cols, new Rng(2)), Math.abs);
     const sums = await columnSum(x, rows, cols);
-    expectClose(sums, columnSumRef(x, rows, cols), 1e-4);
+    expectAllClose(sums, columnSumRef(x, rows, cols), sumTolerance(rows, uniformRms(1)), 'column sums of |x|');
   });
 
   it('writes nothing past cols', async () => {
@@ -42,6 +44,6 @@ describe('column_sum kernel vs float64 reference', () => {
     const x = randomArray(rows * cols, new Rng(3));
     const sums = await columnSum(x, rows, cols, { output: cols + 64, initial: new Float32Array(cols + 64).fill(42) });
     expect([...sums.slice(cols)].every((v) => v === 42)).toBe(true);
-    expectClose(sums.slice(0, cols), columnSumRef(x, rows, cols), 1e-4);
+    expectAllClose(sums.slice(0, cols), columnSumRef(x, rows, cols), sumTolerance(rows, uniformRms(1)), 'column sums');
   });
 });

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Rng, shuffledIndices } from '../../src/data/rng';
 import { stepLayout } from '../../src/kernels/catalog';
 import { grid1d } from '../../src/kernels/kernel';
-import { expectClose, runKernel } from '../helpers/gpu';
+import { expectAllClose } from '../helpers/compare';
+import { runKernel } from '../helpers/gpu';
+import { gatherTolerance } from '../tolerances';
 
 /** Bytes packed four to a u32, little-endian, zero-padded: the layout GpuDataset uploads. */
 function packBytes(bytes: Uint8Array): Uint32Array {
@@ -62,7 +64,7 @@ describe('gather kernel: a batch from the GPU-resident byte dataset', () => {
         expectedLabels.push(labels[sample]);
         for (let f = 0; f < c.features; f++) expectedX[r * c.features + f] = images[sample * c.features + f] * c.scale + c.shift;
       }
-      expectClose(x, expectedX, 1e-5);
+      expectAllClose(x, expectedX, gatherTolerance(c.scale, c.shift), 'x');
       expect([...y]).toEqual(expectedLabels);
     });
   }

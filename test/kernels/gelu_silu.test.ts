@@ -1,6 +1,6 @@
 /**
  * GELU (exact erf form) and SiLU, forward and backward, against float64 references on a dense grid.
- * WGSL has no erf, so shaders/act_fns.wgsl approximates Φ(x); this file holds it to the ELEMENTWISE
+ * WGSL has no erf, so shaders/act_fns.wgsl approximates Φ(x); this file holds it to the ACTIVATION
  * tolerance (1e-7 absolute + 16u relative) on every element of [−10, 10] at a step of 1/1024, both
  * branches of the approximation and its cut-off included, and checks that the backward rule reads x, not y.
  */
@@ -13,7 +13,7 @@ import { grid1d } from '../../src/kernels/kernel';
 import { expectAllClose } from '../helpers/compare';
 import { randomArray, runKernel } from '../helpers/gpu';
 import { activateGradRef, activateRef, erfRef, normalCdfRef } from '../helpers/reference';
-import { ELEMENTWISE } from '../tolerances';
+import { ACTIVATION } from '../tolerances';
 
 const kinds = ['gelu', 'silu'] as const;
 
@@ -75,13 +75,13 @@ describe('GELU and SiLU kernels vs float64', () => {
   for (const kind of kinds) {
     it(`forward ${kind} on [−10, 10] every 1/1024`, async () => {
       const y = await run('activationForward', kind, grid, new Float32Array(4));
-      expectAllClose(y, Array.from(grid, (x) => activateRef(x, kind)), ELEMENTWISE, `${kind}(x)`);
+      expectAllClose(y, Array.from(grid, (x) => activateRef(x, kind)), ACTIVATION, `${kind}(x)`);
     });
 
     it(`backward ${kind} on [−10, 10] every 1/1024, from x`, async () => {
       const dy = new Float32Array(grid.length).fill(1);
       const dx = await run('activationBackward', kind, dy, grid);
-      expectAllClose(dx, Array.from(grid, (x) => activateGradRef(x, kind)), ELEMENTWISE, `${kind}'(x)`);
+      expectAllClose(dx, Array.from(grid, (x) => activateGradRef(x, kind)), ACTIVATION, `${kind}'(x)`);
     });
 
     it(`${kind}: dy scales the derivative; far inputs (±1e30, ±100) give finite, correct values`, async () => {
@@ -90,10 +90,10 @@ describe('GELU and SiLU kernels vs float64', () => {
       const dy = randomArray(x.length, rng, 2);
       const dx = await run('activationBackward', kind, dy, x);
       // |dy| ≤ 2 doubles the bounds of the unit-dy case above.
-      const tol = { atol: 2 * ELEMENTWISE.atol, rtol: ELEMENTWISE.rtol };
+      const tol = { atol: 2 * ACTIVATION.atol, rtol: ACTIVATION.rtol };
       expectAllClose(dx, Array.from(x, (v, i) => dy[i] * activateGradRef(v, kind)), tol, `dy·${kind}'(x)`);
       const y = await run('activationForward', kind, x, new Float32Array(4));
-      expectAllClose(y, Array.from(x, (v) => activateRef(v, kind)), ELEMENTWISE, `${kind}(x)`);
+      expectAllClose(y, Array.from(x, (v) => activateRef(v, kind)), ACTIVATION, `${kind}(x)`);
     });
   }
 });

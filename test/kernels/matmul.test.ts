@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { MATMUL_BLOCK, MATMUL_WG } from '../../src/kernels/lower';
 import { activationKinds } from '../../src/graph/ops';
-import { expectClose, randomArray, runKernel } from '../helpers/gpu';
+import { expectAllClose, maxAbs } from '../helpers/compare';
+import { randomArray, runKernel } from '../helpers/gpu';
+import { dotTolerance, matmulActGradTolerance, matmulEpilogueTolerance } from '../tolerances';
 import { activateGradRef, activateRef, matmulRef, savedForGrad } from '../helpers/reference';
 
 const tile = MATMUL_BLOCK * MATMUL_WG;
 const grid = (m: number, n: number): [number, number, number] => [Math.ceil(n / tile), Math.ceil(m / tile), 1];
 
-// [M, N, K]: 1s, sizes off the 4×4 register block and the 32×32 workgroup tile, and the MLP's own shapes.
+// [M, N, K]: 1s, sizes off the 4×4 register block and the 32×32 workgroup tile, the MLP's own shapes,
+// and the evaluation batch (1000 rows through the 784 → 128 layer: 32 × 4 workgroups, K = 784).
 const shapes: [number, number, number][] = [
   [1, 1, 1],
   [3, 5, 7],
@@ -16,6 +19,7 @@ const shapes: [number, number, number][] = [
   [127, 129, 65],
   [128, 128, 784],
   [10, 64, 128],
+  [1000, 128, 784],
 ];
 
 describe('matmul kernel vs float64 reference', () => {
@@ -33,7 +37,7 @@ describe('matmul kernel vs float64 reference', () => {
             { M: m, N: n, K: k, alpha: 0 },
             grid(m, n),
           );
-          expectClose(c, matmulRef(a, b, m, n, k, transA, transB), 1e-4);
+          expectAllClose(c, matmulRef(a, b, m, n, k, transA, transB), dotTolerance(k), 'C');
         });
       }
     }
@@ -55,7 +59,7 @@ describe('matmul kernel vs float64 reference', () => {
         grid(m, n),
       );
       const z = matmulRef(a, w, m, n, k, false, true);
-      expectClose(c, z.map((v, i) => activateRef(v + bias[i % n], kind, alpha)), 1e-5);
+      expectAllClose(c, z.map((v, i) => activateRef(v + bias[i % n], kind, alpha)), matmulEpilogueTolerance(k), 'act(A·Wᵀ + b)');
     });
 
     it(`activation-gradient epilogue (${kind})`, async () => {
@@ -75,7 +79,7 @@ describe('matmul kernel vs float64 reference', () => {
       );
       const g = matmulRef(dy, w, m, n, k);
       // The kernel differentiates through f32 y (or x); compare with the float64 derivative at x.
-      expectClose(c, g.map((v, i) => v * activateGradRef(x[i], kind, alpha)), 1e-4);
+      expectAllClose(c, g.map((v, i) => v * activateGradRef(x[i], kind, alpha)), matmulActGradTolerance(k, 1, maxAbs(g)), 'dY·W ⊙ f′');
     });
   }
 

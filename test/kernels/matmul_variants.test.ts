@@ -5,6 +5,8 @@
  * verified candidate, rejects a broken one, caches its choice, and rewrites a plan's matmuls and nothing else.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { activationKinds } from '../../src/graph/ops';
@@ -36,7 +38,11 @@ import { fuse } from '../../src/scheduler/fuse';
 import { planStep } from '../../src/scheduler/plan';
 import { ParameterArena } from '../../src/nn/parameters';
 import { appendBackward } from '../../src/graph/autodiff';
-import { expectClose, randomArray, runKernel, testGpu } from '../helpers/gpu';
+import { Trainer } from '../../src/train/trainer';
+import { syntheticDataset } from '../helpers/synthetic';
+import { expectAllClose, maxAbs } from '../helpers/compare';
+import { randomArray, runKernel, testGpu } from '../helpers/gpu';
+import { dotTolerance, matmulActGradTolerance, matmulEpilogueTolerance } from '../tolerances';
 import { activateGradRef, activateRef, matmulRef, savedForGrad } from '../helpers/reference';
 
 // [M, N, K]: matmul.test.ts's shapes (1s, sizes off every block and tile, the MLP's), N = 10 and K = 10 as
@@ -79,6 +85,29 @@ it('every variant named for the full epilogue check exists', () => {
 });
 
 const opName = ({ transA, transB }: (typeof combos)[number]) => `${transA ? 'Aᵀ' : 'A'}·${transB ? 'Bᵀ' : 'B'}`;
+
+/** The evaluation batch through the MLP's first layer (1000 rows, 784 → 128), in every transpose combination. */
+const EVAL_SHAPE: [number, number, number] = [1000, 128, 784];
+const evalCases = new Map<string, { a: Float32Array; b: Float32Array; ref: Float64Array }>();
+function evalCase(flags: (typeof combos)[number]) {
+  const key = opName(flags);
+  if (!evalCases.has(key)) {
+    const [m, n, k] = EVAL_SHAPE;
+    const rng = new Rng(1000 + (flags.transA ? 2 : 0) + (flags.transB ? 1 : 0));
+    const a = randomArray(m * k, rng);
+    const b = randomArray(k * n, rng);
+    evalCases.set(key, { a, b, ref: matmulRef(a, b, m, n, k, flags.transA, flags.transB) });
+  }
+  return evalCases.get(key)!;
+}
+const fitsShape = (v: MatmulVariant, [M, N, K]: [number, number, number], flags: (typeof combos)[number]) => v.fits({ M, N, K }, flags);
+
+it('every variant is checked: each fits some test shape, and the evaluation batch, in some transpose combination', () => {
+  for (const v of matmulVariants) {
+    expect(combos.some((flags) => shapes.some((shape) => fitsShape(v, shape, flags))), v.id).toBe(true);
+    expect(combos.some((flags) => fitsShape(v, EVAL_SHAPE, flags)), `${v.id} at ${EVAL_SHAPE.join('×')}`).toBe(true);
+  }
+});
 
 async function run(
   v: MatmulVariant,
@@ -124,7 +153,17 @@ describe('matmul variants vs float64 reference', () => {
             const a = randomArray(m * k, rng);
             const b = randomArray(k * n, rng);
             const c = await run(v, [m, n, k], flags, {}, a, b);
-            expectClose(c, matmulRef(a, b, m, n, k, flags.transA, flags.transB), 1e-4);
+            expectAllClose(c, matmulRef(a, b, m, n, k, flags.transA, flags.transB), dotTolerance(k), `C ${m}×${n}×${k}`);
+          }
+        });
+      }
+
+      const evalCombos = combos.filter((flags) => fitsShape(v, EVAL_SHAPE, flags));
+      if (evalCombos.length) {
+        it(`evaluation batch ${EVAL_SHAPE.join('×')}: ${evalCombos.map(opName).join(', ')}`, async () => {
+          for (const flags of evalCombos) {
+            const { a, b, ref } = evalCase(flags);
+            expectAllClose(await run(v, EVAL_SHAPE, flags, {}, a, b), ref, dotTolerance(EVAL_SHAPE[2]), `C ${EVAL_SHAPE.join('×')} ${opName(flags)}`);
           }
         });
       }
@@ -143,7 +182,7 @@ describe('matmul variants vs float64 reference', () => {
             const act = activationKinds[kind as keyof typeof activationKinds];
             const c = await run(v, biasShape, fwd, { bias, act, alpha }, a, w);
             const z = matmulRef(a, w, m, n, k, false, true);
-            expectClose(c, z.map((x, i) => activateRef(x + bias[i % n], kind, alpha)), 1e-5);
+            expectAllClose(c, z.map((x, i) => activateRef(x + bias[i % n], kind, alpha)), matmulEpilogueTolerance(k), `act(A·Wᵀ + b), ${kind}`);
           }
         });
       }
@@ -163,20 +202,23 @@ describe('matmul variants vs float64 reference', () => {
             const actGrad = activationKinds[kind as keyof typeof activationKinds];
             const c = await run(v, gradShape, bwd, { y, actGrad, alpha }, dy, w);
             const g = matmulRef(dy, w, m, n, k);
-            expectClose(c, g.map((t, i) => t * activateGradRef(x[i], kind, alpha)), 1e-4);
+            expectAllClose(c, g.map((t, i) => t * activateGradRef(x[i], kind, alpha)), matmulActGradTolerance(k, 1, maxAbs(g)), `dY·W ⊙ f′, ${kind}`);
           }
         });
       }
 
       it('never writes outside C', async () => {
+        let checked = 0;
         for (const flags of combos) {
           const shape: [number, number, number] = [20, 12, 8];
           if (!v.fits({ M: shape[0], N: shape[1], K: shape[2] }, flags)) continue;
+          checked++;
           const rng = new Rng(5);
           const c = await run(v, shape, flags, {}, randomArray(160, rng), randomArray(96, rng), 64);
           expect([...c.slice(240)].every((x) => x === 12345), opName(flags)).toBe(true);
           expect(c.slice(0, 240).every(Number.isFinite), opName(flags)).toBe(true);
         }
+        expect(checked, 'transpose combinations this variant fits at 20×12×8').toBeGreaterThan(0);
       });
     });
   }
@@ -193,7 +235,9 @@ describe('matmul variants vs float64 reference', () => {
       const a = randomArray(m * k, rng);
       const b = randomArray(k * n, rng);
       const expected = await run(REFERENCE_MATMUL, [m, n, k], flags, {}, a, b);
-      for (const v of matmulVariants.filter((x) => x.fits({ M: m, N: n, K: k }, flags))) {
+      const fitting = matmulVariants.filter((x) => x !== REFERENCE_MATMUL && x.fits({ M: m, N: n, K: k }, flags));
+      expect(fitting.length, `variants other than the reference that fit ${m}×${n}×${k} ${opName(flags)}`).toBeGreaterThan(1);
+      for (const v of fitting) {
         const c = await run(v, [m, n, k], flags, {}, a, b);
         expect(c.every((x, i) => x === expected[i]), `${v.id} ${opName(flags)}`).toBe(true);
       }
@@ -202,6 +246,24 @@ describe('matmul variants vs float64 reference', () => {
 });
 
 describe('matmul autotuner', () => {
+  it('tests tune against their own temporary cache, not the user\'s (test/setup/autotune_cache.ts)', () => {
+    const file = process.env.WEBGRAD_AUTOTUNE_CACHE ?? '';
+    expect(file.startsWith(tmpdir()), `WEBGRAD_AUTOTUNE_CACHE = '${file}'`).toBe(true);
+    expect(file).toMatch(/webgrad-autotune-[^/]+\/autotune\.json$/);
+  });
+
+  it('a trainer built with autotuning really tunes: its shapes land in the run\'s cache file', async () => {
+    const { gpu } = await testGpu();
+    clearAutotuneCache();
+    const data = syntheticDataset(300, 16, 16, 3);
+    const trainer = await Trainer.create(gpu, data, undefined, { model: { layers: [256, 96, 10] }, batchSize: 100, autotune: { rounds: 1, sampleMs: 1 } });
+    trainer.destroy();
+    const saved = JSON.parse(readFileSync(process.env.WEBGRAD_AUTOTUNE_CACHE!, 'utf8')) as Record<string, string>;
+    // The forward matmul of the first layer (100 × 96 × 256, A·Bᵀ) was tuned and persisted.
+    const key = tuneKey(gpu.adapterName, { M: 100, N: 96, K: 256 }, { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, WG_X: 8, WG_Y: 8 });
+    expect(Object.keys(saved).some((k) => k.endsWith(key) || k === key), `cache keys: ${Object.keys(saved).join(', ')}`).toBe(true);
+  });
+
   const fwdConstants = { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, WG_X: 8, WG_Y: 8 };
 
   it('verifies every candidate against the reference, rejects a broken one and picks a verified one', async () => {

@@ -9,6 +9,8 @@ import type { MlpConfig } from '../../src/nn/mlp';
 import { toModel } from '../../src/nn/model_input';
 import { ParameterArena } from '../../src/nn/parameters';
 import { momentsRef } from '../helpers/reference';
+import { expectAllClose } from '../helpers/compare';
+import { U } from '../tolerances';
 
 const [fanOut, fanIn] = [300, 200];
 const n = fanOut * fanIn;
@@ -62,19 +64,26 @@ describe('initialisers', () => {
       // Rows orthonormal when rows ≤ cols (W·Wᵀ = I), else columns (Wᵀ·W = I).
       const [count, length] = rows <= cols ? [rows, cols] : [cols, rows];
       const at = (v: number, k: number) => (rows <= cols ? w[v * cols + k] : w[k * cols + v]);
+      const gram: number[] = [];
+      const identity: number[] = [];
       for (let a = 0; a < count; a++) {
         for (let b = 0; b < count; b++) {
           let dot = 0;
           for (let k = 0; k < length; k++) dot += at(a, k) * at(b, k);
-          expect(Math.abs(dot - (a === b ? 1 : 0))).toBeLessThan(1e-5);
+          gram.push(dot);
+          identity.push(a === b ? 1 : 0);
         }
       }
+      // Orthonormal in float64, then each entry rounded to f32 (u relative): a dot product of unit
+      // vectors moves by ≤ 2u·‖a‖·‖b‖ = 2u, plus the float64 construction's error (negligible).
+      expectAllClose(gram, identity, { atol: 2 * U, rtol: 0 }, 'W·Wᵀ (or Wᵀ·W)');
     });
   }
 
   it('orthogonal with a gain scales every vector to that length', () => {
     const w = initWeight('orthogonal', 4, 9, new Rng(1), { scale: 2 });
-    for (let r = 0; r < 4; r++) expect(Math.hypot(...w.slice(r * 9, r * 9 + 9))).toBeCloseTo(2, 5);
+    const lengths = Array.from({ length: 4 }, (_, r) => Math.hypot(...w.slice(r * 9, r * 9 + 9)));
+    expectAllClose(lengths, [2, 2, 2, 2], { atol: 0, rtol: 2 * U }, 'row lengths'); // f32 entries: u each, relative
   });
 
   it('zeros and constant fill', () => {

@@ -7,6 +7,8 @@ import { initWeight } from '../../src/nn/init';
 import { formatInitDiagnostic, initDiagnostic, type InitDiagnosticResult, type InitDiagnosticRow } from '../../src/nn/init_diagnostic';
 import { testGpu } from '../helpers/gpu';
 import { activateRef, matmulRef, momentsRef } from '../helpers/reference';
+import { expectValueClose } from '../helpers/compare';
+import { chainTolerance, momentsTolerance, plus } from '../tolerances';
 
 const rows = 64; // enough for stable statistics (64 × 256 values a layer), and quick on a CPU Vulkan
 let result: InitDiagnosticResult;
@@ -82,9 +84,15 @@ describe('initialisation experiment (10 layers × 256, relu and tanh)', () => {
         const w = initWeight('he_normal', 256, 256, rng);
         h = matmulRef(h, w, rows, 256, 256, false, true).map((v) => activateRef(v, activation));
         const ref = momentsRef(h);
-        expect(Math.abs(r.layers[layer].mean - ref.mean)).toBeLessThan(1e-4 * Math.max(ref.std, 1e-3));
-        expect(Math.abs(r.layers[layer].std / ref.std - 1)).toBeLessThan(1e-4);
-        expect(Math.abs(r.layers[layer].saturated - ref.saturated)).toBeLessThan(1e-3);
+        // The activations after layer l carry the float32 error of l + 1 chained 256-term matmuls
+        // (chainTolerance, relative to their scale, ~ std), and the statistics momentsTolerance's own.
+        const chain = chainTolerance(new Array(layer + 1).fill(256), 1);
+        const tol = momentsTolerance(rows * 256, ref.mean, ref.std);
+        expectValueClose(r.layers[layer].mean, ref.mean, plus(tol.mean, { atol: chain.atol * ref.std, rtol: 0 }), `${activation} layer ${layer + 1} mean`);
+        expectValueClose(r.layers[layer].std, ref.std, plus(tol.std, { atol: 0, rtol: 2 * chain.atol }), `${activation} layer ${layer + 1} std`);
+        // A count of |x| > 0.99: values within float32 error of the threshold may land either side; tanh's
+        // activations near ±0.99 are dense enough for a few of 16,384 to do so (1e-3 = 16 of them).
+        expectValueClose(r.layers[layer].saturated, ref.saturated, { atol: 1e-3, rtol: 0 }, `${activation} layer ${layer + 1} saturated fraction`);
       }
     }
   });

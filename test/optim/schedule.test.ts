@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LrScheduler, parseSchedule } from '../../src/optim/schedule';
 import { ConfigError } from '../../src/errors';
+import { expectAllClose, expectValueClose } from '../helpers/compare';
+import { FLOAT64 } from '../tolerances';
 
 describe('learning-rate schedules', () => {
   it('constant, step, exponential and cosine follow their formulas', () => {
@@ -8,17 +10,17 @@ describe('learning-rate schedules', () => {
     const step = new LrScheduler(0.1, { kind: 'step', every: 3, gamma: 0.5 });
     expect([0, 2, 3, 5, 6].map((e) => step.lr(e, 0))).toEqual([0.1, 0.1, 0.05, 0.05, 0.025]);
     const exp = new LrScheduler(0.1, { kind: 'exponential', gamma: 0.98 });
-    expect(exp.lr(10, 0)).toBeCloseTo(0.1 * 0.98 ** 10, 12);
+    expectValueClose(exp.lr(10, 0), 0.1 * 0.98 ** 10, FLOAT64, 'exponential at epoch 10');
     const cosine = new LrScheduler(0.1, { kind: 'cosine', epochs: 10, minLr: 0.001 });
-    expect(cosine.lr(0, 0)).toBeCloseTo(0.1, 12);
-    expect(cosine.lr(5, 0)).toBeCloseTo(0.0505, 12);
-    expect(cosine.lr(10, 0)).toBeCloseTo(0.001, 12);
-    expect(cosine.lr(20, 0)).toBeCloseTo(0.001, 12);
+    expectValueClose(cosine.lr(0, 0), 0.1, FLOAT64, 'cosine at 0');
+    expectValueClose(cosine.lr(5, 0), 0.0505, FLOAT64, 'cosine at 5');
+    expectValueClose(cosine.lr(10, 0), 0.001, FLOAT64, 'cosine at 10');
+    expectValueClose(cosine.lr(20, 0), 0.001, FLOAT64, 'cosine past the end');
   });
 
   it('linear warm-up scales any schedule over the first steps', () => {
     const s = new LrScheduler(0.2, { kind: 'constant' }, 4);
-    [0.05, 0.1, 0.15, 0.2, 0.2, 0.2].forEach((lr, i) => expect(s.lr(0, [0, 1, 2, 3, 4, 100][i])).toBeCloseTo(lr, 12));
+    expectAllClose([0, 1, 2, 3, 4, 100].map((step) => s.lr(0, step)), [0.05, 0.1, 0.15, 0.2, 0.2, 0.2], FLOAT64, 'warm-up');
   });
 
   it('reduce-on-plateau cuts the rate after `patience` epochs without improvement, and its state round-trips', () => {
