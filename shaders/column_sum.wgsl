@@ -15,8 +15,9 @@ override WORKGROUP_SIZE: u32 = 64u;
 @group(0) @binding(2) var<uniform> params: Params;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let col = gid.x;
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  // Past 65,535 workgroups the dispatch folds into 2-D rows of them (grid1d).
+  let col = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (col >= params.cols) { return; }
   var sum = 0.0;
   for (var m = 0u; m < params.rows; m++) {

@@ -10,7 +10,7 @@
  *       that are not multiples of 4 or 8 (the matmul register block and workgroup tile).
  * The GPU gradients are read straight from the `grads` arena after a step with no optimizer attached.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import type { Graph, Tensor } from '../../src/graph/graph';
 import { activationKinds, type ActivationName } from '../../src/graph/ops';

@@ -13,7 +13,7 @@ import { validateMlp } from '../../src/nn/mlp';
 import { expectAllClose } from '../helpers/compare';
 import { randomArray, runKernel } from '../helpers/gpu';
 import { DROPOUT, activationGradTolerance, plus } from '../tolerances';
-import { activateGradRef, activateRef, dropoutMaskRef, savedForGrad } from '../helpers/reference';
+import { activateGradRef, dropoutMaskRef, savedForGrad } from '../helpers/reference';
 
 interface Run {
   rate: number;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, shuffledIndices } from '../../src/data/rng';
 import { lower } from '../../src/kernels/lower';
-import { buildMlpGraph } from '../../src/nn/mlp';
+import { mnistLikeSource, modelGraph } from '../helpers/step_graph';
 import { augmentBatchRef, warpOf, warpPoint, type AugmentSettings } from '../helpers/augment_reference';
 import { expectAllClose, expectValueClose } from '../helpers/compare';
 import { runKernel } from '../helpers/gpu';
@@ -158,13 +158,13 @@ describe('augmentation geometry vs a float64 reference of the same transform', (
   });
 
   it('the model\'s maxRotate is in degrees: the gather dispatch receives radians, and maxShift unchanged', () => {
-    const source = { name: 'train', count: 10, features: 784, scale: 1 / 255, shift: 0, width: 28, height: 28, augment: { maxRotate: 15, maxShift: 2 } };
-    const { graph } = buildMlpGraph({ layers: [784, 10] }, 4, source, true);
-    const gather = lower(graph.nodes[0]);
+    const source = { ...mnistLikeSource(10), augment: { maxRotate: 15, maxShift: 2 } };
+    const { graph } = modelGraph({ layers: [784, 10] }, 4, true, source);
+    const gather = lower(graph.nodes[0])!;
     expect(gather.kernel).toBe('gatherAugment');
     expectValueClose(gather.params.max_rotate, (15 * Math.PI) / 180, { atol: 0, rtol: 2 ** -52 }, 'max_rotate (radians)');
     expect(gather.params.max_shift).toBe(2);
     // Evaluation graphs never augment.
-    expect(lower(buildMlpGraph({ layers: [784, 10] }, 4, source, false).graph.nodes[0]).kernel).toBe('gather');
+    expect(lower(modelGraph({ layers: [784, 10] }, 4, false, source).graph.nodes[0])!.kernel).toBe('gather');
   });
 });

@@ -24,8 +24,8 @@ import { ACTIVATION, DROPOUT, activationGradTolerance, augmentTolerance, gatherT
 
 const N256 = 65535 * 256 + 1;
 const N64 = 65535 * 64 + 1;
-const step = (s: { step?: number; batch_start?: number; seed?: number; mix_lambda?: number }) =>
-  ({ data: new Uint32Array(stepLayout.pack({ step: 0, batch_start: 0, seed: 0, mix_lambda: 1, ...s })), uniform: true }) as const;
+const step = (s: { step?: number; batch_start?: number; seed?: number; mix_lambda?: number; lr?: number }) =>
+  ({ data: new Uint32Array(stepLayout.pack({ step: 0, batch_start: 0, seed: 0, mix_lambda: 1, lr: 0, ...s })), uniform: true }) as const;
 
 it('the sizes fold: more than 65,535 workgroups, two rows of them', () => {
   expect(grid1d(N256, 256)).toEqual([32768, 2, 1]);
@@ -146,11 +146,11 @@ describe('1-D kernels past 65,535 workgroups (folded into 2-D)', () => {
     const g = randomArray(count, rng, 0.5);
     const v = randomArray(count, rng, 0.1);
     const [lr, mu, wd] = [Math.fround(0.1), Math.fround(0.9), Math.fround(0.01)];
-    const hyper = new Uint32Array(optimizerHyperLayout.pack({ lr, beta1: mu, beta2: 0.999, eps: 1e-8, weight_decay: wd, decay_mode: 1, clip_norm: 0, clip_value: 0, nesterov: 0, log_beta1: 0, log_beta2: 0 }));
+    const hyper = new Uint32Array(optimizerHyperLayout.pack({ beta1: mu, beta2: 0.999, eps: 1e-8, weight_decay: wd, decay_mode: 1, clip_norm: 0, clip_value: 0, nesterov: 0, log_beta1: 0, log_beta2: 0 }));
     const [w1, v1] = (await runKernel(
       'optimizer',
       { OPTIMIZER: 0 },
-      [{ data: g }, { data: Float32Array.of(1) }, { output: count, initial: w }, { output: count, initial: v }, { output: 4 }, { output: 5, initial: new Float32Array(5) }, { data: hyper, uniform: true }, step({})],
+      [{ data: g }, { data: Float32Array.of(1) }, { output: count, initial: w }, { output: count, initial: v }, { output: 4 }, { output: 5, initial: new Float32Array(5) }, { data: hyper, uniform: true }, step({ lr })],
       { count: count / 4, decay_count: decayCount / 4, slot_count: 1 },
       grid1d(count / 4, 256),
     )) as Float32Array[];

@@ -44,7 +44,7 @@ async function gpuStep(o: RefOptimizer & { name: keyof typeof KERNEL }, state: S
       { output: COUNT, initial: state.s2 },
       { output: 5, initial: new Float32Array(5) },
       { data: hyper, uniform: true },
-      { data: new Uint32Array(stepLayout.pack({ step: t - 1, batch_start: 0, seed: 0, mix_lambda: 1 })), uniform: true },
+      { data: new Uint32Array(stepLayout.pack({ step: t - 1, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr })), uniform: true },
     ],
     { count: COUNT / 4, decay_count: DECAYED / 4, slot_count: 1 },
     grid1d(COUNT / 4, 256),

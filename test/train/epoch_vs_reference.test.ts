@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { mixupLambda } from '../../src/data/mixup';
 import { Rng, shuffledIndices } from '../../src/data/rng';
 import type { Dataset } from '../../src/data/dataset';
-import type { Augmentation } from '../../src/nn/mlp';
+import type { Augmentation } from '../../src/data/gpu_dataset';
 import { Trainer, type EpochReport } from '../../src/train/trainer';
 import { augmentBatchRef } from '../helpers/augment_reference';
 import { compareElementwise, describeComparison, elementRatio, maxAbs, type Tolerance } from '../helpers/compare';
@@ -34,7 +34,7 @@ interface Setup {
   augment?: Augmentation;
 }
 
-const paramNames = (widths: number[]) => widths.slice(1).flatMap((_, i) => [`fc${i + 1}.weight`, `fc${i + 1}.bias`]);
+const paramNames = (widths: number[]) => widths.slice(1).flatMap((_, i) => [`${2 * i + 1}.weight`, `${2 * i + 1}.bias`]);
 
 /** Runs the trainer, recording the weights before every step, and checks everything against float64. */
 async function checkEpochs(setup: Setup): Promise<{ failures: string[]; worst: Record<string, number>; steps: number; tailRows: number[] }> {
@@ -74,7 +74,7 @@ async function checkEpochs(setup: Setup): Promise<{ failures: string[]; worst: R
       const rows = Math.min(batch, data.count - start);
       if (s === steps - 1) tailRows.push(rows);
       const before = weights[globalStep];
-      const layers: RefLayer[] = widths.slice(1).map((out, i) => ({ weight: Float64Array.from(before.get(`fc${i + 1}.weight`)!), bias: Float64Array.from(before.get(`fc${i + 1}.bias`)!), in: widths[i], out }));
+      const layers: RefLayer[] = widths.slice(1).map((out, i) => ({ weight: Float64Array.from(before.get(`${2 * i + 1}.weight`)!), bias: Float64Array.from(before.get(`${2 * i + 1}.bias`)!), in: widths[i], out }));
       const samples = order.subarray(start, start + rows);
       const labels = Array.from(samples, (i) => data.labels[i]);
       let x: Float64Array<ArrayBufferLike> = new Float64Array(rows * features);
