@@ -307,7 +307,7 @@ export function parseFlags<T extends FlagTable>(table: T, argv: readonly string[
     const flag = table[name];
     given.add(name);
     if (!flag.takesValue) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value; got '${arg}'`, name, arg.slice(eq + 1));
+      if (eq >= 0) throw new UsageError(`--${name} takes no value; got '${arg.slice(eq + 1)}'`, name, arg.slice(eq + 1));
       values[name] = flag.parse('');
       continue;
     }
