@@ -4,7 +4,7 @@
  * queue write (the step uniform) and one command buffer. An epoch's metrics come back asynchronously
  * while the next epoch is already being submitted, so the GPU never waits for the host.
  */
-import { ConfigError, DataFormatError, NonFiniteError, ShapeError } from '../errors';
+import { ConfigError, NonFiniteError, ShapeError } from '../errors';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint';
 import type { GpuContext } from '../gpu/device';
 import { GpuResources } from '../gpu/resources';
@@ -447,6 +447,8 @@ export class Trainer {
    * (weights, optimizer state, counters, schedule, shuffling generator and seed).
    */
   restore(bytes: Uint8Array, fileName = 'checkpoint'): void {
+    // decodeCheckpoint checks the whole file (tensors, counters, generator and schedule state) first, so a
+    // refused file leaves this trainer exactly as it was.
     const data = decodeCheckpoint(bytes, fileName, this.arena);
     const queue = this.device.queue;
     queue.writeBuffer(this.buffers.params, 0, data.params as Float32Array<ArrayBuffer>);
@@ -458,12 +460,8 @@ export class Trainer {
     // checkpoint's seed replaces the one this trainer was created with.
     this.options = { ...this.options, seed: data.meta.seed };
     this.currentLr = NaN;
-    try {
-      this.shuffleRng.setState(JSON.parse(data.meta.shuffleRng));
-      this.scheduler.setState(JSON.parse(data.meta.scheduler));
-    } catch (error) {
-      throw new DataFormatError(`${fileName}: the generator or schedule state in the metadata is unreadable (${(error as Error).message}).`);
-    }
+    this.shuffleRng.setState(data.shuffleRngState);
+    this.scheduler.setState(data.schedulerState);
   }
 
   get epoch(): number {
