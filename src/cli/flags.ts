@@ -268,10 +268,16 @@ export type ParsedFlags<T extends FlagTable> =
       given: ReadonlySet<keyof T & string>;
     };
 
+/** Text as a message shows it: control characters escaped (the message stays one line), cut at `max`. */
+export function shown(text: string, max = 200): string {
+  const cut = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return cut.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 /** The UsageError for `--name` given `text` (undefined: no value at all). */
 export function flagError(name: string, flag: Pick<Flag<unknown>, 'expected'>, text: string | undefined, detail?: string): UsageError {
-  const got = text === undefined ? 'nothing' : `'${text.length > 200 ? `${text.slice(0, 199)}…` : text}'`;
-  return new UsageError(`--${name} expects ${flag.expected}; got ${got}${detail ? ` (${detail.replace(/\s*\n\s*/g, ' ')})` : ''}`, name, text);
+  const got = text === undefined ? 'nothing' : `'${shown(text)}'`;
+  return new UsageError(`--${shown(name)} expects ${flag.expected}; got ${got}${detail ? ` (${shown(detail.replace(/\s*\n\s*/g, ' '), 2000)})` : ''}`, name, text);
 }
 
 function parseValue(name: string, flag: Flag<unknown>, text: string): unknown {
@@ -295,19 +301,18 @@ export function parseFlags<T extends FlagTable>(table: T, argv: readonly string[
   for (let i = 0; i < flags.length; i++) {
     const arg = flags[i];
     if (!arg.startsWith('-') || arg === '-') {
-      throw new UsageError(`unexpected argument '${arg}'; every option is a --flag (run with --help for the list)`, undefined, arg);
+      throw new UsageError(`unexpected argument '${shown(arg)}'; every option is a --flag (run with --help for the list)`, undefined, arg);
     }
     const eq = arg.indexOf('=');
     const name = (eq < 0 ? arg : arg.slice(0, eq)).replace(/^--?/, '');
     if (!Object.hasOwn(table, name) || !arg.startsWith('--')) {
       const guess = nearest(name, [...names, 'help']);
-      const shown = eq < 0 ? arg : arg.slice(0, eq);
-      throw new UsageError(`unknown flag ${shown}${guess ? `; did you mean --${guess}?` : '; run with --help for the list'}`, name);
+      throw new UsageError(`unknown flag ${shown(eq < 0 ? arg : arg.slice(0, eq))}${guess ? `; did you mean --${guess}?` : '; run with --help for the list'}`, name);
     }
     const flag = table[name];
     given.add(name);
     if (!flag.takesValue) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value; got '${arg.slice(eq + 1)}'`, name, arg.slice(eq + 1));
+      if (eq >= 0) throw new UsageError(`--${name} takes no value; got '${shown(arg.slice(eq + 1))}'`, name, arg.slice(eq + 1));
       values[name] = flag.parse('');
       continue;
     }
@@ -317,14 +322,14 @@ export function parseFlags<T extends FlagTable>(table: T, argv: readonly string[
     } else {
       text = flags[i + 1];
       if (text === undefined || text.startsWith('--')) {
-        throw flagError(name, flag, undefined, text === undefined ? 'the value is missing' : `the value is missing before ${text}`);
+        throw flagError(name, flag, undefined, text === undefined ? 'the value is missing' : `the value is missing before ${shown(text)}`);
       }
       i++;
     }
     values[name] = parseValue(name, flag, text);
   }
   if (end >= 0 && end < argv.length - 1) {
-    throw new UsageError(`unexpected argument '${argv[end + 1]}' after '--'; this command takes only --flags`, undefined, argv[end + 1]);
+    throw new UsageError(`unexpected argument '${shown(argv[end + 1])}' after '--'; this command takes only --flags`, undefined, argv[end + 1]);
   }
   return { help: false, values: values as FlagValues<T>, given: given as ReadonlySet<keyof T & string> };
 }
