@@ -18,6 +18,21 @@ export class DataFormatError extends WebgradError {}
 /** A setting outside its domain: a negative learning rate, an unknown optimizer name, NaN in the data. */
 export class ConfigError extends WebgradError {}
 
+/**
+ * A command-line mistake: an unknown flag, a missing value, a value of the wrong type or range, a path that
+ * does not exist or is of the wrong kind. `flag` is the flag's name without dashes (undefined for a stray
+ * argument); the message is one line that names the flag and the value and says what was expected.
+ */
+export class UsageError extends WebgradError {
+  constructor(
+    message: string,
+    readonly flag?: string,
+    readonly value?: string,
+  ) {
+    super(message);
+  }
+}
+
 /** No WebGPU adapter, or a request beyond the adapter's limits. */
 export class DeviceUnavailableError extends WebgradError {}
 
@@ -48,4 +63,20 @@ export class NonFiniteError extends WebgradError {
 /** Throws `ConfigError`-style invariants with a readable message. */
 export function invariant(condition: unknown, message: string | (() => string)): asserts condition {
   if (!condition) throw new WebgradError(typeof message === 'string' ? message : message());
+}
+
+/**
+ * A short, single-line rendering of any value for an error message: JSON where possible, cut to `maxChars`.
+ * Never throws (JSON.stringify does on cycles, BigInt and very deep nesting), so a parser's error path cannot
+ * fail while describing the input it refuses.
+ */
+export function preview(value: unknown, maxChars = 60): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Array.isArray(value) ? `an array of ${value.length}` : typeof value === 'object' && value !== null ? 'an object' : typeof value;
+  }
+  text = text.replace(/[\r\n]+/g, ' ');
+  return text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
 }

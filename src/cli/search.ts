@@ -1,32 +1,40 @@
 /**
  * `npm run search`: random (default) or grid hyperparameter search on MNIST, every trial on the GPU,
  * validated on a held-out split of the training set; prints the table sorted by validation accuracy.
- * Flags: --mode random|grid --trials N --epochs N --subset N (training samples) --seed N --json
+ * The flags are the table below (`--help` prints it; src/cli/flags.ts says how to add one).
  */
-import { parseArgs } from 'node:util';
 import { requestGpu } from '../gpu/device';
 import { loadMnist } from '../data/mnist_node';
 import { splitDataset, subset } from '../data/dataset';
 import { formatResults, search, type SearchSpace } from '../train/search';
-import { WebgradError } from '../errors';
+import { choice, formatHelp, int, parseFlags } from './flags';
+import { dataFlag, jsonFlag, seedFlag } from './shared_flags';
+import { processIo, runIfEntryPoint, type CliIo } from './run';
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      mode: { type: 'string', default: 'random' },
-      trials: { type: 'string', default: '8' },
-      epochs: { type: 'string', default: '2' },
-      subset: { type: 'string', default: '10000' },
-      seed: { type: 'string', default: '1' },
-      data: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const mode = values.mode === 'grid' ? 'grid' : 'random';
-  const gpu = await requestGpu();
+export const searchFlags = {
+  mode: choice(['random', 'grid'] as const, { default: 'random', help: 'random samples of the space, or its full grid' }),
+  trials: int({ min: 1, default: 8, help: 'trials of a random search' }),
+  epochs: int({ min: 1, default: 2, help: 'epochs a trial' }),
+  subset: int({ min: 300, default: 10000, help: 'training samples to search on (a tenth is held out; batches go up to 256)' }),
+  seed: seedFlag(1, 'seed for the split and the sampled trials'),
+  data: dataFlag,
+  json: jsonFlag,
+} as const;
+
+export const SEARCH_USAGE = 'Usage: npm run search -- [options]';
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<void> {
+  const parsed = parseFlags(searchFlags, argv);
+  if (parsed.help) {
+    io.out(formatHelp(SEARCH_USAGE, searchFlags));
+    return;
+  }
+  const { values } = parsed;
+  const { mode } = values;
   const { train } = await loadMnist(values.data);
-  const pool = subset(train, 0, Math.min(train.count, Number(values.subset)));
-  const split = splitDataset(pool, 0.1, Number(values.seed));
+  const pool = subset(train, 0, Math.min(train.count, values.subset));
+  const split = splitDataset(pool, 0.1, values.seed);
+  const gpu = await requestGpu();
   const space: SearchSpace = {
     lr: mode === 'grid' ? { values: [0.01, 0.05, 0.1] } : { min: 1e-3, max: 0.3 },
     batchSize: mode === 'grid' ? [64, 128] : [32, 64, 128, 256],
@@ -34,28 +42,22 @@ async function main(): Promise<void> {
     weightDecay: mode === 'grid' ? [0] : [0, 1e-4],
     hidden: mode === 'grid' ? [[128, 64]] : [[64], [128, 64], [256, 128]],
   };
-  if (!values.json) console.log(`${mode} search on ${split.train.count} training / ${split.validation.count} validation samples, ${values.epochs} epochs a trial (${gpu.adapterName})`);
+  if (!values.json) io.out(`${mode} search on ${split.train.count} training / ${split.validation.count} validation samples, ${values.epochs} epochs a trial (${gpu.adapterName})`);
   const results = await search(gpu, split.train, split.validation, {
     space,
     mode,
-    trials: Number(values.trials),
-    epochs: Number(values.epochs),
-    seed: Number(values.seed),
+    trials: values.trials,
+    epochs: values.epochs,
+    seed: values.seed,
     inputs: pool.rows * pool.cols,
     classes: 10,
     onTrial: (r, i, n) => {
-      if (values.json) console.log(JSON.stringify({ trial: i + 1, ...r }));
-      else console.log(`trial ${i + 1}/${n}: lr ${r.lr.toExponential(2)} batch ${r.batchSize} ${r.optimizer} decay ${r.weightDecay} hidden ${r.hidden.join('-')} -> val acc ${(100 * r.valAccuracy).toFixed(2)}% (${r.seconds.toFixed(1)} s)`);
+      if (values.json) io.out(JSON.stringify({ trial: i + 1, ...r }));
+      else io.out(`trial ${i + 1}/${n}: lr ${r.lr.toExponential(2)} batch ${r.batchSize} ${r.optimizer} decay ${r.weightDecay} hidden ${r.hidden.join('-')} -> val acc ${(100 * r.valAccuracy).toFixed(2)}% (${r.seconds.toFixed(1)} s)`);
     },
   });
-  if (!values.json) console.log(`\n${formatResults(results)}`);
+  if (!values.json) io.out(`\n${formatResults(results)}`);
   gpu.device.destroy();
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof WebgradError ? `${error.name}: ${error.message}` : error);
-    process.exit(1);
-  },
-);
+runIfEntryPoint(import.meta.url, 'search', main);

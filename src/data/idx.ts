@@ -70,20 +70,19 @@ export function parseIdx(bytes: Uint8Array, fileName: string): IdxTensor {
   }
 
   const dims: number[] = [];
-  let elementCount = 1;
-  for (let i = 0; i < rank; i++) {
-    const size = view.getUint32(PREFIX_BYTES + i * DIM_BYTES, false);
-    dims.push(size);
-    elementCount *= size;
-  }
-
-  const expectedBytes = headerBytes + elementCount;
-  if (bytes.length !== expectedBytes) {
-    const problem = bytes.length < expectedBytes ? 'truncated' : 'has trailing bytes';
+  for (let i = 0; i < rank; i++) dims.push(view.getUint32(PREFIX_BYTES + i * DIM_BYTES, false));
+  // A zero dimension makes the tensor empty however large the others are (their product alone may pass
+  // Infinity, and Infinity × 0 is NaN); up to 255 u32 dimensions can overflow a double, never a NaN here.
+  const elementCount = dims.includes(0) ? 0 : dims.reduce((product, size) => product * size, 1);
+  const available = bytes.length - headerBytes;
+  if (elementCount !== available) {
+    const problem = elementCount > available ? 'truncated' : 'has trailing bytes';
+    const count = Number.isSafeInteger(elementCount) ? String(elementCount) : `about ${elementCount.toExponential(2)}`;
+    const expected = Number.isSafeInteger(headerBytes + elementCount) ? String(headerBytes + elementCount) : `about ${(headerBytes + elementCount).toExponential(2)}`;
+    const shown = dims.length > 8 ? `${dims.slice(0, 8).join(', ')}, ... (${dims.length} in all)` : dims.join(', ');
     throw new DataFormatError(
-      `${fileName}: IDX file ${problem}: expected ${expectedBytes} bytes ` +
-        `(${headerBytes}-byte header + ${elementCount} elements for dimensions [${dims.join(', ')}]), ` +
-        `found ${bytes.length}`,
+      `${fileName}: IDX file ${problem}: expected ${expected} bytes ` +
+        `(${headerBytes}-byte header + ${count} elements for dimensions [${shown}]), found ${bytes.length}`,
     );
   }
   return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, elementCount) };

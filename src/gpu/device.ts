@@ -4,6 +4,7 @@
  */
 import { DeviceLostError, DeviceUnavailableError, GPUValidationError } from '../errors';
 import { paceDawnTicks } from './dawn_ticks';
+import { findNodeAdapter, SWIFTSHADER_ICD } from './quiet_vulkan';
 
 export interface GpuContext {
   device: GPUDevice;
@@ -14,8 +15,6 @@ export interface GpuContext {
   /** Throws the first uncaptured GPU error or the device loss, if either happened. */
   check(): void;
 }
-
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /**
  * Node: the `webgpu` package. Dawn crashes if a GPU instance or adapter it handed out is garbage-collected
@@ -28,24 +27,17 @@ async function nodeAdapter(powerPreference: GPUPowerPreference): Promise<GPUAdap
   if (!proc?.versions?.node) return undefined;
   // Module names in variables, so browser bundlers leave these Node-only imports alone.
   const webgpuModule = 'webgpu';
-  const fsModule = 'node:fs';
   const { create, globals } = await import(/* @vite-ignore */ webgpuModule);
   Object.assign(globalThis, globals);
   paceDawnTicks();
-  const first: GPU = create([]);
-  keepAlive.push(first);
-  let adapter = await first.requestAdapter({ powerPreference });
-  if (!adapter && proc.platform === 'linux' && !proc.env.VK_ICD_FILENAMES) {
-    // No usable driver: fall back to Chromium's SwiftShader (a CPU Vulkan) when it is installed.
-    // Dawn reads VK_ICD_FILENAMES when an instance is created, so a second instance picks it up.
-    const { existsSync } = await import(/* @vite-ignore */ fsModule);
-    if (existsSync(SWIFTSHADER_ICD)) {
-      proc.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-      const second: GPU = create([]);
-      keepAlive.push(second);
-      adapter = await second.requestAdapter({ powerPreference });
-    }
-  }
+  // Hardware first, then SwiftShader (a CPU Vulkan) when there is no usable driver, without the Vulkan and
+  // Wayland chatter on stderr: see quiet_vulkan.ts. Dawn reads the Vulkan variables when an instance is
+  // created, so each attempt gets a fresh instance.
+  const adapter = await findNodeAdapter(proc.env, proc.platform, async () => {
+    const instance: GPU = create([]);
+    keepAlive.push(instance);
+    return instance.requestAdapter({ powerPreference });
+  });
   keepAlive.push(adapter);
   return adapter;
 }

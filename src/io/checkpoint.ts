@@ -7,7 +7,8 @@
  * and in the metadata everything else needed to continue exactly: epoch, step, seed, the shuffling
  * generator's state, the layer list, the optimizer, the schedule, and the kernels chosen for this adapter.
  */
-import { DataFormatError, ShapeError } from '../errors';
+import { DataFormatError, preview, ShapeError } from '../errors';
+import type { RngState } from '../data/rng';
 import type { Model } from '../nn/model';
 import type { ParameterArena } from '../nn/parameters';
 import { decodeSafetensors, encodeSafetensors, type NamedSafetensorsTensor } from './safetensors';
@@ -59,11 +60,33 @@ export function encodeCheckpoint(model: Model, { arena, stateArena }: Arenas, da
   });
 }
 
-/** Reads a checkpoint for `model`, checking every tensor against its parameters and buffers. */
-export function decodeCheckpoint(bytes: Uint8Array, fileName: string, model: Model, arenas: Arenas, initial: StateValues): CheckpointData {
-  const { tensors, metadata } = decodeSafetensors(bytes, fileName);
+/** What `decodeCheckpoint` gives back: the arrays and metadata, plus the run state parsed and checked. */
+export interface DecodedCheckpoint extends CheckpointData {
+  /** The shuffling generator's four u32 words (never all zero). */
+  shuffleRngState: RngState;
+  /** Reduce-on-plateau's progress (`LrScheduler.state()`; `best` is null for +Infinity, as JSON writes it). */
+  schedulerState: { scale?: number; best?: number | null; badEpochs?: number };
+}
+
+/**
+ * Reads a checkpoint for `model`, checking every tensor against its parameters and buffers and every
+ * metadata field, so that nothing past this point can fail on the file's contents: a caller may change
+ * its state only after this returns. Every refusal is a DataFormatError (or a ShapeError for a tensor the
+ * model does not match) whose message starts with the file name and says what is wrong.
+ */
+export function decodeCheckpoint(bytes: Uint8Array, fileName: string, model: Model, arenas: Arenas, initial: StateValues): DecodedCheckpoint {
+  const fail = (problem: string) => new DataFormatError(`${fileName}: ${problem}`);
+  let decoded;
+  try {
+    decoded = decodeSafetensors(bytes, fileName);
+  } catch (error) {
+    if (!(error instanceof DataFormatError)) throw error;
+    const problem = error.message.startsWith(`${fileName}: `) ? error.message.slice(fileName.length + 2) : error.message;
+    throw fail(`not a webgrad checkpoint: ${problem}`);
+  }
+  const { tensors, metadata } = decoded;
   if (metadata.webgrad !== CHECKPOINT_FORMAT) {
-    throw new DataFormatError(`${fileName}: not a webgrad checkpoint (metadata 'webgrad' is ${JSON.stringify(metadata.webgrad)}, expected '${CHECKPOINT_FORMAT}').`);
+    throw fail(`not a webgrad checkpoint (metadata 'webgrad' is ${preview(metadata.webgrad)}, expected '${CHECKPOINT_FORMAT}'); a weights-only file from --save cannot be resumed.`);
   }
   const values = readStateDict(tensors, fileName, model, arenas.arena, arenas.stateArena, initial, { ignorePrefixes: [OPTIMIZER_PREFIX] });
   const state1 = new Float32Array(arenas.arena.totalFloats);
@@ -71,31 +94,60 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string, model: Mod
   for (const slot of arenas.arena.slots) {
     for (const [array, name] of [[state1, `${OPTIMIZER_PREFIX}state1.${slot.name}`], [state2, `${OPTIMIZER_PREFIX}state2.${slot.name}`]] as const) {
       const tensor = tensors.get(name);
-      if (!tensor) throw new ShapeError(`${fileName}: the checkpoint has no tensor '${name}', which the optimizer needs.`);
-      if (tensor.dtype !== 'F32') throw new DataFormatError(`${fileName}: tensor '${name}' is ${tensor.dtype}, expected F32.`);
+      if (!tensor) throw new ShapeError(`${fileName}: the checkpoint has no tensor '${name}', which the optimizer needs. Was it saved from a different model?`);
+      if (tensor.dtype !== 'F32') throw fail(`tensor '${name}' is ${tensor.dtype}, expected F32.`);
       if (tensor.shape.join() !== slot.shape.join()) {
         throw new ShapeError(`${fileName}: tensor '${name}' has shape [${tensor.shape.join(', ')}] but the model's ${slot.name} is [${slot.shape.join(', ')}].`);
       }
       array.set(tensor.data as Float32Array, slot.offset);
     }
   }
-  const int = (key: string) => {
-    const value = Number(metadata[key]);
-    if (!Number.isInteger(value) || value < 0) throw new DataFormatError(`${fileName}: metadata '${key}' is ${JSON.stringify(metadata[key])}, expected a non-negative integer.`);
+  const int = (key: string, max = Number.MAX_SAFE_INTEGER) => {
+    const text = metadata[key];
+    const value = Number(text);
+    if (text === undefined || !/^\d+$/.test(text) || !(value <= max)) {
+      throw fail(`metadata '${key}' is ${preview(text)}, expected an integer in [0, ${max}].`);
+    }
     return value;
   };
-  return {
-    ...values,
-    state1,
-    state2,
-    meta: {
-      epoch: int('epoch'),
-      step: int('step'),
-      seed: int('seed'),
-      shuffleRng: metadata.shuffle_rng ?? '',
-      model: metadata.model ?? '',
-      optimizer: metadata.optimizer ?? '',
-      scheduler: metadata.scheduler ?? '{}',
-    },
+  const meta: CheckpointMeta = {
+    epoch: int('epoch'),
+    step: int('step'),
+    seed: int('seed'),
+    shuffleRng: metadata.shuffle_rng ?? '',
+    model: metadata.model ?? '',
+    optimizer: metadata.optimizer ?? '',
+    scheduler: metadata.scheduler ?? '{}',
   };
+  return { ...values, state1, state2, meta, shuffleRngState: rngState(meta.shuffleRng, fail), schedulerState: schedulerState(meta.scheduler, fail) };
+}
+
+function parseJson(text: string, what: string, fail: (problem: string) => DataFormatError): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw fail(`the ${what} in the metadata is unreadable: ${preview(text)} is not JSON (${(error as Error).message}).`);
+  }
+}
+
+function rngState(text: string, fail: (problem: string) => DataFormatError): RngState {
+  const value = parseJson(text, "shuffling generator's state ('shuffle_rng')", fail);
+  const isWord = (w: unknown) => Number.isInteger(w) && (w as number) >= 0 && (w as number) <= 0xffffffff;
+  if (!Array.isArray(value) || value.length !== 4 || !value.every(isWord) || value.every((w) => w === 0)) {
+    throw fail(`the shuffling generator's state ('shuffle_rng') is ${preview(value)}, expected four u32 words, not all zero.`);
+  }
+  return value as unknown as RngState;
+}
+
+function schedulerState(text: string, fail: (problem: string) => DataFormatError): DecodedCheckpoint['schedulerState'] {
+  const value = parseJson(text, "schedule's state ('scheduler')", fail);
+  const expected = `expected {"scale": X > 0, "best": X or null, "badEpochs": N}`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(`the schedule's state ('scheduler') is ${preview(value)}, ${expected}.`);
+  const { scale, best, badEpochs } = value as Record<string, unknown>;
+  const ok =
+    (scale === undefined || (typeof scale === 'number' && scale > 0 && Number.isFinite(scale))) &&
+    (best === undefined || best === null || (typeof best === 'number' && Number.isFinite(best))) &&
+    (badEpochs === undefined || (Number.isSafeInteger(badEpochs) && (badEpochs as number) >= 0));
+  if (!ok) throw fail(`the schedule's state ('scheduler') is ${preview(value)}, ${expected}.`);
+  return { scale: scale as number | undefined, best: best as number | null | undefined, badEpochs: badEpochs as number | undefined };
 }

@@ -9,7 +9,7 @@
  * Tensor bytes are little-endian and are copied straight into typed arrays, which use the host's byte
  * order; every host with WebGPU is little-endian (WebGPU's own buffer layout assumes it).
  */
-import { ConfigError, DataFormatError, ShapeError } from '../errors';
+import { ConfigError, DataFormatError, preview, ShapeError } from '../errors';
 
 interface ArrayOfDtype {
   F32: Float32Array;
@@ -169,7 +169,7 @@ function parseHeader(bytes: Uint8Array, fileName: string): ParsedHeader {
       }
       for (const [key, text] of Object.entries(value)) {
         if (typeof text !== 'string') {
-          throw fail(`"${METADATA_KEY}.${key}" must be a string, found ${JSON.stringify(text)}`);
+          throw fail(`"${METADATA_KEY}.${key}" must be a string, found ${preview(text)}`);
         }
         metadata[key] = text;
       }
@@ -178,23 +178,23 @@ function parseHeader(bytes: Uint8Array, fileName: string): ParsedHeader {
     const { dtype, shape, data_offsets: offsets } = (value ?? {}) as Record<string, unknown>;
     if (!isDtype(dtype)) {
       const supported = Object.keys(ARRAY_CONSTRUCTORS).join(', ');
-      throw fail(`tensor "${name}" has dtype ${JSON.stringify(dtype)}; supported: ${supported}`);
+      throw fail(`tensor ${preview(name)} has dtype ${preview(dtype)}; supported: ${supported}`);
     }
     if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
-      throw fail(`tensor "${name}" has shape ${JSON.stringify(shape)}; expected an array of non-negative integers`);
+      throw fail(`tensor ${preview(name)} has shape ${preview(shape)}; expected an array of non-negative integers`);
     }
     const offsetsValid =
       Array.isArray(offsets) && offsets.length === 2 && offsets.every(isNonNegativeInteger) && offsets[0] <= offsets[1];
     if (!offsetsValid) {
       throw fail(
-        `tensor "${name}" has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] with begin <= end`,
+        `tensor ${preview(name)} has data_offsets ${preview(offsets)}; expected [begin, end] with begin <= end`,
       );
     }
     const [begin, end] = offsets as [number, number];
     const expectedBytes = elementCount(shape) * ARRAY_CONSTRUCTORS[dtype].BYTES_PER_ELEMENT;
     if (end - begin !== expectedBytes) {
       throw fail(
-        `tensor "${name}" (${dtype} [${shape.join(', ')}]) needs ${expectedBytes} bytes, ` +
+        `tensor ${preview(name)} (${dtype} [${shape.join(', ')}]) needs ${expectedBytes} bytes, ` +
           `but data_offsets [${begin}, ${end}] span ${end - begin}`,
       );
     }
@@ -213,7 +213,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): DecodedS
   for (const entry of entries) {
     if (entry.begin !== covered) {
       const problem = entry.begin < covered ? 'overlaps the previous tensor' : `leaves a gap after byte ${covered}`;
-      throw fail(`tensor "${entry.name}" at data_offsets [${entry.begin}, ${entry.end}] ${problem}`);
+      throw fail(`tensor ${preview(entry.name)} at data_offsets [${entry.begin}, ${entry.end}] ${problem}`);
     }
     covered = entry.end;
   }

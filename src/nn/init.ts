@@ -25,8 +25,11 @@ export type InitName = (typeof initNames)[number];
 /** Short aliases accepted in model strings and flags. */
 const aliases: Record<string, InitName> = { he: 'he_normal', kaiming: 'he_normal', xavier: 'xavier_normal', glorot: 'xavier_normal', lecun: 'lecun_normal' };
 
+/** Every name `resolveInit` accepts: the initialisers and their aliases. */
+export const initChoices: readonly string[] = [...initNames, ...Object.keys(aliases)];
+
 export function resolveInit(name: string): InitName {
-  const resolved = aliases[name] ?? name;
+  const resolved = Object.hasOwn(aliases, name) ? aliases[name] : name;
   if (!(initNames as readonly string[]).includes(resolved)) {
     throw new ConfigError(`Unknown initialiser '${name}'. Expected one of: ${[...initNames, ...Object.keys(aliases)].join(', ')}.`);
   }

@@ -3,7 +3,7 @@
  * the model strings and flags. It expands into an ordinary layer list (src/nn/model.ts), so an MLP trains,
  * saves and loads exactly as any other model, under torch.nn.Sequential's names.
  */
-import { ConfigError, ShapeError } from '../errors';
+import { ConfigError, preview, ShapeError } from '../errors';
 import { activationKinds, BATCH_NORM_MOMENTUM, checkDropoutRate, type ActivationName } from '../graph/ops';
 import { resolveInit, type InitName } from './init';
 import { activationLayerOf } from './layers/activation';
@@ -40,22 +40,23 @@ export interface ResolvedMlp {
 
 export function validateMlp(config: MlpConfig): ResolvedMlp {
   const { layers } = config;
-  if (!Array.isArray(layers) || layers.length < 2) throw new ShapeError(`An MLP needs at least an input and an output width; got layers [${layers}].`);
+  // Values may come from JSON or JavaScript callers, so types are checked too, and messages use preview().
+  if (!Array.isArray(layers) || layers.length < 2) throw new ShapeError(`An MLP needs at least an input and an output width; got layers ${preview(layers)}.`);
   layers.forEach((w, i) => {
-    if (!Number.isInteger(w) || w <= 0) throw new ShapeError(`Layer width ${i} is ${w}; every width must be a positive integer.`);
+    if (!Number.isSafeInteger(w) || w <= 0) throw new ShapeError(`Layer width ${i} is ${preview(w)}; every width must be a positive integer.`);
   });
   const activation = config.activation ?? 'relu';
-  if (!(activation in activationKinds)) {
-    throw new ConfigError(`Unknown activation '${activation}'. Expected one of: ${Object.keys(activationKinds).join(', ')}.`);
+  if (typeof activation !== 'string' || !Object.hasOwn(activationKinds, activation)) {
+    throw new ConfigError(`Unknown activation ${typeof activation === 'string' ? `'${activation}'` : preview(activation)}. Expected one of: ${Object.keys(activationKinds).join(', ')}.`);
   }
   const alpha = config.alpha ?? (activation === 'elu' ? 1 : 0.01);
-  if (!Number.isFinite(alpha)) throw new ConfigError(`The activation's alpha must be a finite number; got ${alpha}.`);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new ConfigError(`The activation's alpha must be a finite number; got ${preview(alpha)}.`);
   const norm = config.norm ?? 'none';
-  if (!normNames.includes(norm)) throw new ConfigError(`Unknown norm '${norm}'. Expected one of: ${normNames.join(', ')}.`);
+  if (!normNames.includes(norm)) throw new ConfigError(`Unknown norm ${typeof norm === 'string' ? `'${norm}'` : preview(norm)}. Expected one of: ${normNames.join(', ')}.`);
   const dropout = config.dropout ?? 0;
   checkDropoutRate(dropout);
   const normMomentum = config.normMomentum ?? BATCH_NORM_MOMENTUM;
-  if (!(normMomentum >= 0 && normMomentum <= 1)) throw new ConfigError(`The batch-norm momentum must be in [0, 1]; got ${normMomentum}.`);
+  if (typeof normMomentum !== 'number' || !(normMomentum >= 0 && normMomentum <= 1)) throw new ConfigError(`The batch-norm momentum must be in [0, 1]; got ${preview(normMomentum)}.`);
   return { layers, activation, alpha, init: resolveInit(config.init ?? 'he_normal'), norm, dropout, normMomentum };
 }
 

