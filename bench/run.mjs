@@ -77,7 +77,7 @@ async function browserHost() {
 <script src="/tfjs/tf.min.js"></script>
 <script src="/tfjs-webgpu/tf-backend-webgpu.min.js"></script>
 <script type="module">
-import * as webgrad from '/dist/index.js';
+import * as webgrad from '/dist/internals.js'; // the public API and the engine's parts (kernels, autotuner)
 import { createSuite } from '/bench/suite.mjs';
 window.suite = createSuite({ webgrad, tf: window.tf, loadMnist: () => webgrad.fetchMnist('/mnist'), log: console.log });
 </script>`;
@@ -120,7 +120,7 @@ async function nodeHost() {
   const gpu = create([]);
   // TF.js looks for navigator.gpu; webgrad then takes the same path (the browser branch of requestGpu).
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `Node.js ${process.version}` }, configurable: true });
-  const webgrad = await import(pathToFileURL(path.join(repoRoot, 'dist/index.js')).href);
+  const webgrad = await import(pathToFileURL(path.join(repoRoot, 'dist/internals.js')).href);
   // As webgrad's own requestGpu() does in Node: Dawn's promise polling paced by a timer instead of a
   // setImmediate spin (src/gpu/dawn_ticks.ts). Both libraries share this Dawn, so both get it;
   // WEBGRAD_DAWN_TICKS=immediate turns it off.

