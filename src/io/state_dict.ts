@@ -104,7 +104,7 @@ export function readStateDict(
       unexpected.length && `unexpected ${unexpected.map((n) => `'${n}'`).join(', ')}`,
       mismatched.length && `size mismatch for ${mismatched.join('; ')}`,
     ].filter(Boolean);
-    throw new ShapeError(`${file} does not fit the model: ${parts.join('; ')}. Was it saved from a different layer list?`);
+    throw new ShapeError(`${file}: the tensors do not fit the model: ${parts.join("; ")}. Was it saved from a different layer list?`);
   }
   if (counters.length) out.batchesTracked = Math.max(...counters);
   return out;

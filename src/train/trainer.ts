@@ -5,7 +5,7 @@
  * command buffers: K steps each (default: the whole epoch), at most two in flight. An epoch's metrics come
  * back asynchronously while the next epoch is already being submitted, so the GPU never waits for the host.
  */
-import { ConfigError } from '../errors';
+import { ConfigError, ShapeError } from '../errors';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint';
 import { decodeSafetensors } from '../io/safetensors';
 import { readStateDict, stateDictTensors, type StateValues } from '../io/state_dict';
@@ -92,6 +92,10 @@ interface SubmittedEpoch {
   lr: number;
   snapshot: 0 | 1;
   values: Promise<Float32Array[]>;
+  /** Settles once every onStep report of this epoch has been delivered. */
+  stepsDelivered: Promise<unknown>;
+  /** Call once this epoch's onEpoch has run: the next epoch's step reports wait for it. */
+  reported: () => void;
 }
 
 const median = (xs: number[]) => {
@@ -110,6 +114,8 @@ export class Trainer {
   private readonly scheduler: LrScheduler;
   private readonly submits: SubmitQueue;
   private predictor?: Predictor;
+  /** Resolves when the last submitted epoch's report has been delivered (step reports of the next wait for it). */
+  private previousReported: Promise<void> = Promise.resolve();
   readonly history: EpochReport[] = [];
 
   private constructor(
@@ -148,10 +154,10 @@ export class Trainer {
       const features = data.rows * data.cols;
       const inputSize = model.inputShape.reduce((a, b) => a * b, 1);
       if (features !== inputSize) {
-        throw new ConfigError(`The model takes samples of shape [${model.inputShape.join(', ')}] but the ${name} data has ${data.rows}×${data.cols} = ${features} values per sample.`);
+        throw new ShapeError(`The model takes samples of shape [${model.inputShape.join(', ')}] but the ${name} data has ${data.rows}×${data.cols} = ${features} values per sample.`);
       }
       if (model.outputShape.length !== 1 || model.outputShape[0] !== data.numClasses) {
-        throw new ConfigError(`The model's output per sample is [${model.outputShape.join(', ')}] but the ${name} data has ${data.numClasses} classes (one logit per class is needed).`);
+        throw new ShapeError(`The model's output per sample is [${model.outputShape.join(', ')}] but the ${name} data has ${data.numClasses} classes (one logit per class is needed).`);
       }
     }
     const normalisation = preprocessing(options.preprocessing ?? 'scale', train);
@@ -218,6 +224,11 @@ export class Trainer {
     this.currentLr = table[steps - 1].lr;
     const chunk = Math.min(steps, this.options.stepsPerSubmit ?? Infinity, fit.reportEvery ?? Infinity);
     let lastReported = { lossSum: 0, rows: 0 };
+    // Reports arrive in order: this epoch's steps after the previous epoch's report, before its own.
+    const gate = this.previousReported;
+    let reported!: () => void;
+    this.previousReported = new Promise<void>((resolve) => (reported = resolve));
+    let stepsDelivered: Promise<unknown> = gate;
     for (let start = 0; start < steps; start += chunk) {
       const end = Math.min(steps, start + chunk);
       const encoder = this.device.createCommandEncoder();
@@ -231,8 +242,9 @@ export class Trainer {
       const read = reportNow ? await this.metrics.snapshot(encoder, [{ buffer: this.trainData.metrics, floats: 4 }]) : undefined;
       await this.submits.submit(encoder);
       if (read) {
-        void read().then(([values]) => {
-          const totals = totalsOf(values);
+        const values = read();
+        stepsDelivered = stepsDelivered.then(async () => {
+          const totals = totalsOf((await values)[0]);
           fit.onStep?.({ epoch, step: end, loss: (totals.lossSum - lastReported.lossSum) / (totals.rows - lastReported.rows) });
           lastReported = totals;
         });
@@ -253,7 +265,7 @@ export class Trainer {
     encoder.copyBufferToBuffer(this.state.params, 0, this.state.buffer(this.state.snapshots[snapshot]), 0, this.state.arena.totalFloats * 4);
     const read = await this.metrics.snapshot(encoder, sources);
     await this.submits.submit(encoder);
-    return { epoch, firstStep, lr: this.currentLr, snapshot, values: read() };
+    return { epoch, firstStep, lr: this.currentLr, snapshot, values: read(), stepsDelivered, reported };
   }
 
   /**
@@ -271,6 +283,7 @@ export class Trainer {
     let stop = false;
     const finish = async (submitted: SubmittedEpoch) => {
       const [train, stats, ...evals] = await submitted.values;
+      await submitted.stepsDelivered;
       const now = performance.now();
       let e = 0;
       const validation = evaluate && this.evaluations.validation ? evals[e++] : undefined;
@@ -286,6 +299,7 @@ export class Trainer {
         stop ||= verdict.stop;
       }
       fit.onEpoch?.(report);
+      submitted.reported();
       this.resources.gpu.check();
     };
     let previous: SubmittedEpoch | undefined;

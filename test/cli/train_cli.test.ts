@@ -56,7 +56,7 @@ const badInvocations: [string[], string, string | undefined, RegExp][] = [
   [['--data', 'DATA/gzipped'], 'data', 'DATA/gzipped', /must be decompressed first/],
   [['--resume', 'DATA/notes.txt'], 'resume', 'DATA/notes.txt', /webgrad checkpoint.*not a safetensors file/],
   [['--resume', 'DATA/missing.safetensors'], 'resume', 'DATA/missing.safetensors', /a readable file.*no such file/],
-  [['--resume', 'DATA/other-model.safetensors'], 'resume', 'DATA/other-model.safetensors', /fc1.weight' has shape \[16, 784\] but the model's fc1.weight is \[128, 784\]/],
+  [['--resume', 'DATA/other-model.safetensors'], 'resume', 'DATA/other-model.safetensors', /size mismatch for 1\.weight: the file has \[16, 784\], the model needs \[128, 784\]/],
   [['--save', '/nonexistent/folder/w.safetensors'], 'save', '/nonexistent/folder/w.safetensors', /folder \/nonexistent\/folder does not exist/],
   [['--checkpoint', 'DATA/three-of-four'], 'checkpoint', 'DATA/three-of-four', /it is a folder/],
   [['--optimizer', 'adamx'], 'optimizer', 'adamx', /one of sgd, .*adamw; got 'adamx' \(did you mean adam\?\)/],

@@ -113,7 +113,7 @@ describe('safetensors', () => {
     const trailing = fileWithHeader({ a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] } }, 3);
     expect(() => decodeSafetensors(trailing, 'f')).toThrow(/expected 2 bytes of tensor data, found 3/);
     const half = fileWithHeader({ a: { dtype: 'F16', shape: [1], data_offsets: [0, 2] } }, 2);
-    expect(() => decodeSafetensors(half, 'f')).toThrow(/dtype "F16"; supported: F32, U32, I32, U8/);
+    expect(() => decodeSafetensors(half, 'f')).toThrow(/dtype "F16"; supported: F32, I64, U32, I32, U8/);
   });
 
   it('rejects non-string metadata', () => {

@@ -6,7 +6,7 @@
 import { requestGpu, type GpuContext } from '../../src/gpu/device';
 import { GpuResources } from '../../src/gpu/resources';
 import { readBuffer } from '../../src/gpu/readback';
-import { kernels, type KernelName } from '../../src/kernels/catalog';
+import { kernels, stepLayout, type KernelName } from '../../src/kernels/catalog';
 import type { Constants } from '../../src/kernels/kernel';
 import { Rng } from '../../src/data/rng';
 
@@ -77,4 +77,10 @@ export async function runKernel(
 
 export function randomArray(n: number, rng: Rng, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => (rng.nextFloat() * 2 - 1) * scale);
+}
+
+/** The Step uniform as a runKernel argument: every field 0 (mix_lambda 1) unless given. */
+export function stepArg(values: Partial<Record<(typeof stepLayout.fields)[number][0], number>> = {}): { data: Uint32Array; uniform: true } {
+  const all = Object.fromEntries(stepLayout.fields.map(([name]) => [name, values[name] ?? (name === 'mix_lambda' ? 1 : 0)]));
+  return { data: new Uint32Array(stepLayout.pack(all as Record<string, number>)), uniform: true };
 }

@@ -6,12 +6,11 @@ import { Rng } from '../../src/data/rng';
 import { ConfigError } from '../../src/errors';
 import { activationKinds } from '../../src/graph/ops';
 import { Graph } from '../../src/graph/graph';
-import { stepLayout } from '../../src/kernels/catalog';
 import { grid1d } from '../../src/kernels/kernel';
 import { dropoutParams } from '../../src/kernels/lower';
 import { validateMlp } from '../../src/nn/mlp';
 import { expectAllClose } from '../helpers/compare';
-import { randomArray, runKernel } from '../helpers/gpu';
+import { randomArray, runKernel, stepArg } from '../helpers/gpu';
 import { DROPOUT, activationGradTolerance, plus } from '../tolerances';
 import { activateGradRef, dropoutMaskRef, savedForGrad } from '../helpers/reference';
 
@@ -22,7 +21,7 @@ interface Run {
   salt?: number;
 }
 
-const stepUniform = (seed: number, step: number) => ({ data: new Uint32Array(stepLayout.pack({ step, batch_start: 0, seed, mix_lambda: 0, lr: 0 })), uniform: true });
+const stepUniform = (seed: number, step: number) => (stepArg({ step, batch_start: 0, seed, mix_lambda: 0, lr: 0 }));
 
 async function dropout(direction: 'forward' | 'backward', x: Float32Array, { rate, seed = 7, step = 3, salt = 1 }: Run, act?: { kind: keyof typeof activationKinds; y: Float32Array; alpha: number }) {
   const n = x.length;

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, shuffledIndices } from '../../src/data/rng';
-import { stepLayout } from '../../src/kernels/catalog';
 import { grid1d } from '../../src/kernels/kernel';
 import { expectAllClose } from '../helpers/compare';
-import { runKernel } from '../helpers/gpu';
+import { runKernel, stepArg } from '../helpers/gpu';
 import { gatherTolerance } from '../tolerances';
 
 /** Bytes packed four to a u32, little-endian, zero-padded: the layout GpuDataset uploads. */
@@ -49,7 +48,7 @@ describe('gather kernel: a batch from the GPU-resident byte dataset', () => {
       const images = Uint8Array.from({ length: c.count * c.features }, () => rng.nextBelow(256));
       const labels = Uint8Array.from({ length: c.count }, () => rng.nextBelow(10));
       const perm = shuffledIndices(c.count, rng);
-      const step = new Uint32Array(stepLayout.pack({ step: 12, batch_start: c.start, seed: 99, mix_lambda: 1, lr: 0 }));
+      const step = stepArg({ step: 12, batch_start: c.start, seed: 99, mix_lambda: 1, lr: 0 }).data;
       const [x, y] = await runKernel(
         'gather',
         { WORDS: words },
@@ -77,7 +76,7 @@ describe('gather kernel: a batch from the GPU-resident byte dataset', () => {
     const [x, y] = await runKernel(
       'gather',
       {},
-      [{ data: packBytes(images) }, { data: packBytes(labels) }, { data: perm }, { output: count * features }, { output: count, dtype: 'u32' }, { data: new Uint32Array(stepLayout.pack({ step: 0, batch_start: 0, seed: 0, mix_lambda: 1, lr: 0 })), uniform: true }],
+      [{ data: packBytes(images) }, { data: packBytes(labels) }, { data: perm }, { output: count * features }, { output: count, dtype: 'u32' }, stepArg({ step: 0, batch_start: 0, seed: 0, mix_lambda: 1, lr: 0 })],
       { rows: count, features, scale: 1, shift: 0 },
       grid1d(count * features, 256),
     );

@@ -9,7 +9,7 @@ import { lower } from '../../src/kernels/lower';
 import { mnistLikeSource, modelGraph } from '../helpers/step_graph';
 import { augmentBatchRef, warpOf, warpPoint, type AugmentSettings } from '../helpers/augment_reference';
 import { expectAllClose, expectValueClose } from '../helpers/compare';
-import { runKernel } from '../helpers/gpu';
+import { runKernel, stepArg } from '../helpers/gpu';
 import { augmentTolerance, U } from '../tolerances';
 
 const [width, height] = [9, 7];
@@ -28,7 +28,7 @@ async function augment(count: number, rows: number, settings: { max_shift?: numb
   const [x, y] = await runKernel(
     'gatherAugment',
     {},
-    [{ data: images }, { data: labels }, { data: perm }, { output: rows * features }, { output: rows, dtype: 'u32' }, { data: new Uint32Array([step, 0, seed, 0]), uniform: true }],
+    [{ data: images }, { data: labels }, { data: perm }, { output: rows * features }, { output: rows, dtype: 'u32' }, stepArg({ step, seed, mix_lambda: 0 })],
     { rows, features, scale: 1 / 255, shift: 0, width, height, max_shift: 0, max_rotate: 0, noise_std: 0, ...settings },
     [Math.ceil((rows * features) / 256), 1, 1],
   );
@@ -82,7 +82,7 @@ async function augmentImages(images: Uint8Array, perm: Uint32Array, batchStart: 
   const [x] = await runKernel(
     'gatherAugment',
     {},
-    [{ data: new Uint32Array(bytes.buffer) }, { data: new Uint32Array(labels.buffer) }, { data: perm }, { output: rows * features }, { output: rows, dtype: 'u32' }, { data: new Uint32Array([step, batchStart, seed, 0]), uniform: true }],
+    [{ data: new Uint32Array(bytes.buffer) }, { data: new Uint32Array(labels.buffer) }, { data: perm }, { output: rows * features }, { output: rows, dtype: 'u32' }, stepArg({ step, batch_start: batchStart, seed, mix_lambda: 0 })],
     { rows, features, scale: s.scale, shift: s.shift, width: s.width, height: s.height, max_shift: s.maxShift, max_rotate: s.maxRotate, noise_std: s.noiseStd },
     [Math.ceil((rows * features) / 256), 1, 1],
   );

@@ -13,19 +13,19 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { activationKinds } from '../../src/graph/ops';
-import { stepLayout, optimizerHyperLayout } from '../../src/kernels/catalog';
+import { optimizerHyperLayout } from '../../src/kernels/catalog';
 import { grid1d } from '../../src/kernels/kernel';
 import { dropoutParams } from '../../src/kernels/lower';
 import { augmentRowRef, type AugmentSettings } from '../helpers/augment_reference';
 import { expectAllCloseWith } from '../helpers/compare';
-import { randomArray, runKernel } from '../helpers/gpu';
+import { randomArray, runKernel, stepArg } from '../helpers/gpu';
 import { activateGradRef, activateRef, layerNormBackwardRef, layerNormRef, pcgRef } from '../helpers/reference';
 import { ACTIVATION, DROPOUT, activationGradTolerance, augmentTolerance, gatherTolerance, mixupTolerance, normBackwardTolerance, normForwardTolerance, sumTolerance, uniformRms, U } from '../tolerances';
 
 const N256 = 65535 * 256 + 1;
 const N64 = 65535 * 64 + 1;
 const step = (s: { step?: number; batch_start?: number; seed?: number; mix_lambda?: number; lr?: number }) =>
-  ({ data: new Uint32Array(stepLayout.pack({ step: 0, batch_start: 0, seed: 0, mix_lambda: 1, lr: 0, ...s })), uniform: true }) as const;
+  stepArg(s);
 
 it('the sizes fold: more than 65,535 workgroups, two rows of them', () => {
   expect(grid1d(N256, 256)).toEqual([32768, 2, 1]);

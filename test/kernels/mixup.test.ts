@@ -3,11 +3,10 @@ import { Rng } from '../../src/data/rng';
 import { mixupLambda } from '../../src/data/mixup';
 import { grid1d } from '../../src/kernels/kernel';
 import { expectAllClose, expectValueClose } from '../helpers/compare';
-import { randomArray, runKernel } from '../helpers/gpu';
+import { randomArray, runKernel, stepArg } from '../helpers/gpu';
 import { U, mixupLossTolerance, mixupTargetsTolerance, mixupTolerance, plus } from '../tolerances';
 import { softmaxXentRef } from '../helpers/reference';
 
-const stepWith = (lambda: number) => new Uint32Array(new Float32Array([0, 0, 0, lambda]).buffer).map((v, i) => (i < 3 ? 0 : v));
 
 describe('mixup', () => {
   for (const [rows, features] of [[1, 3], [4, 5], [7, 784], [128, 10], [257, 2]] as const) {
@@ -15,7 +14,7 @@ describe('mixup', () => {
       const rng = new Rng(rows * features);
       const x = randomArray(rows * features, rng);
       const lambda = 0.7;
-      const [mixed] = await runKernel('mixupInputs', {}, [{ data: x }, { output: rows * features }, { data: stepWith(lambda), uniform: true }], { rows, features }, grid1d(rows * features, 256));
+      const [mixed] = await runKernel('mixupInputs', {}, [{ data: x }, { output: rows * features }, stepArg({ mix_lambda: lambda })], { rows, features }, grid1d(rows * features, 256));
       const ref = Float64Array.from(x, (v, i) => lambda * v + (1 - lambda) * x[(rows - 1 - Math.floor(i / features)) * features + (i % features)]);
       expectAllClose(mixed, ref, mixupTolerance(1), 'λ·x + (1 − λ)·x_partner');
     });
@@ -31,7 +30,7 @@ describe('mixup', () => {
       const [d, metrics] = await runKernel(
         'mixupTargets',
         {},
-        [{ data: logits }, { data: labels }, { data: Float32Array.from(plain.dlogits) }, { output: rows * classes }, { output: 4, initial: new Float32Array([plain.lossSum, 0, rows, 0]) }, { data: stepWith(lambda), uniform: true }],
+        [{ data: logits }, { data: labels }, { data: Float32Array.from(plain.dlogits) }, { output: rows * classes }, { output: 4, initial: new Float32Array([plain.lossSum, 0, rows, 0]) }, stepArg({ mix_lambda: lambda })],
         { rows, classes, grad_scale: 1 / rows },
         [1, 1, 1],
       );

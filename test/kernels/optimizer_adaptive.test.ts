@@ -12,11 +12,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
-import { stepLayout } from '../../src/kernels/catalog';
 import { grid1d } from '../../src/kernels/kernel';
 import { optimizerHyper, resolveOptimizer } from '../../src/optim/optimizer';
 import { compareElementwise, describeComparison, maxAbs, type Tolerance } from '../helpers/compare';
-import { randomArray, runKernel } from '../helpers/gpu';
+import { randomArray, runKernel, stepArg } from '../helpers/gpu';
 import { newParam, optimizerStep, type RefOptimizer, type RefParam } from '../helpers/optim_reference';
 import { adaptiveStepTolerance } from '../tolerances';
 
@@ -44,7 +43,7 @@ async function gpuStep(o: RefOptimizer & { name: keyof typeof KERNEL }, state: S
       { output: COUNT, initial: state.s2 },
       { output: 5, initial: new Float32Array(5) },
       { data: hyper, uniform: true },
-      { data: new Uint32Array(stepLayout.pack({ step: t - 1, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr })), uniform: true },
+      stepArg({ step: t - 1, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr }),
     ],
     { count: COUNT / 4, decay_count: DECAYED / 4, slot_count: 1 },
     grid1d(COUNT / 4, 256),

@@ -7,10 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
-import { optimizerHyperLayout, stepLayout } from '../../src/kernels/catalog';
+import { optimizerHyperLayout } from '../../src/kernels/catalog';
 import { grid1d } from '../../src/kernels/kernel';
 import { expectAllClose, expectValueClose, maxAbs } from '../helpers/compare';
-import { randomArray, runKernel } from '../helpers/gpu';
+import { randomArray, runKernel, stepArg } from '../helpers/gpu';
 import { normStatsTolerance, sgdTolerance } from '../tolerances';
 import { newParam, optimizerStep, type RefOptimizer } from '../helpers/optim_reference';
 
@@ -56,7 +56,7 @@ async function gpuSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[]
         { output: count }, // state2: unused by SGD, left poisoned
         { output: stats.length, initial: stats },
         { data: hyper(o), uniform: true },
-        { data: new Uint32Array(stepLayout.pack({ step: t, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr })), uniform: true },
+        stepArg({ step: t, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr }),
       ],
       { count: count / 4, decay_count: decayCount / 4, slot_count: 1 },
       grid1d(count / 4, 256),

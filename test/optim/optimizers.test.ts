@@ -20,7 +20,7 @@ async function compare(optimizer: RefOptimizer, steps: number) {
     seed: 11,
   });
   const initial = await trainer.weights();
-  const names = widths.slice(1).flatMap((_, i) => [`fc${i + 1}.weight`, `fc${i + 1}.bias`]);
+  const names = widths.slice(1).flatMap((_, i) => [`${2 * i + 1}.weight`, `${2 * i + 1}.bias`]);
   const params: RefParam[] = names.map((n) => newParam(initial.get(n)!, n.endsWith('weight')));
   const x = Float64Array.from(data.images, (v) => v / 255);
   const norms: number[] = [];

@@ -5,7 +5,7 @@ import { activationKinds } from '../../src/graph/ops';
 import { grid1d } from '../../src/kernels/kernel';
 import { MATMUL_BLOCK, MATMUL_WG } from '../../src/kernels/lower';
 import { compareElementwise, describeComparison, type Comparison, type Tolerance } from '../helpers/compare';
-import { randomArray, runKernel } from '../helpers/gpu';
+import { randomArray, runKernel, stepArg } from '../helpers/gpu';
 import { ACTIVATION, dotTolerance, gatherTolerance, softmaxGradTolerance, sumTolerance, uniformRms } from '../tolerances';
 import { activateRef, columnSumRef, matmulRef, softmaxXentRef } from '../helpers/reference';
 
@@ -96,7 +96,7 @@ describe(`kernels on ${CASES} random shapes`, () => {
       const [x] = await runKernel(
         'gather',
         {},
-        [{ data: new Uint32Array(bytes.buffer) }, { data: new Uint32Array(labelBytes.buffer) }, { data: perm }, { output: rows * features }, { output: rows, dtype: 'u32' }, { data: new Uint32Array([0, start, 0, 0]), uniform: true }],
+        [{ data: new Uint32Array(bytes.buffer) }, { data: new Uint32Array(labelBytes.buffer) }, { data: perm }, { output: rows * features }, { output: rows, dtype: 'u32' }, stepArg({ batch_start: start, mix_lambda: 0 })],
         { rows, features, scale: 1 / 255, shift: 0 },
         grid1d(rows * features, 256),
       );

@@ -40,8 +40,8 @@ const paramNames = (widths: number[]) => widths.slice(1).flatMap((_, i) => [`${2
 async function checkEpochs(setup: Setup): Promise<{ failures: string[]; worst: Record<string, number>; steps: number; tailRows: number[] }> {
   const { gpu } = await testGpu();
   const { data, widths, batch, lr, seed, epochs, augment } = setup;
-  const trainer = await Trainer.create(gpu, data, undefined, { model: { layers: widths, activation: 'tanh', init: 'xavier_normal' }, optimizer: { lr }, batchSize: batch, seed, augment });
-  const names = paramNames(widths);
+  const trainer = await Trainer.create(gpu, data, undefined, { model: { layers: widths, activation: 'tanh', init: 'xavier_normal' }, optimizer: { lr }, batchSize: batch, seed, augment, stepsPerSubmit: 1 });
+  const names = paramNames(widths); // one step per submit, so afterSubmit sees the weights after each step
   const snapshots: Promise<Map<string, Float32Array>>[] = [trainer.weights()];
   const reports: EpochReport[] = await trainer.fit({ epochs, evaluate: false, afterSubmit: () => void snapshots.push(trainer.weights()) });
   const weights = await Promise.all(snapshots);

@@ -58,7 +58,7 @@ describe('trainer proxy over a MessageChannel (Node)', () => {
     const worker = await connectedWorker();
     expect(worker.gpu.adapterName).toBe((await testGpu()).gpu.adapterName);
     const proxy = await worker.createTrainer(train, test, options);
-    expect(Object.fromEntries(proxy.info.parameters.map((p) => [p.name, p.shape]))).toEqual({ 'fc1.weight': [24, 784], 'fc1.bias': [24], 'fc2.weight': [10, 24], 'fc2.bias': [10] });
+    expect(Object.fromEntries(proxy.info.parameters.map((p) => [p.name, p.shape]))).toEqual({ '1.weight': [24, 784], '1.bias': [24], '3.weight': [10, 24], '3.bias': [10] });
     expect(proxy.info.parameterCount).toBe(24 * 784 + 24 + 10 * 24 + 10);
     expect(proxy.info.normalisation).toEqual({ mean: 0, std: 1 });
     const events: string[] = [];
