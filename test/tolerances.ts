@@ -27,3 +27,17 @@ export function dotTolerance(K: number, scale = 1): Tolerance {
  * results near zero (where the relative error of exp(x) − 1 style expressions blows up).
  */
 export const ELEMENTWISE: Tolerance = { atol: 1e-7, rtol: 16 * U };
+
+/**
+ * A matmul with its fused epilogue, against float64. Bias + activation: every activation's Lipschitz
+ * constant is at most λ·α ≈ 1.76 (SELU just below 0; 1 or less for the others), so the dot product's error
+ * grows by less than 2, plus the activation's own rounding (ELEMENTWISE). Activation gradient: the kernel
+ * evaluates f′ at the float32 output y (correctly rounded here, |Δy| ≤ u·|y|), which moves f′ by at most
+ * 2u for every kind (|df′/dy| ≤ 2|y| for tanh, ≤ 1 for sigmoid, elu and selu have f′ = y + const), so the
+ * product g·f′ moves by ≤ 2u·|g| ≤ 2u·K·s²: added to atol. Split-K (K in ranges, then the ranges' totals)
+ * rounds no more than one sum over K, so it meets the same bound.
+ */
+export function epilogueTolerance(K: number, scale = 1): Tolerance {
+  const dot = dotTolerance(K, scale);
+  return { atol: 2 * dot.atol + 2 * U * K * scale * scale + ELEMENTWISE.atol, rtol: 2 * dot.rtol + ELEMENTWISE.rtol };
+}

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { MATMUL_BLOCK, MATMUL_WG } from '../../src/kernels/lower';
 import { activationKinds } from '../../src/graph/ops';
-import { expectClose, randomArray, runKernel } from '../helpers/gpu';
+import { expectAllClose } from '../helpers/compare';
+import { randomArray, runKernel } from '../helpers/gpu';
 import { activateGradRef, activateRef, matmulRef } from '../helpers/reference';
+import { dotTolerance, epilogueTolerance } from '../tolerances';
 
 const tile = MATMUL_BLOCK * MATMUL_WG;
 const grid = (m: number, n: number): [number, number, number] => [Math.ceil(n / tile), Math.ceil(m / tile), 1];
@@ -33,7 +35,7 @@ describe('matmul kernel vs float64 reference', () => {
             { M: m, N: n, K: k, alpha: 0 },
             grid(m, n),
           );
-          expectClose(c, matmulRef(a, b, m, n, k, transA, transB), 1e-4);
+          expectAllClose(c, matmulRef(a, b, m, n, k, transA, transB), dotTolerance(k));
         });
       }
     }
@@ -55,7 +57,7 @@ describe('matmul kernel vs float64 reference', () => {
         grid(m, n),
       );
       const z = matmulRef(a, w, m, n, k, false, true);
-      expectClose(c, z.map((v, i) => activateRef(v + bias[i % n], kind, alpha)), 1e-5);
+      expectAllClose(c, z.map((v, i) => activateRef(v + bias[i % n], kind, alpha)), epilogueTolerance(k));
     });
 
     it(`activation-gradient epilogue (${kind})`, async () => {
@@ -75,7 +77,7 @@ describe('matmul kernel vs float64 reference', () => {
       );
       const g = matmulRef(dy, w, m, n, k);
       // The kernel differentiates through f32 y; compare with the float64 derivative at x.
-      expectClose(c, g.map((v, i) => v * activateGradRef(x[i], kind, alpha)), 1e-4);
+      expectAllClose(c, g.map((v, i) => v * activateGradRef(x[i], kind, alpha)), epilogueTolerance(k));
     });
   }
 
