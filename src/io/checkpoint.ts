@@ -8,6 +8,8 @@
  * to continue exactly (epoch, step, the shuffling generator's state, the schedule) in the metadata.
  */
 import { DataFormatError, ShapeError } from '../errors';
+import type { TuningTable } from '../kernels/matmul_select';
+import { parseTable } from '../kernels/tuning_store';
 import type { ParameterArena } from '../nn/parameters';
 import { decodeSafetensors, encodeSafetensors, type NamedSafetensorsTensor } from './safetensors';
 
@@ -22,6 +24,12 @@ export interface CheckpointMeta {
   model: string;
   optimizer: string;
   scheduler: string;
+  /**
+   * The matmul variants the run used (src/kernels/matmul_select.ts). A resumed run plans with this table,
+   * so it runs the same kernels and sums in the same order (split-K sums differently from the others) and
+   * its weights stay bitwise those of an uninterrupted run.
+   */
+  tuning?: TuningTable;
 }
 
 export interface CheckpointData {
@@ -50,6 +58,7 @@ export function encodeCheckpoint(arena: ParameterArena, data: CheckpointData): U
     model: meta.model,
     optimizer: meta.optimizer,
     scheduler: meta.scheduler,
+    ...(meta.tuning ? { tuning: JSON.stringify(meta.tuning) } : {}),
   });
 }
 
@@ -86,6 +95,21 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string, arena: Par
       model: metadata.model ?? '',
       optimizer: metadata.optimizer ?? '',
       scheduler: metadata.scheduler ?? '{}',
+      ...(metadata.tuning !== undefined ? { tuning: tuningOf(metadata.tuning, fileName) } : {}),
     },
   };
+}
+
+function tuningOf(text: string, fileName: string): TuningTable {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const table = parseTable(value);
+  if (!table || Object.keys(table).length !== Object.keys(value as object).length) {
+    throw new DataFormatError(`${fileName}: metadata 'tuning' is not a JSON object of variant ids (${JSON.stringify(text.slice(0, 80))}). Remove the entry to plan the resumed run afresh.`);
+  }
+  return table;
 }
