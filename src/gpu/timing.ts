@@ -144,7 +144,8 @@ export class DispatchTimer {
     for (;;) {
       const elapsed = (await this.run(record, count, 1)).elapsed[0];
       if (elapsed >= this.sampleMs || count >= this.maxReps) return { msPerRep: elapsed / count, reps: count };
-      const grown = Math.ceil((count * 1.25 * this.sampleMs) / Math.max(elapsed, this.clock.resolutionMs, 1e-6));
+      // At most 64× at a time: a wall-clock sample minus the round trip can read near zero.
+      const grown = Math.ceil(count * Math.min(64, (1.25 * this.sampleMs) / Math.max(elapsed, this.clock.resolutionMs, 1e-6)));
       count = Math.min(this.maxReps, Math.max(count + 1, grown));
     }
   }

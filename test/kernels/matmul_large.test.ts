@@ -1,5 +1,5 @@
 /**
- * The 128×64-tiled matmul at 4096×4096×4096, once: 137 GFLOP, about 6 minutes on SwiftShader (2 CPU
+ * The 128×64-tiled matmul at 4096×4096×4096, once: 137 GFLOP, about 4 minutes on SwiftShader (2 CPU
  * cores), milliseconds on a GPU. C is checked against float64 on a random sample of 4,096 elements (each
  * a dot product of length 4,096), which keeps the CPU reference cheap; the whole of C must be finite.
  */
