@@ -30,7 +30,7 @@ import { kernels } from './catalog';
 import { applyTuningTable, matmulRequestsOf } from './matmul_plan';
 import { adapterKindOf, candidateVariants, type AdapterKind } from './matmul_policy';
 import { tuningKey, type MatmulRequest, type TuningTable } from './matmul_select';
-import { REFERENCE_MATMUL, variantById, variantSteps, type MatmulVariant } from './matmul_variants';
+import { REFERENCE_MATMUL, variantSteps, type MatmulVariant } from './matmul_variants';
 import { MatmulTrial, compareOutputs, type PreparedSelection } from './matmul_verify';
 import { tuningStoreKey, type TuningStore } from './tuning_store';
 
@@ -288,6 +288,5 @@ export function formatTuning(result: ProductTuning): string {
   return `autotune ${M}×${N}×${K} ${flags}: ${result.chosen.id} in ${(result.milliseconds / 1000).toFixed(1)} s (${timed.join(', ')}${rejected.length ? `; rejected ${rejected.join(', ')}` : ''})`;
 }
 
-export { variantById };
 /** Compatibility with today's batch runner (see src/kernels/matmul_plan.ts). */
 export { adoptMatmulVariants } from './matmul_plan';

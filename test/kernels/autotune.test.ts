@@ -21,6 +21,7 @@ import { REFERENCE_MATMUL, matmulKernelNames, matmulVariants, variantSteps, type
 import { localStorageTuningStore } from '../../src/kernels/tuning_store_browser';
 import { defaultTuningFile, fileTuningStore } from '../../src/kernels/tuning_store_node';
 import { memoryTuningStore, tuningStoreKey } from '../../src/kernels/tuning_store';
+import { lower } from '../../src/kernels/lower';
 import { ParameterArena } from '../../src/nn/parameters';
 import { fuse } from '../../src/scheduler/fuse';
 import { Executable } from '../../src/scheduler/executable';
@@ -43,6 +44,24 @@ describe('selectMatmul: a pure function of the tuning table', () => {
     expect(selection.steps).toEqual([
       { kernel: 'matmul', constants: { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, WG_X: 8, WG_Y: 8 }, workgroups: [4, 4, 1], operands: ['A', 'B', 'E', 'C'] },
     ]);
+  });
+
+  it('for every transpose and epilogue, the empty table\'s selection is exactly what lowering emits (so the planner can switch without a change)', () => {
+    for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]]) {
+      for (const epilogue of [{}, { act: 'relu' }, { actGrad: 'tanh' }]) {
+        const g = new Graph();
+        const [M, N, K] = [37, 70, 19];
+        const a = g.tensor(transA ? [K, M] : [M, K], 'external', 'a');
+        const b = g.tensor(transB ? [N, K] : [K, N], 'external', 'b');
+        const grad = 'actGrad' in epilogue;
+        g.add('matmul', grad ? [a, b] : [a, b, g.tensor([N], 'external', 'bias')], { transA, transB, ...(grad ? {} : epilogue) });
+        const [node] = g.nodes;
+        // What fusion makes of a matmul followed by an activation gradient: E is the activation's output.
+        const lowered = lower(grad ? { ...node, inputs: [a, b, g.tensor([M, N], 'external', 'y')], attrs: { ...node.attrs, ...epilogue } } : node);
+        const [step] = selectMatmul({ M, N, K }, lowered.constants, ALL_ALIGNED, {}).steps;
+        expect({ kernel: step.kernel, constants: step.constants, workgroups: step.workgroups }).toEqual({ kernel: lowered.kernel, constants: lowered.constants, workgroups: lowered.workgroups });
+      }
+    }
   });
 
   it('the table\'s variant where it fits the shape, transposes and alignment; the reference otherwise', () => {
