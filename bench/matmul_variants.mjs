@@ -2,10 +2,13 @@
 /**
  * GFLOP/s of every matmul variant (src/kernels/matmul_variants.ts) at each matmul shape of the MNIST MLP
  * 784-128-64-10 (a training step at batch 64 and 128, evaluation at batch 1000), in Node on Dawn, with the
- * autotuner's own timing (src/kernels/autotune.ts: verified against the reference first, then interleaved
- * rounds of back-to-back dispatches timed by timestamp queries, fastest sample kept).
+ * autotuner's own verification and timing (src/kernels/autotune.ts `tuneProduct`, exhaustive: every variant
+ * that fits, verified against the reference first, then interleaved rounds timed by the one harness,
+ * src/gpu/timing.ts, each sample long enough to resolve the clock, fastest sample kept).
  *
- *   node bench/matmul_variants.mjs [--batch 64,128] [--eval] [--rounds 7] [--json FILE]
+ *   node bench/matmul_variants.mjs [--batch 64,128] [--eval] [--rounds 7] [--only 0,4] [--json FILE]
+ *
+ * --only picks products by index in the list of each batch (fwd1 is 0, dW1 is 7), for quick runs.
  *
  * Loads the TypeScript sources through Vite (no build needed). Prints a Markdown table per batch size.
  */
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '64,128' },
     eval: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '7' },
+    only: { type: 'string' },
     json: { type: 'string' },
   },
 });
@@ -30,8 +34,9 @@ const server = await createServer({ root, logLevel: 'error', server: { middlewar
 const load = (file) => server.ssrLoadModule(file);
 const { requestGpu } = await load('/src/gpu/device.ts');
 const { GpuResources } = await load('/src/gpu/resources.ts');
-const { tuneMatmul } = await load('/src/kernels/autotune.ts');
+const { tuneProduct } = await load('/src/kernels/autotune.ts');
 const { matmulVariants } = await load('/src/kernels/matmul_variants.ts');
+const { ALL_ALIGNED } = await load('/src/kernels/matmul_policy.ts');
 
 const gpu = await requestGpu();
 const resources = new GpuResources(gpu);
@@ -55,11 +60,13 @@ function mlpMatmuls(B) {
 }
 
 const cases = [];
-for (const B of values.batch.split(',').map(Number)) cases.push({ batch: B, list: mlpMatmuls(B) });
-if (values.eval) cases.push({ batch: 1000, list: mlpMatmuls(1000).slice(0, 3) });
+const only = values.only ? new Set(values.only.split(',').map(Number)) : undefined;
+const pick = (list) => (only ? list.filter((_, i) => only.has(i)) : list);
+for (const B of values.batch.split(',').map(Number)) cases.push({ batch: B, list: pick(mlpMatmuls(B)) });
+if (values.eval) cases.push({ batch: 1000, list: pick(mlpMatmuls(1000).slice(0, 3)) });
 
 const started = Date.now();
-const out = { adapter: gpu.adapterName, host: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`, loadBefore: os.loadavg()[0], rounds, cases: [] };
+const out = { adapter: gpu.adapterName, clock: null, host: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`, loadBefore: os.loadavg()[0], rounds, cases: [] };
 console.log(`# matmul variants on ${gpu.adapterName} (${out.host}), load average ${os.loadavg()[0].toFixed(2)}\n`);
 for (const { batch, list } of cases) {
   const rows = [];
@@ -67,9 +74,11 @@ for (const { batch, list } of cases) {
     const shape = { M: mm.M, N: mm.N, K: mm.K };
     const flags = { transA: mm.c.TRANS_A, transB: mm.c.TRANS_B };
     const candidates = matmulVariants.filter((v) => v.fits(shape, flags));
-    const result = await tuneMatmul(resources, shape, mm.c, candidates, { exhaustive: true, rounds, sampleMs: 20 });
+    const request = { shape, constants: mm.c, alignment: ALL_ALIGNED, label: mm.name };
+    const result = await tuneProduct(resources, request, candidates, { exhaustive: true, rounds, timing: { minSampleMs: 20 } });
     const gflops = (ms) => (2 * mm.M * mm.N * mm.K) / (ms * 1e6);
-    const byId = Object.fromEntries(result.results.map((r) => [r.variant.id, r.milliseconds === undefined ? null : { ms: r.milliseconds, gflops: gflops(r.milliseconds), verified: r.verified }]));
+    out.clock ??= result.results.find((r) => r.clock)?.clock ?? null;
+    const byId = Object.fromEntries(result.results.map((r) => [r.variant.id, r.milliseconds === undefined ? null : { ms: r.milliseconds, gflops: gflops(r.milliseconds), verified: r.verified, reps: r.reps }]));
     const reference = byId['matmul@8x8'];
     rows.push({ ...mm, results: byId, best: result.chosen.id, speedup: reference.ms / byId[result.chosen.id].ms });
     process.stderr.write(`${batch} ${mm.name}: best ${result.chosen.id}\n`);

@@ -33,9 +33,11 @@ function section(r, file) {
   }
   if (r.webgrad?.autotuneChoices) {
     const choices = Object.entries(r.webgrad.autotuneChoices);
-    // Keys are "v<version>|<adapter>|MxNxK|TRANS_A=0,...": the adapter is printed below, and only the flags that are set matter.
+    // Keys are "MxNxK|TRANS_A=0,...|align=1111" (older runs: "v1|<adapter>|MxNxK|TRANS_A=0,..."): the adapter
+    // is printed below, and only the flags that are set matter.
     const short = (key) => {
-      const [, , shape, flags] = key.split('|');
+      const parts = key.split('|');
+      const [shape, flags] = /^v\d+$/.test(parts[0]) ? parts.slice(2) : parts;
       const set = (flags ?? '').split(',').filter((f) => !f.endsWith('=0')).join(',');
       return `${shape}${set ? ` ${set}` : ''}`;
     };

@@ -108,10 +108,11 @@ export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
   // a. matmul
 
   /**
-   * One of the engine's matmul kernels alone: one compute pass of `reps` dispatches per run. `variant`
+   * One of the engine's matmul kernels alone: one compute pass of `reps` products per run. `variant`
    * 'reference' is the kernel lowering emits (8×8 invocations of 4×4 blocks); 'tuned' is the variant the
-   * engine's autotuner picks for this shape on this adapter (webgrad.chooseMatmul, the choice a training
-   * plan gets; its tuning time is reported and not timed as matmul work).
+   * engine's autotuner picks for this shape on this adapter (webgrad.tuneMatmuls, then selectMatmul, as a
+   * training plan gets it; its tuning time is reported and not timed as matmul work). Timed by the engine's
+   * harness (webgrad.DispatchTimer) on the wall clock with the submit round trip included, as TF.js is.
    */
   async function matmulWebgrad({ spec, reps, runs, warmup = 2, variant = 'reference' }) {
     const { gpu: g, resources } = await gpu();
@@ -119,47 +120,34 @@ export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
     const { M, N, K, transA, transB } = spec;
     const shape = { M, N, K };
     const base = { TRANS_A: !!transA, TRANS_B: !!transB, BIAS: false, ACT: 0, ACT_GRAD: 0 };
+    const aligned = webgrad.ALL_ALIGNED;
     const tuneStart = performance.now();
-    const chosen = variant === 'tuned' ? await webgrad.chooseMatmul(resources, shape, base) : webgrad.REFERENCE_MATMUL;
+    const table = variant === 'tuned' ? await webgrad.tuneMatmuls(resources, [{ shape, constants: base, alignment: aligned }]) : {};
     const tuneSeconds = (performance.now() - tuneStart) / 1000;
-    const kernel = webgrad.kernels[chosen.kernel];
+    const selection = webgrad.selectMatmul(shape, base, aligned, table);
+    const params = webgrad.kernels.matmul.params;
     const a = randomFloats(M * K, 1);
     const b = randomFloats(K * N, 2);
-    const bufA = resources.createStorage('bench.A', a);
-    const bufB = resources.createStorage('bench.B', b);
-    const bufE = resources.createStorage('bench.E', new Float32Array(4));
-    const bufC = resources.createBuffer('bench.C', M * N * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-    const bufP = resources.createBuffer('bench.params', kernel.params.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    device.queue.writeBuffer(bufP, 0, kernel.params.pack({ M, N, K, alpha: 0 }));
-    const pipeline = await resources.pipeline(kernel, webgrad.variantConstants(chosen, base));
-    const bindGroup = resources.createBindGroup(
-      kernel,
-      'bench.matmul',
-      [bufA, bufB, bufE, bufC, bufP].map((buffer) => ({ buffer, offset: 0, size: buffer.size })),
-    );
-    const groups = webgrad.variantWorkgroups(chosen, shape);
-    const submit = (n) => {
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      for (let i = 0; i < n; i++) pass.dispatchWorkgroups(...groups);
-      pass.end();
-      device.queue.submit([encoder.finish()]);
+    const buffers = {
+      A: resources.createStorage('bench.A', a),
+      B: resources.createStorage('bench.B', b),
+      E: resources.createStorage('bench.E', new Float32Array(4)),
+      C: resources.createBuffer('bench.C', M * N * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC),
+      dummy: resources.createStorage('bench.dummy', new Float32Array(4)),
+      params: resources.createBuffer('bench.params', params.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+      ...(selection.scratchBytes ? { scratch: resources.createBuffer('bench.scratch', selection.scratchBytes, GPUBufferUsage.STORAGE) } : {}),
     };
-    submit(warmup);
-    await device.queue.onSubmittedWorkDone();
+    device.queue.writeBuffer(buffers.params, 0, params.pack({ M, N, K, alpha: 0 }));
+    const { record } = await webgrad.prepareSelection(resources, selection, buffers);
+    const timer = await webgrad.DispatchTimer.create(resources, record, { clock: 'wall', includeOverhead: true });
+    await timer.sample(record, warmup);
     const times = [];
-    for (let r = 0; r < runs; r++) {
-      const t0 = performance.now();
-      submit(reps);
-      await device.queue.onSubmittedWorkDone();
-      times.push(performance.now() - t0);
-    }
-    const c = await webgrad.readFloats(resources, bufC);
+    for (let r = 0; r < runs; r++) times.push((await timer.sample(record, reps)) * reps);
+    timer.destroy();
+    const c = await webgrad.readFloats(resources, buffers.C);
     g.check();
-    for (const buffer of [bufA, bufB, bufE, bufC, bufP]) resources.destroyBuffer(buffer);
-    return { kernel: chosen.id, ...(variant === 'tuned' ? { tuneSeconds: round(tuneSeconds) } : {}), ...summariseMatmul(spec, reps, times, spotCheck(a, b, spec, c)) };
+    for (const buffer of Object.values(buffers)) resources.destroyBuffer(buffer);
+    return { kernel: selection.variant.id, ...(variant === 'tuned' ? { tuneSeconds: round(tuneSeconds) } : {}), ...summariseMatmul(spec, reps, times, spotCheck(a, b, spec, c)) };
   }
 
   /** tf.matMul with the transpose flags: TF.js picks its own matmul program for the shape. */
@@ -468,10 +456,11 @@ export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
     return { batchSize, repeats, dispatches: kernels.length, totalMs: round(kernels.reduce((s, k) => s + (Number.isFinite(k.ms) ? k.ms : 0), 0), 4), kernels };
   }
 
-  /** Matmul variants the engine's autotuner chose during this session, when the build has one. */
+  /** Matmul variants the engine's autotuner chose on this device during this session, when the build has one. */
   async function engineInfo() {
     if (typeof webgrad.autotuneChoices !== 'function') return null;
-    return { autotuneChoices: Object.fromEntries(await webgrad.autotuneChoices()) };
+    const { resources } = await gpu();
+    return { autotuneChoices: await webgrad.autotuneChoices(resources) };
   }
 
   return { init, engineInfo, matmulWebgrad, matmulTfjs, stepWebgrad, stepTfjs, epochWebgrad, epochTfjs, kernelsWebgrad, kernelsTfjs, log };

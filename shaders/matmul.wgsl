@@ -1,41 +1,15 @@
-// C[M,N] = op(A)[M,K] · op(B)[K,N], with a fused epilogue (compiled after act_fns.wgsl).
-//
-// op(A) = A stored [M,K], or A stored [K,M] when TRANS_A; op(B) = B stored [K,N], or [N,K] when TRANS_B.
-// The flags let one kernel compute the forward product (X·Wᵀ) and both backward products
-// (dY·W and dYᵀ·X) straight from the stored layouts, with no transposed copies.
-//
-// Epilogue, chosen by override constants:
-//   BIAS:     C += E[col]                       (E = bias [N])
-//   ACT:      C  = activate(C)                  (after the bias)
-//   ACT_GRAD: C *= activate'(E[row, col])       (E = the activation's output [M,N], or its input for
-//                                               GELU/SiLU (act_fns.wgsl); backward of ACT)
+// The reference matmul (compiled after act_fns.wgsl and matmul_common.wgsl, which define C = op(A)·op(B),
+// the epilogue, the bindings and the constants): every other variant of the family is verified against it.
 //
 // Register-blocked: each invocation owns a 4×4 block of C in registers and reads A and B directly, with
 // no workgroup memory and no barriers (barriers are very costly on CPU Vulkan such as SwiftShader).
-// Out-of-range rows and columns read clamped indices and are never stored, so the inner loop has no branch.
-//
-// Bindings: 0 A (read), 1 B (read), 2 E (read; a dummy when unused), 3 C (read_write), 4 Params.
-
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  alpha: f32,
-}
-
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override BIAS: bool = false;
-override ACT: u32 = 0u;
-override ACT_GRAD: u32 = 0u;
-override WG_X: u32 = 8u;
-override WG_Y: u32 = 8u;
+// Any M, N, K and every transpose combination. Out-of-range rows and columns read clamped indices and are
+// never stored, so the inner loop has no branch. Each element is summed in k order, one multiply-add at a time.
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read> e: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
 
 fn load_a(row: u32, k: u32) -> f32 {
   if (TRANS_A) { return a[k * params.M + row]; }
@@ -77,11 +51,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     for (var j = 0u; j < 4u; j++) {
       let col = col0 + j;
       if (col >= params.N) { break; }
-      var v = acc[i][j];
-      if (BIAS) { v += e[col]; }
-      if (ACT != 0u) { v = activate(v, ACT, params.alpha); }
-      if (ACT_GRAD != 0u) { v *= activate_grad(e[row * params.N + col], ACT_GRAD, params.alpha); }
-      c[row * params.N + col] = v;
+      var e_value = 0.0;
+      if (epilogue_reads_e()) { e_value = e[e_index(row, col)]; }
+      c[row * params.N + col] = epilogue(acc[i][j], e_value);
     }
   }
 }

@@ -1,31 +1,13 @@
-// C[M,N] = A[M,K] · Bᵀ (B stored [N,K]), with the fused epilogue of matmul.wgsl (compiled after act_fns.wgsl).
-//
-// A variant of the `matmul` kernel for the forward product X·Wᵀ, where both operands are contiguous along K:
-// A and B are read as vec4 along K, four k at a time. Same bindings, Params and override constants as
-// matmul.wgsl; the autotuner (src/kernels/autotune.ts) selects it only when
+// C[M,N] = A[M,K] · Bᵀ (B stored [N,K]): a variant of the reference matmul (compiled after act_fns.wgsl and
+// matmul_common.wgsl) for the forward product X·Wᵀ, where both operands are contiguous along K: A and B are
+// read as vec4 along K, four k at a time. The autotuner (src/kernels/matmul_policy.ts) offers it only when
 //   TRANS_A = false, TRANS_B = true, K % 4 == 0
-// (so every row of A and B starts on a vec4 and the bindings are whole vec4s).
+// (so every row of A and B starts on a vec4 and the bindings are whole vec4s), and no all-vec4 kernel fits.
 //
 // Each invocation owns a 4×4 block of C (4×8 with WIDE). Every element is accumulated in k order, one
-// multiply-add at a time, exactly as the scalar kernel does, so on a backend that neither fuses nor
+// multiply-add at a time, exactly as the reference does, so on a backend that neither fuses nor
 // reorders (SwiftShader) the result is bitwise identical to matmul.wgsl's.
-//
-// Bindings: 0 A (read), 1 B (read), 2 E (read; a dummy when unused), 3 C (read_write), 4 Params.
 
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  alpha: f32,
-}
-
-override TRANS_A: bool = false;
-override TRANS_B: bool = true;
-override BIAS: bool = false;
-override ACT: u32 = 0u;
-override ACT_GRAD: u32 = 0u;
-override WG_X: u32 = 8u;
-override WG_Y: u32 = 8u;
 /** 4×8 blocks (two groups of four columns) instead of 4×4. */
 override WIDE: bool = false;
 
@@ -33,7 +15,6 @@ override WIDE: bool = false;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;
 @group(0) @binding(2) var<storage, read> e: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
 
 // acc[j] += Σ_t av[t] · bj[t], the four k steps t applied one after the other.
 fn mac4(acc: vec4f, av: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
@@ -47,11 +28,9 @@ fn mac4(acc: vec4f, av: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> ve
 
 fn store(row: u32, col: u32, value: f32) {
   if (row >= params.M || col >= params.N) { return; }
-  var v = value;
-  if (BIAS) { v += e[col]; }
-  if (ACT != 0u) { v = activate(v, ACT, params.alpha); }
-  if (ACT_GRAD != 0u) { v *= activate_grad(e[row * params.N + col], ACT_GRAD, params.alpha); }
-  c[row * params.N + col] = v;
+  var e_value = 0.0;
+  if (epilogue_reads_e()) { e_value = e[e_index(row, col)]; }
+  c[row * params.N + col] = epilogue(value, e_value);
 }
 
 fn store_block(row0: u32, col0: u32, acc0: vec4f, acc1: vec4f, acc2: vec4f, acc3: vec4f) {

@@ -1,31 +1,13 @@
-// C[M,N] = op(A)[M,K] · B[K,N], with the fused epilogue of matmul.wgsl (compiled after act_fns.wgsl).
-//
-// A variant of the `matmul` kernel for the products whose B is stored [K,N] (no TRANS_B): the backward
-// dY·W and dYᵀ·X. B, C and E are read and written as vec4 along N; A is read one element at a time, so
-// any M and K work and TRANS_A is honoured. Same bindings, Params and override constants as matmul.wgsl;
-// the autotuner (src/kernels/autotune.ts) selects it only when
+// C[M,N] = op(A)[M,K] · B[K,N]: a variant of the reference matmul (compiled after act_fns.wgsl and
+// matmul_common.wgsl) for the products whose B is stored [K,N] (no TRANS_B): the backward dY·W and dYᵀ·X.
+// B, C and E are read and written as vec4 along N; A is read one element at a time, so any M and K work
+// and TRANS_A is honoured. The autotuner (src/kernels/matmul_policy.ts) offers it only when
 //   TRANS_B = false, N % 4 == 0
-// (rows of B, C and E then start on a vec4, and every binding is whole vec4s).
+// (rows of B, C and E then start on a vec4, and every binding is whole vec4s), and no all-vec4 kernel fits.
 //
 // Each invocation owns 4 rows × 4 columns of C (4 × 8 with WIDE). Every element is accumulated in k order,
-// one multiply-add at a time, exactly as the scalar kernel does.
-//
-// Bindings: 0 A (read), 1 B (read), 2 E (read; a dummy when unused), 3 C (read_write), 4 Params.
+// one multiply-add at a time, exactly as the reference does.
 
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  alpha: f32,
-}
-
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override BIAS: bool = false;
-override ACT: u32 = 0u;
-override ACT_GRAD: u32 = 0u;
-override WG_X: u32 = 8u;
-override WG_Y: u32 = 8u;
 /** 4×8 blocks (two vec4 of columns) instead of 4×4. */
 override WIDE: bool = false;
 
@@ -33,7 +15,6 @@ override WIDE: bool = false;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;
 @group(0) @binding(2) var<storage, read> e: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
-@group(0) @binding(4) var<uniform> params: Params;
 
 fn load_a(row: u32, k: u32) -> f32 {
   if (TRANS_A) { return a[k * params.M + row]; }
@@ -43,22 +24,9 @@ fn load_a(row: u32, k: u32) -> f32 {
 // Columns 4·cv .. 4·cv+3 of one row.
 fn store4(row: u32, cv: u32, value: vec4f) {
   if (row >= params.M) { return; }
-  let n4 = params.N / 4u;
-  var v = value;
-  if (BIAS) { v += e[cv]; }
-  if (ACT != 0u) {
-    v = vec4f(activate(v.x, ACT, params.alpha), activate(v.y, ACT, params.alpha), activate(v.z, ACT, params.alpha), activate(v.w, ACT, params.alpha));
-  }
-  if (ACT_GRAD != 0u) {
-    let y = e[row * n4 + cv];
-    v *= vec4f(
-      activate_grad(y.x, ACT_GRAD, params.alpha),
-      activate_grad(y.y, ACT_GRAD, params.alpha),
-      activate_grad(y.z, ACT_GRAD, params.alpha),
-      activate_grad(y.w, ACT_GRAD, params.alpha),
-    );
-  }
-  c[row * n4 + cv] = v;
+  var e_value = vec4f(0.0);
+  if (epilogue_reads_e()) { e_value = e[e_index4(row, cv)]; }
+  c[row * (params.N / 4u) + cv] = epilogue4(value, e_value);
 }
 
 @compute @workgroup_size(WG_X, WG_Y)

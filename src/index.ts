@@ -41,6 +41,8 @@ export { gradientCheck, type GradientCheckResult } from './train/gradcheck';
 export { search, formatResults, gridTrials, randomTrials, type SearchSpace, type TrialResult } from './train/search';
 export { initDiagnostic, formatInitDiagnostic, defaultInitCases, type InitCase, type InitDiagnosticResult, type InitDiagnosticRow, type LayerStats } from './nn/init_diagnostic';
 export { clearAutotuneCache, type AutotuneOptions } from './kernels/autotune';
+export { type TuningTable } from './kernels/matmul_select';
+export { localStorageTuningStore } from './kernels/tuning_store_browser';
 export { type KernelTiming } from './gpu/profiler';
 
 // Files and storage

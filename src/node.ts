@@ -8,3 +8,4 @@ export { writeFileAtomically } from './io/atomic_write';
 export { fileStore } from './io/file_store';
 export { installNodeGlobals } from './gpu/dawn';
 export { paceDawnTicks } from './gpu/dawn_ticks';
+export { fileTuningStore, defaultTuningFile } from './kernels/tuning_store_node';

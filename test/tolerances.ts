@@ -467,3 +467,17 @@ export const FINITE_DIFFERENCE: Tolerance = { atol: 1e-7, rtol: 1e-6 };
 export function graphGradientTolerance(K: number): Tolerance {
   return { atol: 5 * U * K + FINITE_DIFFERENCE.atol, rtol: 32 * U };
 }
+
+/**
+ * A matmul with its fused epilogue, against float64, for the variant and tiled/split-K tests. Bias +
+ * activation: every activation's Lipschitz constant is at most λ·α ≈ 1.76 (SELU just below 0; 1.13 for
+ * GELU, 1 or less for the others), so the dot product's error grows by less than 2, plus the activation's
+ * own rounding (ACTIVATION). Activation gradient: the kernel evaluates f′ at the float32 output y (or x for
+ * GELU/SiLU), which moves f′ by at most 2u for every kind, so the product g·f′ moves by ≤ 2u·|g| ≤ 2u·K·s²:
+ * added to atol. Split-K (K in ranges, then the ranges' totals) rounds no more than one sum over K, so it
+ * meets the same bound.
+ */
+export function epilogueTolerance(K: number, scale = 1): Tolerance {
+  const dot = dotTolerance(K, scale);
+  return { atol: 2 * dot.atol + 2 * U * K * scale * scale + ACTIVATION.atol, rtol: 2 * dot.rtol + ACTIVATION.rtol };
+}

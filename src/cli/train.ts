@@ -28,6 +28,8 @@ import { decodeSafetensors } from '../io/safetensors';
 import { readStateDict } from '../io/state_dict';
 import { checkBatching } from '../train/trainer';
 import { existsSync, statSync } from 'node:fs';
+import type { TuningTable } from '../kernels/matmul_select';
+import { fileTuningStore } from '../kernels/tuning_store_node';
 import { diagnose } from '../train/diagnose';
 import { boolean, choice, file, flagError, formatHelp, int, InvalidValue, nearest, number, output, parseFlags, readNumber, spec, type FlagValues } from './flags';
 import { dataFlag, jsonFlag, seedFlag } from './shared_flags';
@@ -211,6 +213,7 @@ function checkModel(values: FlagValues<typeof trainFlags>, spec: ModelSpec, samp
   const arena = new ParameterArena(model.parameters);
   const stateArena = new ParameterArena(model.buffers);
   const blank = { params: new Float32Array(arena.totalFloats), state: new Float32Array(stateArena.totalFloats), batchesTracked: 0 };
+  let tuning: TuningTable | undefined;
   const read = (flag: 'resume' | 'weights', path: string | undefined, check: (bytes: Uint8Array) => void) => {
     if (path === undefined) return undefined;
     const bytes = new Uint8Array(readFileSync(path));
@@ -222,9 +225,9 @@ function checkModel(values: FlagValues<typeof trainFlags>, spec: ModelSpec, samp
     }
     return { path, bytes };
   };
-  const resume = read('resume', values.resume, (bytes) => decodeCheckpoint(bytes, values.resume!, model, { arena, stateArena }, blank));
+  const resume = read('resume', values.resume, (bytes) => void (tuning = decodeCheckpoint(bytes, values.resume!, model, { arena, stateArena }, blank).meta.tuning));
   const weights = read('weights', values.weights, (bytes) => readStateDict(decodeSafetensors(bytes, values.weights!).tensors, values.weights!, model, arena, stateArena, blank, { ignorePrefixes: ['optimizer.'] }));
-  return { model, resume, weights };
+  return { model, resume, weights, tuning };
 }
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<void> {
@@ -259,6 +262,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     ...settings.options,
     model,
     weights: checked.weights?.bytes,
+    // The kernels a resumed run was trained with stand; the choices on this adapter persist between runs.
+    tuning: checked.tuning,
+    autotune: { store: fileTuningStore(), log: process.env.WEBGRAD_AUTOTUNE_LOG ? (m) => io.err(m) : undefined },
     optimizer,
     validation: values.validation,
     warn: (message) => io.err(`warning: ${message}`),

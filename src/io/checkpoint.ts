@@ -10,6 +10,8 @@
 import { DataFormatError, preview, ShapeError } from '../errors';
 import type { RngState } from '../data/rng';
 import type { Model } from '../nn/model';
+import type { TuningTable } from '../kernels/matmul_select';
+import { parseTable } from '../kernels/tuning_store';
 import type { ParameterArena } from '../nn/parameters';
 import { decodeSafetensors, encodeSafetensors, type NamedSafetensorsTensor } from './safetensors';
 import { readStateDict, stateDictTensors, type StateValues } from './state_dict';
@@ -26,6 +28,12 @@ export interface CheckpointMeta {
   model: string;
   optimizer: string;
   scheduler: string;
+  /**
+   * The matmul variants the run used (src/kernels/matmul_select.ts). A resumed run plans with this table,
+   * so it runs the same kernels and sums in the same order (split-K sums differently from the others) and
+   * its weights stay bitwise those of an uninterrupted run.
+   */
+  tuning?: TuningTable;
 }
 
 export interface CheckpointData extends StateValues {
@@ -57,6 +65,7 @@ export function encodeCheckpoint(model: Model, { arena, stateArena }: Arenas, da
     model: meta.model,
     optimizer: meta.optimizer,
     scheduler: meta.scheduler,
+    ...(meta.tuning ? { tuning: JSON.stringify(meta.tuning) } : {}),
   });
 }
 
@@ -118,6 +127,7 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string, model: Mod
     model: metadata.model ?? '',
     optimizer: metadata.optimizer ?? '',
     scheduler: metadata.scheduler ?? '{}',
+    ...(metadata.tuning !== undefined ? { tuning: tuningOf(metadata.tuning, fileName) } : {}),
   };
   return { ...values, state1, state2, meta, shuffleRngState: rngState(meta.shuffleRng, fail), schedulerState: schedulerState(meta.scheduler, fail) };
 }
@@ -150,4 +160,18 @@ function schedulerState(text: string, fail: (problem: string) => DataFormatError
     (badEpochs === undefined || (Number.isSafeInteger(badEpochs) && (badEpochs as number) >= 0));
   if (!ok) throw fail(`the schedule's state ('scheduler') is ${preview(value)}, ${expected}.`);
   return { scale: scale as number | undefined, best: best as number | null | undefined, badEpochs: badEpochs as number | undefined };
+}
+
+function tuningOf(text: string, fileName: string): TuningTable {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const table = parseTable(value);
+  if (!table || Object.keys(table).length !== Object.keys(value as object).length) {
+    throw new DataFormatError(`${fileName}: metadata 'tuning' is not a JSON object of variant ids (${JSON.stringify(text.slice(0, 80))}). Remove the entry to plan the resumed run afresh.`);
+  }
+  return table;
 }

@@ -1,32 +1,34 @@
 /** Every kernel the engine dispatches: module files, binding kinds in binding order, Params layout. */
 import { convKernels } from './conv';
 import type { Kernel } from './kernel';
+import { blockKernelName, matmulBlockSizes, type BlockKernelName } from './matmul_variants';
 import type { ShaderFile } from './shaders';
 import { UniformLayout } from './uniform';
 
 const matmulParams = new UniformLayout('Params', [['M', 'u32'], ['N', 'u32'], ['K', 'u32'], ['alpha', 'f32']]);
 
-function matmulVariant(name: string, file: ShaderFile): Kernel {
-  return { name, files: ['act_fns.wgsl', file], entryPoint: 'main', bindings: ['read', 'read', 'read', 'write', 'uniform'], params: matmulParams };
+/**
+ * A kernel of the matmul family: act_fns.wgsl and matmul_common.wgsl (Params, constants, epilogue) before
+ * its own file, and the family's bindings. The variants are listed in src/kernels/matmul_variants.ts.
+ */
+function matmulKernel(name: string, file: ShaderFile, entryPoint = 'main'): Kernel {
+  return { name, files: ['act_fns.wgsl', 'matmul_common.wgsl', file], entryPoint, bindings: ['read', 'read', 'read', 'write', 'uniform'], params: matmulParams };
 }
 
-export const kernels = {
-  matmul: {
-    name: 'matmul',
-    files: ['act_fns.wgsl', 'matmul.wgsl'],
-    entryPoint: 'main',
-    bindings: ['read', 'read', 'read', 'write', 'uniform'],
-    params: matmulParams,
-  },
+/** One kernel per register-block size of the variant list: an entry point of the generated matmul_blocks.wgsl. */
+const blockKernels = Object.fromEntries(
+  matmulBlockSizes.map(([rows, cols]) => [blockKernelName([rows, cols]), matmulKernel(`matmul_v4_${rows}x${cols}`, 'matmul_blocks.wgsl', `main_${rows}x${cols}`)]),
+) as Record<BlockKernelName, Kernel>;
+
+const fixedKernels = {
+  matmul: matmulKernel('matmul', 'matmul.wgsl'),
   // Variants of `matmul` with the same bindings, Params and override constants; the autotuner
-  // (src/kernels/autotune.ts) picks one per shape and adapter. See src/kernels/matmul_variants.ts.
-  matmulVec4k: matmulVariant('matmul_vec4k', 'matmul_vec4k.wgsl'),
-  matmulVec4n: matmulVariant('matmul_vec4n', 'matmul_vec4n.wgsl'),
-  matmulV4x4: matmulVariant('matmul_v4_4x4', 'matmul_v4_4x4.wgsl'),
-  matmulV8x8: matmulVariant('matmul_v4_8x8', 'matmul_v4_8x8.wgsl'),
-  matmulV8x16: matmulVariant('matmul_v4_8x16', 'matmul_v4_8x16.wgsl'),
-  matmulV16x16: matmulVariant('matmul_v4_16x16', 'matmul_v4_16x16.wgsl'),
-  matmulTiled: matmulVariant('matmul_tiled', 'matmul_tiled.wgsl'),
+  // (src/kernels/autotune.ts) picks one per product and adapter. See src/kernels/matmul_variants.ts.
+  matmulVec4k: matmulKernel('matmul_vec4k', 'matmul_vec4k.wgsl'),
+  matmulVec4n: matmulKernel('matmul_vec4n', 'matmul_vec4n.wgsl'),
+  matmulTiled: matmulKernel('matmul_tiled', 'matmul_tiled.wgsl'),
+  /** The second step of a split-K product: adds the partial products and applies the epilogue. */
+  matmulSplitKReduce: matmulKernel('matmul_split_k', 'matmul_split_k.wgsl'),
   activationForward: {
     name: 'activation.forward',
     files: ['act_fns.wgsl', 'activation.wgsl'],
@@ -174,6 +176,8 @@ export const kernels = {
   // conv2d (register-blocked and tiled) and its weight gradient's second pass (src/kernels/conv.ts).
   ...convKernels,
 } satisfies Record<string, Kernel>;
+
+export const kernels = { ...fixedKernels, ...blockKernels } as typeof fixedKernels & Record<BlockKernelName, Kernel>;
 
 /** Optimizer hyperparameters (struct Hyper in optimizer.wgsl), written once; the learning rate is a per-step value. */
 export const optimizerHyperLayout = new UniformLayout('Hyper', [

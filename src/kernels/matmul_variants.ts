@@ -1,12 +1,18 @@
 /**
- * The matmul variants the autotuner chooses from. Every variant is a catalog kernel with the bindings, the
- * Params and the override constants of `matmul` (A, B, E, C, Params; TRANS_A, TRANS_B, BIAS, ACT, ACT_GRAD,
- * WG_X, WG_Y), so swapping one for another changes a dispatch's kernel, constants and workgroup count and
- * nothing else: not the plan's buffers, bindings or uniforms.
+ * The matmul family in one list. Each entry of `matmulVariantSpecs` is one variant; from that list the
+ * catalog derives its kernel records (src/kernels/catalog.ts), scripts/gen_matmul_blocks.mjs the
+ * register-block kernels it writes into shaders/matmul_blocks.wgsl, and the autotuner its candidates
+ * (src/kernels/matmul_policy.ts). Adding a block size or a workgroup shape is one line here (then run the
+ * generator).
  *
- * A variant only runs the shapes and flags it `fits`: the vec4 ones need the vec4 dimension to be a
- * multiple of 4 (and their vec4 bindings to start and end on 16-byte boundaries, which the tuner checks
- * against the plan). The reference, `matmul` with 8×8 workgroups, fits everything and is what lowering emits.
+ * Every kernel of the family has the bindings, Params and constants of shaders/matmul_common.wgsl (A, B,
+ * E, C, Params; TRANS_A, TRANS_B, BIAS, ACT, ACT_GRAD, WG_X, WG_Y), so a variant changes a product's
+ * kernel, constants and workgroup count, and nothing about its operands. A split-K variant runs in two
+ * steps with a scratch buffer between them (see `variantSteps`).
+ *
+ * A variant only runs the shapes and flags it `fits`: the vec4 ones need the dimension they read as vec4
+ * to be a multiple of 4, and their vec4 bindings to start and end on 16-byte boundaries (`vec4Bindings`).
+ * The reference, `matmul` with 8×8 workgroups, fits everything and is what lowering emits.
  */
 import type { KernelName } from './catalog';
 import type { Constants } from './kernel';
@@ -22,99 +28,186 @@ export interface MatmulFlags {
   transB: boolean;
 }
 
+/**
+ * reference: shaders/matmul.wgsl. vec4k, vec4n: vec4 along K (A·Bᵀ) or along N, for shapes the all-vec4
+ * kernels cannot take. blocks: every operand as vec4, an R×C block of C per invocation, no workgroup memory
+ * (shaders/matmul_blocks.wgsl, generated). tiled: workgroup-memory tiles of 64×64 or 128×64, double
+ * buffered, one barrier per K tile, optionally split along K (shaders/matmul_tiled.wgsl).
+ */
+export type MatmulFamily = 'reference' | 'vec4k' | 'vec4n' | 'blocks' | 'tiled';
+
+export interface MatmulVariantSpec {
+  family: MatmulFamily;
+  /** Rows × columns of C one invocation computes (blocks only: each size is one generated entry point). */
+  block?: readonly [number, number];
+  workgroup: readonly [number, number];
+  /** Override constants beyond the standard seven (WIDE; TILE_M, SPLIT_K). */
+  extra?: Constants;
+}
+
+/**
+ * The family, simplest first (ties go to the earlier entry). Workgroups of 64 or more invocations suit
+ * GPUs; the 2×2 and 4×4 ones suit CPU Vulkan (SwiftShader runs a workgroup on one thread, so small
+ * workgroups of big blocks spread a product over its cores) and the tuner times them only there.
+ */
+export const matmulVariantSpecs: readonly MatmulVariantSpec[] = [
+  { family: 'reference', workgroup: [8, 8] },
+  { family: 'vec4k', workgroup: [8, 8] },
+  { family: 'vec4k', workgroup: [8, 8], extra: { WIDE: true } },
+  { family: 'vec4n', workgroup: [8, 8] },
+  { family: 'vec4n', workgroup: [8, 8], extra: { WIDE: true } },
+  { family: 'blocks', block: [4, 4], workgroup: [8, 8] },
+  { family: 'blocks', block: [8, 8], workgroup: [8, 8] },
+  { family: 'blocks', block: [8, 8], workgroup: [4, 4] },
+  { family: 'blocks', block: [8, 16], workgroup: [2, 2] },
+  { family: 'blocks', block: [8, 16], workgroup: [4, 4] },
+  { family: 'blocks', block: [16, 16], workgroup: [4, 4] },
+  { family: 'blocks', block: [16, 16], workgroup: [2, 2] },
+  { family: 'tiled', workgroup: [16, 16], extra: { TILE_M: 64 } },
+  { family: 'tiled', workgroup: [16, 16], extra: { TILE_M: 128 } },
+  { family: 'tiled', workgroup: [16, 16], extra: { TILE_M: 64, SPLIT_K: 2 } },
+  { family: 'tiled', workgroup: [16, 16], extra: { TILE_M: 64, SPLIT_K: 4 } },
+  { family: 'tiled', workgroup: [16, 16], extra: { TILE_M: 64, SPLIT_K: 8 } },
+];
+
+export type BlockKernelName = `matmulV${number}x${number}`;
+export type MatmulKernelName = 'matmul' | 'matmulVec4k' | 'matmulVec4n' | 'matmulTiled' | 'matmulSplitKReduce' | BlockKernelName;
+
+export const blockKernelName = ([rows, cols]: readonly [number, number]): BlockKernelName => `matmulV${rows}x${cols}`;
+
+/** The register-block sizes of the `blocks` family, each once, in list order (the generator's input). */
+export const matmulBlockSizes: readonly (readonly [number, number])[] = [
+  ...new Map(matmulVariantSpecs.filter((s) => s.family === 'blocks').map((s) => [s.block!.join('x'), s.block!])).values(),
+];
+
 export interface MatmulVariant {
-  /** Stable and unique: what the tuning cache stores. */
+  /** Stable and unique: what a tuning table stores. */
   id: string;
-  kernel: KernelName;
-  /**
-   * Variants of one family share a kernel and differ in workgroup size or extras. The tuner first times
-   * each family's first variant, then the other members of the fastest family only, which keeps the number
-   * of pipelines it compiles small.
-   */
-  family: string;
+  family: MatmulFamily;
+  /** The kernel of the (first) step. */
+  kernel: MatmulKernelName;
   /** Rows × columns of C one invocation computes. */
   block: readonly [number, number];
   /** Workgroup size (WG_X, WG_Y). */
   workgroup: readonly [number, number];
   /** Override constants beyond the standard seven. */
   extra: Constants;
-  /** Bindings (by index) the kernel declares as array<vec4f>. */
+  /** Bindings (0 A, 1 B, 2 E, 3 C) the kernel declares as array<vec4f>: they must be 16-byte aligned. */
   vec4Bindings: readonly number[];
+  /** K is split into this many ranges whose partial products a second step adds (1: one step). */
+  splitK: number;
   /** Whether the kernel computes this product (shape and transposes) correctly. */
   fits(shape: MatmulShape, flags: MatmulFlags): boolean;
-  /** A candidate only where the all-vec4 kernels do not fit (the tuner's policy; `fits` is the kernel's ability). */
-  fallback?: boolean;
 }
 
 const any = (): boolean => true;
-/** matmul_v4_*.wgsl: every operand as vec4; A along M (TRANS_A) or along K. */
-const fitsV4 = ({ M, N, K }: MatmulShape, { transA, transB }: MatmulFlags) =>
-  !(transA && transB) && N % 4 === 0 && (transA ? M % 4 === 0 : K % 4 === 0);
-/** matmul_vec4k.wgsl: A·Bᵀ with A and B read along K and C written one element at a time (any N). */
+/** blocks: every operand as vec4; A along M (TRANS_A) or along K; Aᵀ·Bᵀ not supported. */
+const fitsBlocks = ({ M, N, K }: MatmulShape, { transA, transB }: MatmulFlags) => !(transA && transB) && N % 4 === 0 && (transA ? M % 4 === 0 : K % 4 === 0);
+/** vec4k: A·Bᵀ with A and B read along K and C written one element at a time (any N). */
 const fitsVec4k = ({ K }: MatmulShape, { transA, transB }: MatmulFlags) => !transA && transB && K % 4 === 0;
-/** matmul_vec4n.wgsl: B, C, E along N and A one element at a time (any M, K). */
+/** vec4n: B, C, E along N and A one element at a time (any M, K). */
 const fitsVec4n = ({ N }: MatmulShape, { transB }: MatmulFlags) => !transB && N % 4 === 0;
+/** tiled: A and B along their contiguous dimension, C and E along N; every transpose combination. */
+const fitsTiled = ({ M, N, K }: MatmulShape, { transA, transB }: MatmulFlags) => N % 4 === 0 && (transA ? M % 4 === 0 : K % 4 === 0) && (transB ? K % 4 === 0 : true);
 
-function variant(
-  kernel: KernelName,
-  block: [number, number],
-  workgroup: [number, number],
-  fits: MatmulVariant['fits'],
-  vec4Bindings: number[],
-  extra: Constants = {},
-): MatmulVariant {
+function variantOf(spec: MatmulVariantSpec): MatmulVariant {
+  const extra = spec.extra ?? {};
   const suffix = Object.entries(extra)
     .filter(([, v]) => v !== false)
     .map(([k, v]) => (v === true ? `+${k}` : `+${k}=${v}`))
     .join('');
-  const fallback = kernel === 'matmulVec4k' || kernel === 'matmulVec4n';
-  return { id: `${kernel}${suffix}@${workgroup[0]}x${workgroup[1]}`, kernel, family: kernel, block, workgroup, extra, vec4Bindings, fits, fallback };
+  const wide = extra.WIDE ? 2 : 1;
+  const [kernel, block, fits, vec4Bindings]: [MatmulKernelName, readonly [number, number], MatmulVariant['fits'], number[]] = (() => {
+    switch (spec.family) {
+      case 'reference':
+        return ['matmul', [4, 4], any, []];
+      case 'vec4k':
+        return ['matmulVec4k', [4, 4 * wide], fitsVec4k, [0, 1]];
+      case 'vec4n':
+        return ['matmulVec4n', [4, 4 * wide], fitsVec4n, [1, 2, 3]];
+      case 'blocks':
+        return [blockKernelName(spec.block!), spec.block!, fitsBlocks, [0, 1, 2, 3]];
+      case 'tiled':
+        return ['matmulTiled', [Number(extra.TILE_M) / spec.workgroup[1], 64 / spec.workgroup[0]], fitsTiled, [0, 1, 2, 3]];
+    }
+  })();
+  const splitK = Number(extra.SPLIT_K ?? 1);
+  return { id: `${kernel}${suffix}@${spec.workgroup[0]}x${spec.workgroup[1]}`, family: spec.family, kernel, block, workgroup: spec.workgroup, extra, vec4Bindings, splitK, fits };
 }
+
+export const matmulVariants: readonly MatmulVariant[] = matmulVariantSpecs.map(variantOf);
 
 /** The reference variant: what lowering emits and what every other variant is verified against. */
-export const REFERENCE_MATMUL = variant('matmul', [4, 4], [8, 8], any, []);
+export const REFERENCE_MATMUL: MatmulVariant = matmulVariants[0];
 
-/** Each family's first member is its leader (see `family`). */
-export const matmulVariants: readonly MatmulVariant[] = [
-  REFERENCE_MATMUL,
-  // vec4 loads along K (A·Bᵀ) or along N, for the shapes the all-vec4 kernels cannot take (N or K not a multiple of 4).
-  variant('matmulVec4k', [4, 4], [8, 8], fitsVec4k, [0, 1]),
-  variant('matmulVec4k', [4, 8], [8, 8], fitsVec4k, [0, 1], { WIDE: true }),
-  variant('matmulVec4n', [4, 4], [8, 8], fitsVec4n, [1, 2, 3]),
-  variant('matmulVec4n', [4, 8], [8, 8], fitsVec4n, [1, 2, 3], { WIDE: true }),
-  // Everything as vec4; the larger the block, the fewer loads per multiply-add (what CPU Vulkan needs),
-  // the smaller, the more invocations (what GPUs need).
-  variant('matmulV4x4', [4, 4], [8, 8], fitsV4, [0, 1, 2, 3]),
-  variant('matmulV8x8', [8, 8], [4, 4], fitsV4, [0, 1, 2, 3]),
-  variant('matmulV8x8', [8, 8], [8, 8], fitsV4, [0, 1, 2, 3]),
-  variant('matmulV8x16', [8, 16], [2, 2], fitsV4, [0, 1, 2, 3]),
-  variant('matmulV8x16', [8, 16], [4, 4], fitsV4, [0, 1, 2, 3]),
-  variant('matmulV16x16', [16, 16], [4, 4], fitsV4, [0, 1, 2, 3]),
-  variant('matmulV16x16', [16, 16], [2, 2], fitsV4, [0, 1, 2, 3]),
-  // Workgroup-memory tiles (32×32 and 64×64 per workgroup): for GPUs; barriers are slow on CPU Vulkan.
-  variant('matmulTiled', [4, 4], [8, 8], any, []),
-  variant('matmulTiled', [4, 4], [16, 16], any, []),
-];
+/** Every kernel a matmul product may run (the variants' and the split-K reduction). */
+export const matmulKernelNames: ReadonlySet<KernelName> = new Set<KernelName>([...matmulVariants.map((v) => v.kernel), 'matmulSplitKReduce']);
 
-export const matmulKernelNames: ReadonlySet<KernelName> = new Set(matmulVariants.map((v) => v.kernel));
-
-/** The tuner's candidates for a product: the variants that fit it, fallbacks only where no all-vec4 kernel does. */
-export function candidateVariants(shape: MatmulShape, flags: MatmulFlags, variants: readonly MatmulVariant[] = matmulVariants): MatmulVariant[] {
-  const v4 = fitsV4(shape, flags);
-  return variants.filter((v) => v.fits(shape, flags) && !(v.fallback && v4));
-}
-
-export function variantById(id: string): MatmulVariant | undefined {
+export function variantById(id: string | undefined): MatmulVariant | undefined {
   return matmulVariants.find((v) => v.id === id);
 }
 
-/** The seven standard constants with this variant's workgroup size and extras. */
-export function variantConstants(variant: MatmulVariant, base: Constants): Constants {
-  return { ...base, WG_X: variant.workgroup[0], WG_Y: variant.workgroup[1], ...variant.extra };
+/** The standard five flags of a product (TRANS_A, TRANS_B, BIAS, ACT, ACT_GRAD), normalised; others dropped. */
+export function baseConstants(constants: Constants): Constants {
+  const { TRANS_A, TRANS_B, BIAS, ACT, ACT_GRAD } = constants;
+  return { TRANS_A: !!TRANS_A, TRANS_B: !!TRANS_B, BIAS: !!BIAS, ACT: Number(ACT ?? 0), ACT_GRAD: Number(ACT_GRAD ?? 0) };
 }
 
+export const flagsOf = (constants: Constants): MatmulFlags => ({ transA: !!constants.TRANS_A, transB: !!constants.TRANS_B });
+
+/** The first step's constants: the product's five flags with this variant's workgroup size and extras. */
+export function variantConstants(variant: MatmulVariant, base: Constants): Constants {
+  return { ...baseConstants(base), WG_X: variant.workgroup[0], WG_Y: variant.workgroup[1], ...variant.extra };
+}
+
+/** The first step's workgroup count: one workgroup per tile of C, and one layer per K split. */
 export function variantWorkgroups(variant: MatmulVariant, { M, N }: MatmulShape): [number, number, number] {
   const [rows, cols] = variant.block;
   const [wx, wy] = variant.workgroup;
-  return [Math.max(1, Math.ceil(N / (cols * wx))), Math.max(1, Math.ceil(M / (rows * wy))), 1];
+  return [Math.max(1, Math.ceil(N / (cols * wx))), Math.max(1, Math.ceil(M / (rows * wy))), variant.splitK];
+}
+
+/** What a storage binding (0–3) of a step is bound to: the product's own operands, the scratch buffer, or the dummy. */
+export type MatmulOperand = 'A' | 'B' | 'E' | 'C' | 'scratch' | 'dummy';
+
+/** One dispatch of a product. Binding 4 of every step is the product's Params (the same M, N, K, alpha). */
+export interface MatmulStep {
+  kernel: KernelName;
+  constants: Constants;
+  workgroups: [number, number, number];
+  operands: readonly [MatmulOperand, MatmulOperand, MatmulOperand, MatmulOperand];
+}
+
+/**
+ * How one product runs: its steps in order, and the scratch buffer they share (scratchBytes > 0 only for
+ * split-K: SPLIT_K·M·N floats of partial products, written in full by the first step before the second
+ * reads them, so it needs no clearing; a buffer of its own, or any activation buffer free across both steps).
+ */
+export interface MatmulSelection {
+  variant: MatmulVariant;
+  steps: MatmulStep[];
+  scratchBytes: number;
+}
+
+/** Reduction step: one invocation per vec4 of C (256 per workgroup), folded into 2-D past 65,535 workgroups. */
+const REDUCE_WORKGROUP = 256;
+
+export function variantSteps(variant: MatmulVariant, shape: MatmulShape, constants: Constants): MatmulSelection {
+  const first: MatmulStep = {
+    kernel: variant.kernel,
+    constants: variantConstants(variant, constants),
+    workgroups: variantWorkgroups(variant, shape),
+    operands: variant.splitK > 1 ? ['A', 'B', 'dummy', 'scratch'] : ['A', 'B', 'E', 'C'],
+  };
+  if (variant.splitK === 1) return { variant, steps: [first], scratchBytes: 0 };
+  const vec4s = (shape.M * shape.N) / 4;
+  const groups = Math.max(1, Math.ceil(vec4s / REDUCE_WORKGROUP));
+  const y = Math.ceil(groups / 65535);
+  const reduce: MatmulStep = {
+    kernel: 'matmulSplitKReduce',
+    constants: { ...baseConstants(constants), SPLIT_K: variant.splitK },
+    workgroups: [Math.ceil(groups / y), y, 1],
+    operands: ['scratch', 'dummy', 'E', 'C'],
+  };
+  return { variant, steps: [first, reduce], scratchBytes: variant.splitK * shape.M * shape.N * 4 };
 }

@@ -9,11 +9,10 @@ import dropout from '../../shaders/dropout.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
 import gatherAugment from '../../shaders/gather_augment.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
+import matmulBlocks from '../../shaders/matmul_blocks.wgsl?raw';
+import matmulCommon from '../../shaders/matmul_common.wgsl?raw';
+import matmulSplitK from '../../shaders/matmul_split_k.wgsl?raw';
 import matmulTiled from '../../shaders/matmul_tiled.wgsl?raw';
-import matmulV4x4 from '../../shaders/matmul_v4_4x4.wgsl?raw';
-import matmulV8x8 from '../../shaders/matmul_v4_8x8.wgsl?raw';
-import matmulV8x16 from '../../shaders/matmul_v4_8x16.wgsl?raw';
-import matmulV16x16 from '../../shaders/matmul_v4_16x16.wgsl?raw';
 import matmulVec4k from '../../shaders/matmul_vec4k.wgsl?raw';
 import matmulVec4n from '../../shaders/matmul_vec4n.wgsl?raw';
 import gradNorm from '../../shaders/grad_norm.wgsl?raw';
@@ -37,11 +36,10 @@ export const shaderFiles = {
   'gather.wgsl': gather,
   'gather_augment.wgsl': gatherAugment,
   'matmul.wgsl': matmul,
+  'matmul_blocks.wgsl': matmulBlocks,
+  'matmul_common.wgsl': matmulCommon,
+  'matmul_split_k.wgsl': matmulSplitK,
   'matmul_tiled.wgsl': matmulTiled,
-  'matmul_v4_4x4.wgsl': matmulV4x4,
-  'matmul_v4_8x8.wgsl': matmulV8x8,
-  'matmul_v4_8x16.wgsl': matmulV8x16,
-  'matmul_v4_16x16.wgsl': matmulV16x16,
   'matmul_vec4k.wgsl': matmulVec4k,
   'matmul_vec4n.wgsl': matmulVec4n,
   'grad_norm.wgsl': gradNorm,

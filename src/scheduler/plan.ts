@@ -13,6 +13,9 @@ import type { ExternalBuffer, Node, Tensor } from '../graph/graph';
 import { kernels, type KernelName } from '../kernels/catalog';
 import type { Constants } from '../kernels/kernel';
 import { lower, type LoweredDispatch, type Operand } from '../kernels/lower';
+import { alignmentOf } from '../kernels/matmul_policy';
+import { selectMatmul, type TuningTable } from '../kernels/matmul_select';
+import { REFERENCE_MATMUL } from '../kernels/matmul_variants';
 import type { ParameterArena } from '../nn/parameters';
 
 export interface BufferSpec {
@@ -84,11 +87,18 @@ export interface PlanOptions {
   extra?: readonly LoweredDispatch[];
   /** Copy the step's entry of `table` (`stride` bytes apart) into `step` before the dispatches. */
   stepValues?: { table: ExternalBuffer; step: ExternalBuffer; stride: number };
+  /**
+   * The matmul variant of each product (src/kernels/matmul_select.ts): choosing is a pure function of this
+   * table, applied here while planning. Empty or absent: every product runs the reference kernel.
+   */
+  tuning?: TuningTable;
 }
 
 const UNIFORM_STRIDE = 256;
 const DUMMY = 'dummy';
 export const UNIFORMS = 'uniforms';
+/** One buffer for the partial sums of every split-K product (each needs it only between its own two steps). */
+export const MATMUL_SCRATCH = 'matmul.scratch';
 
 const rootOf = (t: Tensor): Tensor => t.viewOf ?? t;
 
@@ -170,6 +180,7 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
   (options.extra ?? []).forEach((dispatch) => lowered.push({ label: dispatch.kernel, dispatch }));
 
   buffers.push({ name: DUMMY, bytes: 16 });
+  let scratchBytes = 0;
   const uniformData = new ArrayBuffer(Math.max(1, lowered.length) * UNIFORM_STRIDE);
   buffers.push({ name: UNIFORMS, bytes: uniformData.byteLength });
 
@@ -178,18 +189,35 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
     if ('external' in operand) return { buffer: declare(operand.external), offset: 0, size: operand.external.bytes };
     return { buffer: DUMMY, offset: 0, size: 16 };
   };
-  const dispatches = lowered.map(({ label, dispatch }, i): PlannedDispatch => {
+  const dispatches = lowered.flatMap(({ label, dispatch }, i): PlannedDispatch[] => {
     const layoutOf = kernels[dispatch.kernel].params;
     layoutOf.pack(dispatch.params, uniformData, i * UNIFORM_STRIDE);
-    return {
-      kind: 'dispatch',
-      label,
-      kernel: dispatch.kernel,
-      constants: dispatch.constants,
-      bindings: [...dispatch.operands.map(resolve), { buffer: UNIFORMS, offset: i * UNIFORM_STRIDE, size: layoutOf.byteSize }],
-      workgroups: dispatch.workgroups,
+    const params = { buffer: UNIFORMS, offset: i * UNIFORM_STRIDE, size: layoutOf.byteSize };
+    const operands = dispatch.operands.map(resolve);
+    if (dispatch.kernel !== REFERENCE_MATMUL.kernel) {
+      return [{ kind: 'dispatch', label, kernel: dispatch.kernel, constants: dispatch.constants, bindings: [...operands, params], workgroups: dispatch.workgroups }];
+    }
+    // A matmul runs the variant the tuning table names for its shape, flags and alignment: one step, or
+    // split-K's two (partial products into the scratch buffer, then their sum and the epilogue).
+    const { M, N, K } = dispatch.params;
+    const selection = selectMatmul({ M, N, K }, dispatch.constants, alignmentOf(operands), options.tuning ?? {});
+    scratchBytes = Math.max(scratchBytes, selection.scratchBytes);
+    const bound = (operand: string): BindingRef => {
+      const index = ['A', 'B', 'E', 'C'].indexOf(operand);
+      if (index >= 0) return operands[index];
+      if (operand === 'scratch') return { buffer: MATMUL_SCRATCH, offset: 0, size: selection.scratchBytes };
+      return { buffer: DUMMY, offset: 0, size: 16 };
     };
+    return selection.steps.map((step, s) => ({
+      kind: 'dispatch',
+      label: s === 0 ? label : `${label} (split-K sum)`,
+      kernel: step.kernel,
+      constants: step.constants,
+      bindings: [...step.operands.map(bound), params],
+      workgroups: step.workgroups,
+    }));
   });
+  if (scratchBytes) buffers.push({ name: MATMUL_SCRATCH, bytes: scratchBytes });
   const transfers: TransferCommand[] = [];
   const sv = options.stepValues;
   if (sv) {

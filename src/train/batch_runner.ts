@@ -13,7 +13,9 @@ import type { Model } from '../nn/model';
 import { fuse } from '../scheduler/fuse';
 import { planStep, type ArenaLayout, type Plan } from '../scheduler/plan';
 import { Executable, type BufferBindings } from '../scheduler/executable';
-import { adoptMatmulVariants, tuneMatmuls, type AutotuneOptions } from '../kernels/autotune';
+import { tuneMatmuls, type AutotuneOptions } from '../kernels/autotune';
+import { matmulRequestsOf } from '../kernels/matmul_plan';
+import { adoptChoices, type TuningTable } from '../kernels/matmul_select';
 import { buildStepGraph } from './step_graph';
 import { STEP_STRIDE } from './training_state';
 
@@ -30,19 +32,42 @@ export interface RunnerSetup {
   update?: readonly LoweredDispatch[];
   frozen?: ReadonlySet<string>;
   /**
-   * Pick each matmul's fastest verified variant on this adapter (src/kernels/autotune.ts) before the plans
-   * are instantiated. Default true; false keeps the reference kernel everywhere.
+   * Time each matmul's verified variants on this adapter (src/kernels/autotune.ts) to fill the tuning table
+   * before planning. Default true; false plans with `tuning` as it is (empty: the reference kernel everywhere).
    */
   autotune?: boolean | AutotuneOptions;
+  /** Choices that stand (e.g. a checkpoint's): the tuner only adds to them. */
+  tuning?: TuningTable;
 }
 
-/** The plan of one step over `rows` samples (reference kernels, before tuning). */
-export function planFor(setup: RunnerSetup, rows: number): Plan {
+/** The plan of one step over `rows` samples, each matmul running the variant `tuning` names (default: the reference). */
+export function planFor(setup: RunnerSetup, rows: number, tuning: TuningTable = {}): Plan {
   const { graph } = buildStepGraph(setup, rows);
   return planStep(fuse(graph.nodes), setup.layout, {
     extra: setup.training ? setup.update : [],
     stepValues: { table: setup.stepTable, step: setup.step, stride: STEP_STRIDE },
+    tuning,
   });
+}
+
+/**
+ * The tuning table for a runner's plans: the given choices, then (unless autotune is off) the tuner's for
+ * the full batch's products; the last partial batch adopts the full batch's variants where they fit, since
+ * it runs once an epoch and is not worth timing.
+ */
+async function tuningFor(resources: GpuResources, setup: RunnerSetup, batch: number, tailRows: number, hasFull: boolean): Promise<TuningTable> {
+  let table: TuningTable = { ...setup.tuning };
+  const full = hasFull ? matmulRequestsOf(planFor(setup, batch)) : [];
+  if (setup.autotune !== false) {
+    const options = typeof setup.autotune === 'object' ? setup.autotune : {};
+    const requests = full.length ? full : tailRows ? matmulRequestsOf(planFor(setup, tailRows)) : [];
+    table = await tuneMatmuls(resources, requests, { ...options, table: { ...options.table, ...table } });
+  }
+  if (tailRows && full.length) {
+    const tail = matmulRequestsOf(planFor(setup, tailRows));
+    table = adoptChoices(table, tail.flatMap((to, i) => (full[i] && full[i].label === to.label ? [{ from: full[i], to }] : [])));
+  }
+  return table;
 }
 
 export class BatchRunner {
@@ -50,6 +75,8 @@ export class BatchRunner {
     readonly setup: RunnerSetup,
     readonly full: Executable | undefined,
     readonly tail: Executable | undefined,
+    /** The variants the plans run (what a checkpoint stores). */
+    readonly tuning: TuningTable,
   ) {}
 
   /** `bindings` must hold every external buffer the plans bind (arenas, dataset, step table). */
@@ -58,15 +85,14 @@ export class BatchRunner {
     const batch = Math.min(setup.batchSize, count);
     const tailRows = count % batch;
     const label = `${setup.source.name}${setup.training ? '.train' : '.eval'}`;
-    const tune = (plan: Plan) => (setup.autotune === false ? plan : tuneMatmuls(resources, plan, typeof setup.autotune === 'object' ? setup.autotune : {}));
-    const fullPlan = count >= batch ? await tune(planFor(setup, batch)) : undefined;
-    // The tail runs once an epoch: it takes the full plan's variants where they fit instead of being timed.
-    const tailPlan = !tailRows ? undefined : fullPlan ? adoptMatmulVariants(fullPlan, planFor(setup, tailRows)) : await tune(planFor(setup, tailRows));
+    const tuning = await tuningFor(resources, setup, batch, tailRows, count >= batch);
+    const fullPlan = count >= batch ? planFor(setup, batch, tuning) : undefined;
+    const tailPlan = tailRows ? planFor(setup, tailRows, tuning) : undefined;
     const [full, tail] = await Promise.all([
       fullPlan ? Executable.create(resources, fullPlan, bindings, `${label}[${batch}]`) : undefined,
       tailPlan ? Executable.create(resources, tailPlan, bindings, `${label}[${tailRows}]`) : undefined,
     ]);
-    return new BatchRunner(setup, full, tail);
+    return new BatchRunner(setup, full, tail, tuning);
   }
 
   get batchSize(): number {

@@ -23,6 +23,7 @@ import type { Model } from '../nn/model';
 import { optimizerDispatches, resolveOptimizer, statsLength, type OptimizerOptions } from '../optim/optimizer';
 import { LrScheduler, type Schedule } from '../optim/schedule';
 import type { AutotuneOptions } from '../kernels/autotune';
+import type { TuningTable } from '../kernels/matmul_select';
 import type { NamedSafetensorsTensor } from '../io/safetensors';
 import { BatchRunner } from './batch_runner';
 import { formatPlan } from '../scheduler/plan';
@@ -65,6 +66,11 @@ export interface TrainerOptions {
    * makes Trainer.create fast on a fresh adapter (tests, the demo's first visit).
    */
   autotune?: boolean | AutotuneOptions;
+  /**
+   * Matmul choices that stand, e.g. the table a checkpoint was trained with (`tuningOf(checkpoint)`): a
+   * resumed run then runs the same kernels, sums in the same order and resumes bitwise on any adapter.
+   */
+  tuning?: TuningTable;
   warn?: (message: string) => void;
 }
 
@@ -175,7 +181,7 @@ export class Trainer {
       test: test ? new GpuDataset(resources, 'test', test, normalisation) : undefined,
     };
     const bindings = new Map([...state.bindings, ...datasets.train.buffers]);
-    const common = { model, layout: state.layout, step: state.step, autotune: options.autotune };
+    const common = { model, layout: state.layout, step: state.step, autotune: options.autotune, tuning: options.tuning };
     const update = optimizerDispatches(state.arena, optimizer, state.optimizerBuffers);
     const evaluator = (data: GpuDataset | undefined) => data && Evaluator.create(resources, data, { ...common, batchSize: options.evalBatchSize ?? 1000 }, state.bindings);
     const [trainRunner, validationEval, testEval] = await Promise.all([
@@ -407,8 +413,15 @@ export class Trainer {
         model: JSON.stringify(this.model.spec),
         optimizer: JSON.stringify(this.optimizer),
         scheduler: JSON.stringify(this.scheduler.state()),
+        tuning: this.tuning,
       },
     });
+  }
+
+  /** The matmul variant of every product the trainer's plans run, keyed as src/kernels/matmul_select.ts keys them. */
+  get tuning(): TuningTable {
+    const runners = [this.trainRunner, this.evaluations.validation?.runner, this.evaluations.test?.runner];
+    return Object.assign({}, ...runners.map((r) => r?.tuning ?? {}));
   }
 
   /**
@@ -420,6 +433,13 @@ export class Trainer {
     // refused file leaves this trainer exactly as it was.
     const blank = { params: new Float32Array(this.state.arena.totalFloats), state: new Float32Array(this.state.stateArena.totalFloats), batchesTracked: 0 };
     const data = decodeCheckpoint(bytes, fileName, this.model, this.state, blank);
+    const differs = Object.entries(data.meta.tuning ?? {}).filter(([key, id]) => key in this.tuning && this.tuning[key] !== id);
+    if (differs.length) {
+      this.options.warn?.(
+        `${fileName} was trained with other matmul kernels for ${differs.length} product(s) than this trainer planned; ` +
+          'the run continues, but not bitwise. Create the trainer with { tuning: <the checkpoint\'s table> } to resume exactly (the CLI does).',
+      );
+    }
     this.shuffleRng.setState(data.shuffleRngState);
     this.scheduler.setState(data.schedulerState);
     this.state.write(data);
