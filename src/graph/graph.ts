@@ -12,9 +12,13 @@ export type DType = 'f32' | 'u32';
  *  - `activation`: produced and consumed within a step; the planner packs these by liveness.
  *  - `param`:      a slice of the parameter arena.
  *  - `grad`:       a slice of the gradient arena (the gradient of `gradOf`).
+ *  - `state`:      a slice of the state buffer: non-trainable buffers such as batch norm's running
+ *                  statistics (PyTorch's `register_buffer`), written by ops, never by the optimizer. Kept
+ *                  apart from the parameters so that no kernel binds a parameter read_write next to a
+ *                  read-only one (WebGPU forbids both views of one buffer in a dispatch).
  *  - `external`:   a buffer that outlives the plan (dataset, permutation, metrics), bound by name.
  */
-export type Role = 'activation' | 'param' | 'grad' | 'external';
+export type Role = 'activation' | 'param' | 'grad' | 'state' | 'external';
 
 export class Tensor {
   /** Set on `grad` tensors: the parameter whose gradient this is. */

@@ -4,12 +4,14 @@
  * be printed, diffed and tested without a GPU; src/scheduler/executable.ts instantiates one.
  *
  * Activation buffers are assigned by liveness: a buffer is reused once the last reader of its tensor has
- * run. Parameters and gradients are slices of the arenas; external tensors are buffers owned by the caller.
+ * run. Parameters and gradients are slices of the arenas, state tensors (running statistics) slices of the
+ * state buffer; external tensors are buffers owned by the caller. A node that lowers to several dispatches
+ * may use scratch buffers, allocated like activations that live only across that node.
  */
 import type { Node, Tensor } from '../graph/graph';
 import { kernels, type KernelName } from '../kernels/catalog';
 import type { Constants } from '../kernels/kernel';
-import { lower, type LoweredDispatch, type Operand } from '../kernels/lower';
+import { lowerNode, type LoweredDispatch, type Operand } from '../kernels/lower';
 import type { ParameterArena } from '../nn/parameters';
 
 export interface BufferSpec {
@@ -44,6 +46,8 @@ export interface Plan {
 /** Named buffers a plan binds but does not own. */
 export const ARENA_PARAMS = 'params';
 export const ARENA_GRADS = 'grads';
+/** The buffer of `state` tensors (non-trainable buffers such as running statistics). */
+export const STATE_BUFFER = 'state';
 
 const UNIFORM_STRIDE = 256;
 const DUMMY = 'dummy';
@@ -61,8 +65,12 @@ function liveRanges(nodes: readonly Node[]): Map<number, [number, number]> {
   return ranges;
 }
 
-/** Extra dispatches (e.g. the optimizer) run after the graph and bind only external buffers. */
-export function planStep(nodes: readonly Node[], arena: ParameterArena, extra: readonly LoweredDispatch[] = []): Plan {
+/**
+ * Extra dispatches (e.g. the optimizer) run after the graph and bind only external buffers. `state` gives
+ * the offsets of `state` tensors in the state buffer, by name; by default they take their slot of `arena`
+ * (a state buffer laid out like the parameter arena).
+ */
+export function planStep(nodes: readonly Node[], arena: ParameterArena, extra: readonly LoweredDispatch[] = [], state: ParameterArena = arena): Plan {
   const refs = new Map<number, BindingRef>();
   const buffers: BufferSpec[] = [];
   const free: BufferSpec[] = [];
@@ -74,18 +82,23 @@ export function planStep(nodes: readonly Node[], arena: ParameterArena, extra: r
     if (t.role === 'param' || t.role === 'grad') {
       const slot = arena.slot((t.gradOf ?? t).name);
       refs.set(t.id, { buffer: t.role === 'param' ? ARENA_PARAMS : ARENA_GRADS, offset: slot.offset * 4, size: bytes });
+    } else if (t.role === 'state') {
+      refs.set(t.id, { buffer: STATE_BUFFER, offset: state.slot(t.name).offset * 4, size: bytes });
     } else if (t.role === 'external') {
       refs.set(t.id, { buffer: t.name, offset: 0, size: bytes });
     } else {
-      // Best fit: the smallest free buffer that holds it, else grow the largest free one, else a new one.
-      free.sort((a, b) => a.bytes - b.bytes);
-      let index = free.findIndex((b) => b.bytes >= bytes);
-      if (index < 0 && free.length) index = free.length - 1;
-      const buffer = index >= 0 ? free.splice(index, 1)[0] : { name: `act${buffers.length}`, bytes: 0 };
-      if (index < 0) buffers.push(buffer);
-      buffer.bytes = Math.max(buffer.bytes, bytes);
-      refs.set(t.id, { buffer: buffer.name, offset: 0, size: bytes });
+      refs.set(t.id, { buffer: allocate(bytes).name, offset: 0, size: bytes });
     }
+  };
+  // Best fit: the smallest free buffer that holds it, else grow the largest free one, else a new one.
+  const allocate = (bytes: number): BufferSpec => {
+    free.sort((a, b) => a.bytes - b.bytes);
+    let index = free.findIndex((b) => b.bytes >= bytes);
+    if (index < 0 && free.length) index = free.length - 1;
+    const buffer = index >= 0 ? free.splice(index, 1)[0] : { name: `act${buffers.length}`, bytes: 0 };
+    if (index < 0) buffers.push(buffer);
+    buffer.bytes = Math.max(buffer.bytes, bytes);
+    return buffer;
   };
   const release = (t: Tensor): void => {
     const ref = refs.get(t.id);
@@ -94,10 +107,20 @@ export function planStep(nodes: readonly Node[], arena: ParameterArena, extra: r
   };
 
   const lowered: { label: string; dispatch: LoweredDispatch }[] = [];
+  const scratchRefs = new Map<Operand, BindingRef>();
   nodes.forEach((node, i) => {
     node.inputs.forEach(place);
     node.outputs.forEach(place);
-    lowered.push({ label: `${node.op}→${node.outputs.map((t) => t.name).join(',')}`, dispatch: lower(node) });
+    const dispatches = lowerNode(node);
+    // Scratch buffers come after the outputs, so they never alias a tensor the node uses; freed with the node.
+    const operands = dispatches.flatMap((d) => d.operands);
+    const scratchBytes = new Map<number, number>();
+    for (const o of operands) if ('scratch' in o) scratchBytes.set(o.scratch, Math.max(scratchBytes.get(o.scratch) ?? 0, o.bytes));
+    const scratch = new Map([...scratchBytes].map(([k, bytes]) => [k, allocate(bytes)] as const));
+    for (const o of operands) if ('scratch' in o) scratchRefs.set(o, { buffer: scratch.get(o.scratch)!.name, offset: 0, size: scratchBytes.get(o.scratch)! });
+    const label = `${node.op}→${node.outputs.map((t) => t.name).join(',')}`;
+    dispatches.forEach((dispatch, k) => lowered.push({ label: dispatches.length > 1 ? `${label} (${k + 1}/${dispatches.length})` : label, dispatch }));
+    for (const buffer of scratch.values()) free.push(buffer);
     // Freed only after this node's outputs are placed: a dispatch never reads and writes one buffer.
     for (const t of [...node.inputs, ...node.outputs]) {
       if (t.role === 'activation' && ranges.get(t.id)![1] === i) release(t);
@@ -112,6 +135,7 @@ export function planStep(nodes: readonly Node[], arena: ParameterArena, extra: r
   const resolve = (operand: Operand): BindingRef => {
     if ('tensor' in operand) return refs.get(operand.tensor.id) ?? (place(operand.tensor), refs.get(operand.tensor.id)!);
     if ('external' in operand) return { buffer: operand.external, offset: 0, size: operand.bytes };
+    if ('scratch' in operand) return scratchRefs.get(operand)!;
     return { buffer: DUMMY, offset: 0, size: 16 };
   };
   const dispatches = lowered.map(({ label, dispatch }, i): PlannedDispatch => {
