@@ -55,5 +55,6 @@ export function describeComparison(c: Comparison, tol: Tolerance, what: string):
 export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, what = 'output'): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   const c = compareElementwise(actual, expected, tol);
+  if (process.env.TOLDEBUG) console.log(`TOL ${what} ratio ${c.ratio.toPrecision(3)}`);
   expect(c.ok, describeComparison(c, tol, what)).toBe(true);
 }
