@@ -196,7 +196,10 @@ export function buildMlpGraph(config: MlpConfig, rows: number, source: BatchSour
       const prefix = norm === 'batch' ? `bn${i}` : `ln${i}`;
       const [gamma, beta] = [g.tensor([layers[i]], 'param', `${prefix}.weight`), g.tensor([layers[i]], 'param', `${prefix}.bias`)];
       if (norm === 'batch') {
-        const stats = [g.tensor([layers[i]], 'param', `${prefix}.running_mean`), g.tensor([layers[i]], 'param', `${prefix}.running_var`)];
+        // Running statistics are buffers, not parameters: 'state' tensors, in the state buffer (laid out like
+        // the arena until the model has a state layout of its own; the trainer mirrors them into the arena
+        // at every epoch end for weights(), checkpoints and snapshots).
+        const stats = [g.tensor([layers[i]], 'state', `${prefix}.running_mean`), g.tensor([layers[i]], 'state', `${prefix}.running_var`)];
         [x] = g.add('batch_norm', [x, gamma, beta, ...stats], { training, eps: NORM_EPS, momentum: normMomentum, name: `n${i}` });
       } else {
         [x] = g.add('layer_norm', [x, gamma, beta], { eps: NORM_EPS, name: `n${i}` });
@@ -210,6 +213,11 @@ export function buildMlpGraph(config: MlpConfig, rows: number, source: BatchSour
   const [dlogits] = g.add('softmax_xent', [x, labels, metrics], { training });
   if (augment?.mixup) g.add('mixup_targets', [x, labels, dlogits, metrics]);
   return { graph: g, logits: x, lossNode: g.nodes.length - 1 };
+}
+
+/** Slots of the arena that are state (batch norm's running statistics), not trainable parameters. */
+export function isStateSlot(name: string): boolean {
+  return /\.running_(mean|var)$/.test(name);
 }
 
 export { ParameterArena };

@@ -14,6 +14,7 @@ import { GpuDataset } from '../data/gpu_dataset';
 import { Rng } from '../data/rng';
 import { initialParameters, mlpParameters, ParameterArena, validateMlp, type MlpConfig } from '../nn/mlp';
 import { BatchRunner } from './batch_runner';
+import { STATE_BUFFER } from '../scheduler/plan';
 
 export interface GradientCheckResult {
   parameter: string;
@@ -40,6 +41,8 @@ export async function gradientCheck(gpu: GpuContext | GpuResources, model: MlpCo
   const initial = initialParameters(resolved, arena, seed, () => {});
   const buffers: Record<string, GPUBuffer> = {
     params: resources.createStorage('gradcheck.params', initial),
+    // Batch norm's running statistics ('state' tensors), laid out like the arena.
+    [STATE_BUFFER]: resources.createStorage('gradcheck.state', initial),
     grads: resources.createStorage('gradcheck.grads', new Float32Array(arena.totalFloats)),
     step: resources.createBuffer('gradcheck.step', stepLayout.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
   };

@@ -14,11 +14,12 @@ import { Rng, shuffledIndices } from '../data/rng';
 import { splitDataset, type Dataset } from '../data/dataset';
 import { GpuDataset } from '../data/gpu_dataset';
 import { preprocessing, type Preprocessing } from '../data/preprocess';
-import { checkTrainingBatches, initialParameters, mlpParameters, validateMlp, ParameterArena, type Augmentation, type MlpConfig, type ResolvedMlp } from '../nn/mlp';
+import { checkTrainingBatches, initialParameters, isStateSlot, mlpParameters, validateMlp, ParameterArena, type Augmentation, type MlpConfig, type ResolvedMlp } from '../nn/mlp';
 import { OPTIM, optimizerDispatches, optimizerHyper, resolveOptimizer, slotTable, statsLength, type OptimizerOptions } from '../optim/optimizer';
 import { LrScheduler, type Schedule } from '../optim/schedule';
 import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
 import { BatchRunner } from './batch_runner';
+import { STATE_BUFFER } from '../scheduler/plan';
 import type { AutotuneOptions } from '../kernels/autotune';
 import { MetricsReader, totalsOf, type MetricTotals } from './metrics';
 import { EarlyStopping, type EarlyStoppingOptions } from './early_stopping';
@@ -167,8 +168,12 @@ export class Trainer {
     const arena = new ParameterArena(mlpParameters(model));
     const floats = arena.totalFloats;
     const uniform = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+    const initial = initialParameters(model, arena, seed, options.warn);
     const buffers: Record<string, GPUBuffer> = {
-      params: resources.createStorage('params', initialParameters(model, arena, seed, options.warn)),
+      params: resources.createStorage('params', initial),
+      // Running statistics live in the state buffer (written by batch norm, never by the optimizer), laid
+      // out like the arena; syncState mirrors them into the arena for weights, checkpoints and snapshots.
+      ...(arena.slots.some((s) => isStateSlot(s.name)) ? { [STATE_BUFFER]: resources.createStorage(STATE_BUFFER, initial) } : {}),
       grads: resources.createStorage('grads', new Float32Array(floats)),
       [OPTIM.state1]: resources.createStorage(OPTIM.state1, new Float32Array(floats)),
       [OPTIM.state2]: resources.createStorage(OPTIM.state2, new Float32Array(floats)),
@@ -219,6 +224,15 @@ export class Trainer {
     if (lr === this.currentLr) return;
     this.device.queue.writeBuffer(this.buffers[OPTIM.hyper], 0, optimizerHyper(this.optimizer, lr));
     this.currentLr = lr;
+  }
+
+  /** Copies the running statistics from the state buffer into their arena slots (a few small copies). */
+  private syncState(encoder: GPUCommandEncoder): void {
+    const state = this.buffers[STATE_BUFFER];
+    if (!state) return;
+    for (const slot of this.arena.slots) {
+      if (isStateSlot(slot.name)) encoder.copyBufferToBuffer(state, slot.offset * 4, this.buffers.params, slot.offset * 4, slot.size * 4);
+    }
   }
 
   /** Writes the step uniform and records batch `index`, first zeroing the `clear` accumulators. */
@@ -273,6 +287,7 @@ export class Trainer {
     }
     const encoder = this.device.createCommandEncoder();
     const snapshot = epoch % 2;
+    this.syncState(encoder);
     encoder.copyBufferToBuffer(this.buffers.params, 0, this.buffers[`params.snapshot${snapshot}`], 0, this.arena.totalFloats * 4);
     const read = await this.metrics.snapshot(encoder, sources);
     this.device.queue.submit([encoder.finish()]);
@@ -369,6 +384,7 @@ export class Trainer {
     if (stopper?.bestEpoch !== undefined && fit.earlyStopping?.restoreBest !== false) {
       const encoder = this.device.createCommandEncoder();
       encoder.copyBufferToBuffer(this.buffers['params.best'], 0, this.buffers.params, 0, this.arena.totalFloats * 4);
+      if (this.buffers[STATE_BUFFER]) encoder.copyBufferToBuffer(this.buffers['params.best'], 0, this.buffers[STATE_BUFFER], 0, this.arena.totalFloats * 4);
       this.device.queue.submit([encoder.finish()]);
     }
     return reports;
@@ -411,6 +427,9 @@ export class Trainer {
         const times = await profiler.read(encoder, executable.dispatchCount);
         if (r > 0) samples.push(times);
       }
+      const encoder = this.device.createCommandEncoder();
+      this.syncState(encoder);
+      this.device.queue.submit([encoder.finish()]);
       return plan.dispatches.map((d, i) => ({ label: d.label, kernel: d.kernel, milliseconds: median(samples.map((s) => s[i])) }));
     } finally {
       profiler.destroy();
@@ -450,6 +469,7 @@ export class Trainer {
     const data = decodeCheckpoint(bytes, fileName, this.arena);
     const queue = this.device.queue;
     queue.writeBuffer(this.buffers.params, 0, data.params as Float32Array<ArrayBuffer>);
+    if (this.buffers[STATE_BUFFER]) queue.writeBuffer(this.buffers[STATE_BUFFER], 0, data.params as Float32Array<ArrayBuffer>);
     queue.writeBuffer(this.buffers[OPTIM.state1], 0, data.state1 as Float32Array<ArrayBuffer>);
     queue.writeBuffer(this.buffers[OPTIM.state2], 0, data.state2 as Float32Array<ArrayBuffer>);
     this.epochsDone = data.meta.epoch;
