@@ -14,7 +14,8 @@
 // Training forward is two dispatches, backward two (the first is channel_sums.wgsl), so the reductions
 // fill a GPU instead of one thread per channel:
 //   1. `stats`: workgroup (tile, p) reduces chunk p (m in [p·chunk_len, (p+1)·chunk_len)) of the
-//      TILE_CHANNELS channels of its tile to (mean, M2) with Welford's update per thread and Chan's
+//      TILE_CHANNELS channels of its tile to (mean, M2) with Welford's update per thread (on x minus the
+//      thread's first element, so long runs do not accumulate roundings of size u·|μ|) and Chan's
 //      pairwise combination across threads (no E[x²] − E[x]² cancellation, sound for means far from 0),
 //      written to partials[p·C + c]. Counts are not stored: they follow from the chunk geometry.
 //   2. `forward` / `backward`: workgroup (tile, p) first combines the P partials of its channels (every
@@ -122,9 +123,14 @@ fn stats(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: ve
   let start = wid.y * p.chunk_len;
   let end = min(start + p.chunk_len, p.outer * p.inner);
   var acc = vec3f(0.0);
-  if (c < p.channels) {
-    for (var m = start + t / TILE_CHANNELS; m < end; m += lanes) {
-      let v = stats_x[element(p, c, m)];
+  // Welford on x − shift, shift = the thread's first element: its running mean then rounds at the scale
+  // of the spread, not of |μ| (a mean far from zero costs one rounding, when the shift is added back).
+  var shift = 0.0;
+  let first = start + t / TILE_CHANNELS;
+  if (c < p.channels && first < end) {
+    shift = stats_x[element(p, c, first)];
+    for (var m = first; m < end; m += lanes) {
+      let v = stats_x[element(p, c, m)] - shift;
       acc.x += 1.0;
       let d = v - acc.y;
       acc.y += d / acc.x;
@@ -132,7 +138,7 @@ fn stats(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: ve
     }
   }
   wg_n[t] = acc.x;
-  wg_a[t] = acc.y;
+  wg_a[t] = acc.y + shift;
   wg_b[t] = acc.z;
   reduce_welford(t);
   if (t < TILE_CHANNELS && c < p.channels) {

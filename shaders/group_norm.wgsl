@@ -15,7 +15,7 @@
 //   differ only in the shape of γ, which is the same flattened.
 //
 // Workgroups of 256 threads hold 256 / ROW_THREADS rows, ROW_THREADS threads cooperating on each row:
-// strided, coalesced reads, Welford per thread and Chan's pairwise combination in a fixed tree (sound for
+// strided, coalesced reads, Welford per thread (shifted by its first element) and Chan's pairwise combination in a fixed tree (sound for
 // means far from 0, deterministic). The backward dispatch also holds ceil(C/256) more workgroups that add
 // the channel partials into dγ and dβ (a thread per channel, P partials in a fixed order). AFFINE = false:
 // no γ/β (bound to the dummy) and no dγ/dβ (bound to scratch, never written).
@@ -81,9 +81,12 @@ fn forward(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: 
   let k_len = p.row_len;
   let row = r * k_len;
   var acc = vec3f(0.0);
-  if (r < p.rows) {
+  // Welford on x − shift, shift = the thread's first element (see shaders/batch_norm.wgsl `stats`).
+  var shift = 0.0;
+  if (r < p.rows && lane < k_len) {
+    shift = x[row + lane];
     for (var k = lane; k < k_len; k += ROW_THREADS) {
-      let v = x[row + k];
+      let v = x[row + k] - shift;
       acc.x += 1.0;
       let d = v - acc.y;
       acc.y += d / acc.x;
@@ -91,7 +94,7 @@ fn forward(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: 
     }
   }
   wg_n[t] = acc.x;
-  wg_a[t] = acc.y;
+  wg_a[t] = acc.y + shift;
   wg_b[t] = acc.z;
   for (var stride = ROW_THREADS / 2u; stride > 0u; stride /= 2u) {
     workgroupBarrier();

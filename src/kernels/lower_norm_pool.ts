@@ -17,9 +17,16 @@ import { BATCH_NORM_MOMENTUM, NORM_EPS } from '../graph/ops';
 import { channelView, groupNormView, layerNormView, poolGeometry } from '../graph/ops_norm_pool';
 import { grid1d } from './kernel';
 import type { LoweredDispatch, Operand } from './lower';
-import { channelChunking, NORM_WORKGROUP, rowThreads } from './norm';
+import { channelChunking, GPU_SPLIT, NORM_WORKGROUP, rowThreads, type ReductionSplit } from './norm';
 
 const t = (tensor: Tensor): Operand => ({ tensor });
+/** The node's reduction split (src/kernels/norm.ts withReductionSplit), GPU_SPLIT by default. */
+const splitOf = (node: Node): ReductionSplit => {
+  const a = node.attrs;
+  const pick = (key: keyof ReductionSplit) => Number(a[key] ?? GPU_SPLIT[key]);
+  return { laneElements: pick('laneElements'), rowThreadElements: pick('rowThreadElements'), rowTile: pick('rowTile'), planeTile: pick('planeTile') };
+};
+const rowThreadsOf = (node: Node, rowLength: number) => rowThreads(rowLength, splitOf(node).rowThreadElements);
 const dummy: Operand = { dummy: true };
 
 /** Group norm's view of x as rows; layer norm is one group of F channels with no spatial extent. */
@@ -40,7 +47,7 @@ function rowNormForward(node: Node, v: RowView): LoweredDispatch[] {
   const [x, gamma, beta] = node.inputs;
   const [y, mean, rstd] = node.outputs;
   const params = rowNormParams(v, Number(node.attrs.eps ?? NORM_EPS));
-  const threads = rowThreads(params.row_len);
+  const threads = rowThreadsOf(node, params.row_len);
   return [
     {
       kernel: 'groupNormForward',
@@ -56,9 +63,9 @@ function rowNormBackward(node: Node, v: RowView): LoweredDispatch[] {
   const [dy, x, mean, rstd, gamma] = node.inputs;
   const [dx, dgamma, dbeta] = node.outputs;
   const affine = !!gamma;
-  const split = channelChunking(v.outer, v.channels, v.inner);
+  const split = channelChunking(v.outer, v.channels, v.inner, splitOf(node));
   const params = rowNormParams(v, 0, affine ? split.chunks : 0);
-  const threads = rowThreads(params.row_len);
+  const threads = rowThreadsOf(node, params.row_len);
   const rowGroups = Math.ceil(params.rows / (NORM_WORKGROUP / threads));
   const combineGroups = affine ? Math.ceil(v.channels / NORM_WORKGROUP) : 0;
   const partials: Operand = { scratch: 0, bytes: 8 * split.chunks * v.channels };
@@ -121,7 +128,7 @@ export function lowerNormPool(node: Node): LoweredDispatch[] | undefined {
           },
         ];
       }
-      const split = channelChunking(outer, channels, inner);
+      const split = channelChunking(outer, channels, inner, splitOf(node));
       const partials: Operand = { scratch: 0, bytes: 8 * split.chunks * channels };
       const params = { outer, channels, inner, chunk_len: split.chunkLen, chunks: split.chunks, eps, momentum };
       const constants = { TILE_CHANNELS: split.tile };
@@ -140,7 +147,7 @@ export function lowerNormPool(node: Node): LoweredDispatch[] | undefined {
       const [dy, x, mean, rstd, gamma] = node.inputs;
       const [dx, dgamma, dbeta] = node.outputs;
       const { outer, channels, inner } = channelView(node.op, x);
-      const split = channelChunking(outer, channels, inner);
+      const split = channelChunking(outer, channels, inner, splitOf(node));
       const partials: Operand = { scratch: 0, bytes: 8 * split.chunks * channels };
       const constants = { TILE_CHANNELS: split.tile };
       return [

@@ -99,23 +99,54 @@ export const normKernels = {
 export const NORM_WORKGROUP = 256;
 
 /**
+ * How much work each thread of the norm reductions does: the one knob that trades parallelism against
+ * per-workgroup cost. A real GPU wants many workgroups (`GPU_SPLIT`: ~8 elements a thread, hundreds of
+ * workgroups at the MNIST CNN's sizes); a CPU implementation of WebGPU such as SwiftShader pays about half a
+ * millisecond per 256-thread workgroup with barriers (its invocations are fibers switched at every
+ * barrier), so it wants few, long-running ones (`CPU_SPLIT`). Results are deterministic for a given split;
+ * different splits round differently (within the tests' tolerances). Nodes carry their split as attrs
+ * (`laneElements`, `rowThreadElements`; see `withReductionSplit`), so a plan stays a pure function of its nodes.
+ */
+export interface ReductionSplit {
+  /** Channel reductions (batch norm statistics, channel_sums): at least this many elements per lane. */
+  laneElements: number;
+  /** Row reductions (group, instance, layer norm): about this many elements per thread of a row. */
+  rowThreadElements: number;
+  /** Channels per workgroup of the channel reductions, at most (a power of two ≤ 256): for inner = 1, for inner > 1. */
+  rowTile: number;
+  planeTile: number;
+}
+
+export const GPU_SPLIT: ReductionSplit = { laneElements: 8, rowThreadElements: 8, rowTile: 64, planeTile: 1 };
+export const CPU_SPLIT: ReductionSplit = { laneElements: 512, rowThreadElements: 512, rowTile: 256, planeTile: 16 };
+
+const NORM_OPS = new Set(['batch_norm', 'batch_norm_grad', 'layer_norm', 'layer_norm_grad', 'group_norm', 'group_norm_grad']);
+
+/** Copies of `nodes` whose norm nodes carry `split` (the others unchanged). */
+export function withReductionSplit<N extends { op: string; attrs: Record<string, unknown> }>(nodes: readonly N[], split: ReductionSplit): N[] {
+  return nodes.map((n) => (NORM_OPS.has(n.op) ? { ...n, attrs: { ...n.attrs, ...split } } : n));
+}
+
+/**
  * How the channel reductions (batch norm's statistics, channel_sums) split x [outer, C, inner]: a
  * workgroup per (tile of `tile` channels, chunk of `chunkLen` elements of each), `lanes` threads per
  * channel. inner = 1 takes up to 64 adjacent channels (coalesced along a row); inner > 1 one channel
- * (coalesced along its planes). Each lane handles about max(8, √M / lanes) elements, which balances the
- * chunk's work against the P partials every workgroup of the second pass combines (M = outer·inner).
+ * (coalesced along its planes). Each lane handles about max(laneElements, √M / lanes) elements, which
+ * balances the chunk's work against the P partials every workgroup of the second pass combines
+ * (M = outer·inner).
  */
-export function channelChunking(outer: number, channels: number, inner: number) {
-  const tile = inner === 1 ? Math.min(64, 2 ** Math.ceil(Math.log2(channels))) : 1;
+export function channelChunking(outer: number, channels: number, inner: number, split: Partial<ReductionSplit> = {}) {
+  const { laneElements, rowTile, planeTile } = { ...GPU_SPLIT, ...split };
+  const tile = Math.min(inner === 1 ? rowTile : planeTile, 2 ** Math.ceil(Math.log2(channels)));
   const lanes = NORM_WORKGROUP / tile;
   const elements = outer * inner;
-  const perLane = Math.max(8, Math.ceil(Math.sqrt(elements) / lanes));
+  const perLane = Math.max(laneElements, Math.ceil(Math.sqrt(elements) / lanes));
   const chunkLen = lanes * perLane;
   const chunks = Math.ceil(elements / chunkLen);
   return { tile, lanes, chunkLen, chunks, workgroups: [Math.ceil(channels / tile), chunks, 1] as [number, number, number] };
 }
 
-/** Threads per row of the group-norm kernels: a power of two, about 8 elements per thread, 32 to 256. */
-export function rowThreads(rowLength: number): number {
-  return Math.min(NORM_WORKGROUP, Math.max(32, 2 ** Math.ceil(Math.log2(Math.ceil(rowLength / 8)))));
+/** Threads per row of the group-norm kernels: a power of two from 1 to 256, about `elements` elements a thread. */
+export function rowThreads(rowLength: number, elements = GPU_SPLIT.rowThreadElements): number {
+  return Math.min(NORM_WORKGROUP, 2 ** Math.ceil(Math.log2(Math.ceil(rowLength / elements))));
 }

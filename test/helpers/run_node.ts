@@ -9,6 +9,7 @@
 import type { Node, Tensor } from '../../src/graph/graph';
 import { kernels } from '../../src/kernels/catalog';
 import { lowerNode } from '../../src/kernels/lower';
+import { CPU_SPLIT, GPU_SPLIT, withReductionSplit, type ReductionSplit } from '../../src/kernels/norm';
 import { runKernel, type Arg, type HostArray } from './gpu';
 
 export interface NodeRun {
@@ -19,10 +20,11 @@ export interface NodeRun {
   dispatches: number;
 }
 
-export async function runNode(node: Node, values: Map<Tensor, HostArray>): Promise<NodeRun> {
+/** `split`: the norms' reduction split (src/kernels/norm.ts), the lowering's default (GPU_SPLIT) if absent. */
+export async function runNode(node: Node, values: Map<Tensor, HostArray>, split?: ReductionSplit): Promise<NodeRun> {
   const written = new Map<Tensor, HostArray>();
   const scratch = new Map<number, HostArray>();
-  const dispatches = lowerNode(node);
+  const dispatches = lowerNode(split ? withReductionSplit([node], split)[0] : node);
   for (const d of dispatches) {
     const kinds = kernels[d.kernel].bindings;
     const targets: ({ tensor: Tensor } | { scratch: number })[] = [];
@@ -54,4 +56,25 @@ export async function runNode(node: Node, values: Map<Tensor, HostArray>): Promi
     });
   }
   return { written, scratch, dispatches: dispatches.length };
+}
+
+/** Both reduction splits: every norm kernel test runs under each (different tiles, lanes, chunks and row threads). */
+export const SPLITS: readonly (readonly [string, ReductionSplit])[] = [
+  ['gpu', GPU_SPLIT],
+  ['cpu', CPU_SPLIT],
+];
+
+/**
+ * The longest run of sequential steps one thread of the node's reductions takes (Welford's updates or a
+ * partial sum's additions), under `split`: what the norm tolerances' reduction path charges for.
+ */
+export function longestRun(node: Node, split?: ReductionSplit): number {
+  const dispatches = lowerNode(split ? withReductionSplit([node], split)[0] : node);
+  return Math.max(
+    ...dispatches.map((d) => {
+      if ('TILE_CHANNELS' in d.constants) return Math.ceil(d.params.chunk_len / (256 / Number(d.constants.TILE_CHANNELS)));
+      if ('ROW_THREADS' in d.constants) return Math.max(Math.ceil(d.params.row_len / Number(d.constants.ROW_THREADS)), d.params.chunks);
+      return 1;
+    }),
+  );
 }

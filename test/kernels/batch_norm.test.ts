@@ -13,7 +13,7 @@ import { expectAllClose } from '../helpers/compare';
 import { randomArray, type HostArray } from '../helpers/gpu';
 import { batchNormNdBackwardRef, batchNormNdEvalRef, batchNormNdRef, runningStatsRef } from '../helpers/norm_pool_reference';
 import { numericGrad, type Vec } from '../helpers/reference';
-import { runNode } from '../helpers/run_node';
+import { longestRun, runNode, SPLITS } from '../helpers/run_node';
 import { normBackwardTolerance, normForwardTolerance, normParamGradTolerance, rstdTolerance, runningStatTolerance, U } from '../tolerances';
 
 const EPS = 1e-5;
@@ -86,54 +86,59 @@ const cases: Case[] = [
 ];
 
 describe('batch norm kernels, as lowered (training: stats → forward; backward: channel_sums → backward)', () => {
-  for (const { shape, offset = 0 } of cases) {
-    it(`[${shape}]${offset ? ` offset ${offset}` : ''}: training forward, running statistics, backward`, async () => {
-      const { outer, channels, inner, x, gamma, beta, dy } = inputs(shape, shape.reduce((a, b) => a * 31 + b, 7), offset);
-      const count = outer * inner;
-      const rng = new Rng(channels);
-      const runningMean = randomArray(channels, rng);
-      const runningVar = Float32Array.from(randomArray(channels, rng), (v) => 1 + v * 0.5);
-      const bn = batchNormGraph(shape, true);
-      const values = new Map<Tensor, HostArray>([
-        [bn.x, x],
-        [bn.gamma, gamma],
-        [bn.beta, beta],
-        [bn.runningMean, runningMean],
-        [bn.runningVar, runningVar],
-      ]);
-      const forward = await runNode(bn.g.nodes[0], values);
-      expect(forward.dispatches).toBe(2);
-      expect(forward.scratch.get(0)!.length).toBe(2 * channelChunking(outer, channels, inner).chunks * channels);
-      const out = (t: Tensor) => forward.written.get(t)!;
-      const ref = batchNormNdRef(x, gamma, beta, outer, channels, inner, EPS);
-      // R = max |μ|/σ over the statistics: how far from zero the data sit, in standard deviations.
-      const R = conditioning(ref);
-      expectAllClose(out(bn.y), ref.y, normForwardTolerance(count, R, 2), 'y');
-      expectAllClose(out(bn.mean), ref.mean, normForwardTolerance(count, R, 2), 'mean');
-      expectAllClose(out(bn.rstd), ref.rstd, rstdTolerance(count, R), 'rstd');
-      const running = runningStatsRef(runningMean, runningVar, ref, count, MOMENTUM);
-      expectAllClose(out(bn.runningMean), running.mean, runningStatTolerance(count, R, 1), 'running_mean');
-      expectAllClose(out(bn.runningVar), running.variance, runningStatTolerance(count, R, 2), 'running_var');
-
-      const [dx, dgamma, dbeta] = bn.g.add('batch_norm_grad', [bn.y, bn.x, bn.mean, bn.rstd, bn.gamma]);
-      const grad = bn.g.nodes[1];
-      const backward = await runNode(
-        grad,
-        new Map<Tensor, HostArray>([
-          [bn.y, dy], // dy: any tensor of x's shape
+  for (const [splitName, split] of SPLITS) {
+    for (const { shape, offset = 0 } of cases) {
+      it(`${splitName} split [${shape}]${offset ? ` offset ${offset}` : ''}: training forward, running statistics, backward`, async () => {
+        const { outer, channels, inner, x, gamma, beta, dy } = inputs(shape, shape.reduce((a, b) => a * 31 + b, 7), offset);
+        const count = outer * inner;
+        const rng = new Rng(channels);
+        const runningMean = randomArray(channels, rng);
+        const runningVar = Float32Array.from(randomArray(channels, rng), (v) => 1 + v * 0.5);
+        const bn = batchNormGraph(shape, true);
+        const values = new Map<Tensor, HostArray>([
           [bn.x, x],
-          [bn.mean, out(bn.mean)],
-          [bn.rstd, out(bn.rstd)],
           [bn.gamma, gamma],
-        ]),
-      );
-      expect(backward.dispatches).toBe(2);
-      const grads = batchNormNdBackwardRef(dy, x, gamma, outer, channels, inner, EPS);
-      const scale = maxAbs(gamma) * maxAbs(ref.rstd) * maxAbs(dy);
-      expectAllClose(backward.written.get(dx)!, grads.dx, normBackwardTolerance(count, R, scale), 'dx');
-      expectAllClose(backward.written.get(dgamma)!, grads.dgamma, normParamGradTolerance(count, R, maxAbs(dy)), 'dγ');
-      expectAllClose(backward.written.get(dbeta)!, grads.dbeta, normParamGradTolerance(count, 0, maxAbs(dy)), 'dβ');
-    });
+          [bn.beta, beta],
+          [bn.runningMean, runningMean],
+          [bn.runningVar, runningVar],
+        ]);
+        const forward = await runNode(bn.g.nodes[0], values, split);
+        const fwdRun = longestRun(bn.g.nodes[0], split);
+        expect(forward.dispatches).toBe(2);
+        expect(forward.scratch.get(0)!.length).toBe(2 * channelChunking(outer, channels, inner, split).chunks * channels);
+        const out = (t: Tensor) => forward.written.get(t)!;
+        const ref = batchNormNdRef(x, gamma, beta, outer, channels, inner, EPS);
+        // R = max |μ|/σ over the statistics: how far from zero the data sit, in standard deviations.
+        const R = conditioning(ref);
+        expectAllClose(out(bn.y), ref.y, normForwardTolerance(count, R, 2, fwdRun), 'y');
+        expectAllClose(out(bn.mean), ref.mean, normForwardTolerance(count, R, 2, fwdRun), 'mean');
+        expectAllClose(out(bn.rstd), ref.rstd, rstdTolerance(count, R, fwdRun), 'rstd');
+        const running = runningStatsRef(runningMean, runningVar, ref, count, MOMENTUM);
+        expectAllClose(out(bn.runningMean), running.mean, runningStatTolerance(count, R, 1, fwdRun), 'running_mean');
+        expectAllClose(out(bn.runningVar), running.variance, runningStatTolerance(count, R, 2, fwdRun), 'running_var');
+
+        const [dx, dgamma, dbeta] = bn.g.add('batch_norm_grad', [bn.y, bn.x, bn.mean, bn.rstd, bn.gamma]);
+        const grad = bn.g.nodes[1];
+        const backward = await runNode(
+          grad,
+          new Map<Tensor, HostArray>([
+            [bn.y, dy], // dy: any tensor of x's shape
+            [bn.x, x],
+            [bn.mean, out(bn.mean)],
+            [bn.rstd, out(bn.rstd)],
+            [bn.gamma, gamma],
+          ]),
+          split,
+        );
+        expect(backward.dispatches).toBe(2);
+        const bwdRun = longestRun(grad, split);
+        const grads = batchNormNdBackwardRef(dy, x, gamma, outer, channels, inner, EPS);
+        const scale = maxAbs(gamma) * maxAbs(ref.rstd) * maxAbs(dy);
+        expectAllClose(backward.written.get(dx)!, grads.dx, normBackwardTolerance(count, R, scale, bwdRun), 'dx');
+        expectAllClose(backward.written.get(dgamma)!, grads.dgamma, normParamGradTolerance(count, R, maxAbs(dy), bwdRun), 'dγ');
+        expectAllClose(backward.written.get(dbeta)!, grads.dbeta, normParamGradTolerance(count, 0, maxAbs(dy), bwdRun), 'dβ');
+      });
+    }
   }
 
   for (const shape of [[1, 5], [3, 17], [2, 3, 5, 7], [1, 17, 9, 9]]) {

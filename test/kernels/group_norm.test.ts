@@ -12,7 +12,7 @@ import { expectAllClose } from '../helpers/compare';
 import { randomArray, type HostArray } from '../helpers/gpu';
 import { groupNormBackwardRef, groupNormRef } from '../helpers/norm_pool_reference';
 import { numericGrad, type Vec } from '../helpers/reference';
-import { runNode } from '../helpers/run_node';
+import { longestRun, runNode, SPLITS } from '../helpers/run_node';
 import { normBackwardTolerance, normForwardTolerance, normParamGradTolerance, rstdTolerance } from '../tolerances';
 
 const EPS = 1e-5;
@@ -81,40 +81,44 @@ function groupNormGraph(shape: number[], groups: number, affine: boolean) {
 }
 
 describe('group norm kernels, as lowered', () => {
-  for (const { shape, groups: groupsSpec, affine: affineSpec, offset = 0 } of cases) {
-    const instance = groupsSpec === 'instance';
-    const groups = instance ? shape[1] : groupsSpec;
-    const affine = affineSpec ?? !instance;
-    it(`[${shape}] ${instance ? 'instance norm' : `G=${groups}`}${affine ? '' : ' no affine'}${offset ? ` offset ${offset}` : ''}: forward and backward`, async () => {
-      const { N, C, S, x, gamma, beta, dy } = inputs(shape, shape.reduce((a, b) => a * 17 + b, groups), offset);
-      const gn = groupNormGraph(shape, groups, affine);
-      const values = new Map<Tensor, HostArray>([[gn.x, x]]);
-      if (affine) values.set(gn.params[0], gamma).set(gn.params[1], beta);
-      const forward = await runNode(gn.g.nodes[0], values);
-      expect(forward.dispatches).toBe(1);
-      expect(gn.mean.shape).toEqual([N, groups]);
-      const ref = groupNormRef(x, affine ? gamma : undefined, affine ? beta : undefined, N, C, S, groups, EPS);
-      const length = (C / groups) * S;
-      const R = conditioning(ref);
-      expectAllClose(forward.written.get(gn.y)!, ref.y, normForwardTolerance(length, R, affine ? 2 : 1), 'y');
-      expectAllClose(forward.written.get(gn.mean)!, ref.mean, normForwardTolerance(length, R, 4), 'mean');
-      expectAllClose(forward.written.get(gn.rstd)!, ref.rstd, rstdTolerance(length, R), 'rstd');
+  for (const [splitName, split] of SPLITS) {
+    for (const { shape, groups: groupsSpec, affine: affineSpec, offset = 0 } of cases) {
+      const instance = groupsSpec === 'instance';
+      const groups = instance ? shape[1] : groupsSpec;
+      const affine = affineSpec ?? !instance;
+      it(`${splitName} split [${shape}] ${instance ? 'instance norm' : `G=${groups}`}${affine ? '' : ' no affine'}${offset ? ` offset ${offset}` : ''}: forward and backward`, async () => {
+        const { N, C, S, x, gamma, beta, dy } = inputs(shape, shape.reduce((a, b) => a * 17 + b, groups), offset);
+        const gn = groupNormGraph(shape, groups, affine);
+        const values = new Map<Tensor, HostArray>([[gn.x, x]]);
+        if (affine) values.set(gn.params[0], gamma).set(gn.params[1], beta);
+        const forward = await runNode(gn.g.nodes[0], values, split);
+        const fwdRun = longestRun(gn.g.nodes[0], split);
+        expect(forward.dispatches).toBe(1);
+        expect(gn.mean.shape).toEqual([N, groups]);
+        const ref = groupNormRef(x, affine ? gamma : undefined, affine ? beta : undefined, N, C, S, groups, EPS);
+        const length = (C / groups) * S;
+        const R = conditioning(ref);
+        expectAllClose(forward.written.get(gn.y)!, ref.y, normForwardTolerance(length, R, affine ? 2 : 1, fwdRun), 'y');
+        expectAllClose(forward.written.get(gn.mean)!, ref.mean, normForwardTolerance(length, R, 4, fwdRun), 'mean');
+        expectAllClose(forward.written.get(gn.rstd)!, ref.rstd, rstdTolerance(length, R, fwdRun), 'rstd');
 
-      const dyt = gn.g.tensor(shape, 'activation', 'dy');
-      const grads = gn.g.add('group_norm_grad', [dyt, gn.x, gn.mean, gn.rstd, ...gn.params.slice(0, 1)], { groups });
-      const inputsOfGrad = new Map<Tensor, HostArray>([[dyt, dy], [gn.x, x], [gn.mean, forward.written.get(gn.mean)!], [gn.rstd, forward.written.get(gn.rstd)!]]);
-      if (affine) inputsOfGrad.set(gn.params[0], gamma);
-      const backward = await runNode(gn.g.nodes[1], inputsOfGrad);
-      expect(backward.dispatches).toBe(affine ? 2 : 1);
-      const refGrads = groupNormBackwardRef(dy, x, affine ? gamma : undefined, N, C, S, groups, EPS);
-      const scale = (affine ? maxAbs(gamma) : 1) * maxAbs(ref.rstd) * maxAbs(dy);
-      expectAllClose(backward.written.get(grads[0])!, refGrads.dx, normBackwardTolerance(length, R, scale), 'dx');
-      if (affine) {
-        // dγ, dβ sum over n and the plane: N·S elements per channel.
-        expectAllClose(backward.written.get(grads[1])!, refGrads.dgamma, normParamGradTolerance(N * S, R, maxAbs(dy)), 'dγ');
-        expectAllClose(backward.written.get(grads[2])!, refGrads.dbeta, normParamGradTolerance(N * S, 0, maxAbs(dy)), 'dβ');
-      }
-    });
+        const dyt = gn.g.tensor(shape, 'activation', 'dy');
+        const grads = gn.g.add('group_norm_grad', [dyt, gn.x, gn.mean, gn.rstd, ...gn.params.slice(0, 1)], { groups });
+        const inputsOfGrad = new Map<Tensor, HostArray>([[dyt, dy], [gn.x, x], [gn.mean, forward.written.get(gn.mean)!], [gn.rstd, forward.written.get(gn.rstd)!]]);
+        if (affine) inputsOfGrad.set(gn.params[0], gamma);
+        const backward = await runNode(gn.g.nodes[1], inputsOfGrad, split);
+        const bwdRun = longestRun(gn.g.nodes[1], split);
+        expect(backward.dispatches).toBe(affine ? 2 : 1);
+        const refGrads = groupNormBackwardRef(dy, x, affine ? gamma : undefined, N, C, S, groups, EPS);
+        const scale = (affine ? maxAbs(gamma) : 1) * maxAbs(ref.rstd) * maxAbs(dy);
+        expectAllClose(backward.written.get(grads[0])!, refGrads.dx, normBackwardTolerance(length, R, scale, bwdRun), 'dx');
+        if (affine) {
+          // dγ, dβ sum over n and the plane: N·S elements per channel.
+          expectAllClose(backward.written.get(grads[1])!, refGrads.dgamma, normParamGradTolerance(N * S, R, maxAbs(dy), bwdRun), 'dγ');
+          expectAllClose(backward.written.get(grads[2])!, refGrads.dbeta, normParamGradTolerance(N * S, 0, maxAbs(dy), bwdRun), 'dβ');
+        }
+      });
+    }
   }
 
   it('is deterministic: a rerun is bitwise identical', async () => {

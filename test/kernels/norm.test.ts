@@ -10,7 +10,7 @@ import { Graph, type Tensor } from '../../src/graph/graph';
 import { expectAllClose } from '../helpers/compare';
 import { randomArray, type HostArray } from '../helpers/gpu';
 import { batchNormBackwardRef, batchNormEvalRef, batchNormRef, layerNormBackwardRef, layerNormRef, numericGrad, type Vec } from '../helpers/reference';
-import { runNode } from '../helpers/run_node';
+import { longestRun, runNode, SPLITS } from '../helpers/run_node';
 import { normBackwardTolerance, normForwardTolerance, normParamGradTolerance, rstdTolerance, runningStatTolerance, U } from '../tolerances';
 
 const EPS = 1e-5;
@@ -59,35 +59,39 @@ function batchNorm(rows: number, features: number, training: boolean) {
 }
 
 describe('batch norm kernels on [B, F]', () => {
-  for (const [rows, features] of bnShapes) {
-    it(`training forward and backward, rows=${rows} features=${features}`, async () => {
-      const { x, gamma, beta, dy } = inputs(rows, features, rows * 1000 + features);
-      const rng = new Rng(features);
-      const runningMean = randomArray(features, rng);
-      const runningVar = Float32Array.from(randomArray(features, rng), (v) => 1 + v * 0.5);
-      const momentum = 0.1;
-      const bn = batchNorm(rows, features, true);
-      const values = new Map<Tensor, HostArray>([[bn.x, x], [bn.gamma, gamma], [bn.beta, beta], [bn.runningMean, runningMean], [bn.runningVar, runningVar]]);
-      const { written } = await runNode(bn.g.nodes[0], values);
-      const ref = batchNormRef(x, gamma, beta, rows, features, EPS);
-      const R = conditioning(ref);
-      expectAllClose(written.get(bn.y)!, ref.y, normForwardTolerance(rows, R, 2), 'y');
-      expectAllClose(written.get(bn.mean)!, ref.mean, normForwardTolerance(rows, R, 4), 'mean');
-      expectAllClose(written.get(bn.rstd)!, ref.rstd, rstdTolerance(rows, R), 'rstd');
-      // PyTorch's update: the running variance takes the unbiased batch variance.
-      const rm = Float64Array.from(runningMean, (v, f) => (1 - momentum) * v + momentum * ref.mean[f]);
-      const rv = Float64Array.from(runningVar, (v, f) => (1 - momentum) * v + (momentum * ref.variance[f] * rows) / (rows - 1));
-      expectAllClose(written.get(bn.runningMean)!, rm, runningStatTolerance(rows, R, 2), 'running_mean');
-      expectAllClose(written.get(bn.runningVar)!, rv, runningStatTolerance(rows, R, 4), 'running_var');
+  for (const [splitName, split] of SPLITS) {
+    for (const [rows, features] of bnShapes) {
+      it(`${splitName} split: training forward and backward, rows=${rows} features=${features}`, async () => {
+        const { x, gamma, beta, dy } = inputs(rows, features, rows * 1000 + features);
+        const rng = new Rng(features);
+        const runningMean = randomArray(features, rng);
+        const runningVar = Float32Array.from(randomArray(features, rng), (v) => 1 + v * 0.5);
+        const momentum = 0.1;
+        const bn = batchNorm(rows, features, true);
+        const values = new Map<Tensor, HostArray>([[bn.x, x], [bn.gamma, gamma], [bn.beta, beta], [bn.runningMean, runningMean], [bn.runningVar, runningVar]]);
+        const { written } = await runNode(bn.g.nodes[0], values, split);
+        const fwdRun = longestRun(bn.g.nodes[0], split);
+        const ref = batchNormRef(x, gamma, beta, rows, features, EPS);
+        const R = conditioning(ref);
+        expectAllClose(written.get(bn.y)!, ref.y, normForwardTolerance(rows, R, 2, fwdRun), 'y');
+        expectAllClose(written.get(bn.mean)!, ref.mean, normForwardTolerance(rows, R, 4, fwdRun), 'mean');
+        expectAllClose(written.get(bn.rstd)!, ref.rstd, rstdTolerance(rows, R, fwdRun), 'rstd');
+        // PyTorch's update: the running variance takes the unbiased batch variance.
+        const rm = Float64Array.from(runningMean, (v, f) => (1 - momentum) * v + momentum * ref.mean[f]);
+        const rv = Float64Array.from(runningVar, (v, f) => (1 - momentum) * v + (momentum * ref.variance[f] * rows) / (rows - 1));
+        expectAllClose(written.get(bn.runningMean)!, rm, runningStatTolerance(rows, R, 2, fwdRun), 'running_mean');
+        expectAllClose(written.get(bn.runningVar)!, rv, runningStatTolerance(rows, R, 4, fwdRun), 'running_var');
 
-      const [dx, dgamma, dbeta] = bn.g.add('batch_norm_grad', [bn.y, bn.x, bn.mean, bn.rstd, bn.gamma]);
-      const grad = await runNode(bn.g.nodes[1], new Map<Tensor, HostArray>([[bn.y, dy], [bn.x, x], [bn.mean, written.get(bn.mean)!], [bn.rstd, written.get(bn.rstd)!], [bn.gamma, gamma]]));
-      const grads = batchNormBackwardRef(dy, x, gamma, rows, features, EPS);
-      const scale = maxAbs(gamma) * maxAbs(ref.rstd) * maxAbs(dy);
-      expectAllClose(grad.written.get(dx)!, grads.dx, normBackwardTolerance(rows, R, scale), 'dx');
-      expectAllClose(grad.written.get(dgamma)!, grads.dgamma, normParamGradTolerance(rows, R, maxAbs(dy)), 'dγ');
-      expectAllClose(grad.written.get(dbeta)!, grads.dbeta, normParamGradTolerance(rows, 0, maxAbs(dy)), 'dβ');
-    });
+        const [dx, dgamma, dbeta] = bn.g.add('batch_norm_grad', [bn.y, bn.x, bn.mean, bn.rstd, bn.gamma]);
+        const grad = await runNode(bn.g.nodes[1], new Map<Tensor, HostArray>([[bn.y, dy], [bn.x, x], [bn.mean, written.get(bn.mean)!], [bn.rstd, written.get(bn.rstd)!], [bn.gamma, gamma]]), split);
+        const bwdRun = longestRun(bn.g.nodes[1], split);
+        const grads = batchNormBackwardRef(dy, x, gamma, rows, features, EPS);
+        const scale = maxAbs(gamma) * maxAbs(ref.rstd) * maxAbs(dy);
+        expectAllClose(grad.written.get(dx)!, grads.dx, normBackwardTolerance(rows, R, scale, bwdRun), 'dx');
+        expectAllClose(grad.written.get(dgamma)!, grads.dgamma, normParamGradTolerance(rows, R, maxAbs(dy), bwdRun), 'dγ');
+        expectAllClose(grad.written.get(dbeta)!, grads.dbeta, normParamGradTolerance(rows, 0, maxAbs(dy), bwdRun), 'dβ');
+      });
+    }
   }
 
   for (const [rows, features] of [[1, 5], [3, 10], [257, 130]] as const) {
@@ -131,45 +135,50 @@ const lnCases: LnCase[] = [
 ];
 
 describe('layer norm kernels (group norm with one group)', () => {
-  for (const { shape, normalizedDims = 1, affine = true, offset = 0 } of lnCases) {
-    const features = shape.slice(shape.length - normalizedDims).reduce((a, b) => a * b, 1);
-    const rows = shape.reduce((a, b) => a * b, 1) / features;
-    it(`[${shape}] over the last ${normalizedDims} dim(s)${affine ? '' : ', no affine'}${offset ? `, offset ${offset}` : ''}: forward and backward`, async () => {
-      const { x, gamma, beta, dy } = inputs(rows, features, rows * 7 + features, offset);
-      const g = new Graph();
-      const xt = g.tensor(shape, 'activation', 'x');
-      // γ and β with normalized_shape (the trailing dims), as PyTorch's LayerNorm.weight has.
-      const paramShape = shape.slice(shape.length - normalizedDims);
-      const params = affine ? [g.tensor(paramShape, 'param', 'ln.weight'), g.tensor(paramShape, 'param', 'ln.bias')] : [];
-      const [y, mean, rstd] = g.add('layer_norm', [xt, ...params], { eps: EPS, normalizedDims });
-      const values = new Map<Tensor, HostArray>([[xt, x]]);
-      if (affine) values.set(params[0], gamma).set(params[1], beta);
-      const forward = await runNode(g.nodes[0], values);
-      expect(forward.dispatches).toBe(1);
-      const ones = new Float32Array(features).fill(1);
-      const [g64, b64] = affine ? [gamma, beta] : [ones, new Float32Array(features)];
-      const ref = layerNormRef(x, g64, b64, rows, features, EPS);
-      // R = max |μ|/σ over the statistics: how far from zero the data sit, in standard deviations.
-      const R = conditioning(ref);
-      expectAllClose(forward.written.get(y)!, ref.y, normForwardTolerance(features, R, 2), 'y');
-      expectAllClose(forward.written.get(mean)!, ref.mean, normForwardTolerance(features, R, 4), 'mean');
-      expectAllClose(forward.written.get(rstd)!, ref.rstd, rstdTolerance(features, R), 'rstd');
+  for (const [splitName, split] of SPLITS) {
+    for (const { shape, normalizedDims = 1, affine = true, offset = 0 } of lnCases) {
+      const features = shape.slice(shape.length - normalizedDims).reduce((a, b) => a * b, 1);
+      const rows = shape.reduce((a, b) => a * b, 1) / features;
+      it(`${splitName} split [${shape}] over the last ${normalizedDims} dim(s)${affine ? '' : ', no affine'}${offset ? `, offset ${offset}` : ''}: forward and backward`, async () => {
+        const { x, gamma, beta, dy } = inputs(rows, features, rows * 7 + features, offset);
+        const g = new Graph();
+        const xt = g.tensor(shape, 'activation', 'x');
+        // γ and β with normalized_shape (the trailing dims), as PyTorch's LayerNorm.weight has.
+        const paramShape = shape.slice(shape.length - normalizedDims);
+        const params = affine ? [g.tensor(paramShape, 'param', 'ln.weight'), g.tensor(paramShape, 'param', 'ln.bias')] : [];
+        const [y, mean, rstd] = g.add('layer_norm', [xt, ...params], { eps: EPS, normalizedDims });
+        const values = new Map<Tensor, HostArray>([[xt, x]]);
+        if (affine) values.set(params[0], gamma).set(params[1], beta);
+        const forward = await runNode(g.nodes[0], values, split);
+        const fwdRun = longestRun(g.nodes[0], split);
+        expect(forward.dispatches).toBe(1);
+        const ones = new Float32Array(features).fill(1);
+        const [g64, b64] = affine ? [gamma, beta] : [ones, new Float32Array(features)];
+        const ref = layerNormRef(x, g64, b64, rows, features, EPS);
+        // R = max |μ|/σ over the statistics: how far from zero the data sit, in standard deviations.
+        const R = conditioning(ref);
+        expectAllClose(forward.written.get(y)!, ref.y, normForwardTolerance(features, R, 2, fwdRun), 'y');
+        expectAllClose(forward.written.get(mean)!, ref.mean, normForwardTolerance(features, R, 4, fwdRun), 'mean');
+        expectAllClose(forward.written.get(rstd)!, ref.rstd, rstdTolerance(features, R, fwdRun), 'rstd');
 
-      const dyt = g.tensor(shape, 'activation', 'dy');
-      const grads = g.add('layer_norm_grad', [dyt, xt, mean, rstd, ...params.slice(0, 1)], { normalizedDims });
-      expect(grads).toHaveLength(affine ? 3 : 1);
-      const backward = await runNode(
-        g.nodes[1],
-        new Map<Tensor, HostArray>([[dyt, dy], [xt, x], [mean, forward.written.get(mean)!], [rstd, forward.written.get(rstd)!], ...(affine ? [[params[0], gamma] as [Tensor, HostArray]] : [])]),
-      );
-      expect(backward.dispatches).toBe(affine ? 2 : 1);
-      const refGrads = layerNormBackwardRef(dy, x, g64, rows, features, EPS);
-      const scale = maxAbs(g64) * maxAbs(ref.rstd) * maxAbs(dy);
-      expectAllClose(backward.written.get(grads[0])!, refGrads.dx, normBackwardTolerance(features, R, scale), 'dx');
-      if (affine) {
-        expectAllClose(backward.written.get(grads[1])!, refGrads.dgamma, normParamGradTolerance(rows, R, maxAbs(dy)), 'dγ');
-        expectAllClose(backward.written.get(grads[2])!, refGrads.dbeta, normParamGradTolerance(rows, 0, maxAbs(dy)), 'dβ');
-      }
-    });
+        const dyt = g.tensor(shape, 'activation', 'dy');
+        const grads = g.add('layer_norm_grad', [dyt, xt, mean, rstd, ...params.slice(0, 1)], { normalizedDims });
+        expect(grads).toHaveLength(affine ? 3 : 1);
+        const backward = await runNode(
+          g.nodes[1],
+          new Map<Tensor, HostArray>([[dyt, dy], [xt, x], [mean, forward.written.get(mean)!], [rstd, forward.written.get(rstd)!], ...(affine ? [[params[0], gamma] as [Tensor, HostArray]] : [])]),
+          split,
+        );
+        const bwdRun = longestRun(g.nodes[1], split);
+        expect(backward.dispatches).toBe(affine ? 2 : 1);
+        const refGrads = layerNormBackwardRef(dy, x, g64, rows, features, EPS);
+        const scale = maxAbs(g64) * maxAbs(ref.rstd) * maxAbs(dy);
+        expectAllClose(backward.written.get(grads[0])!, refGrads.dx, normBackwardTolerance(features, R, scale, bwdRun), 'dx');
+        if (affine) {
+          expectAllClose(backward.written.get(grads[1])!, refGrads.dgamma, normParamGradTolerance(rows, R, maxAbs(dy), bwdRun), 'dγ');
+          expectAllClose(backward.written.get(grads[2])!, refGrads.dbeta, normParamGradTolerance(rows, 0, maxAbs(dy), bwdRun), 'dβ');
+        }
+      });
+    }
   }
 });
