@@ -82,6 +82,9 @@ fn chunk_count(p: Params, q: u32) -> f32 {
  * result lands in slot c_local (lane 0). Called in uniform control flow by every thread.
  */
 fn reduce_welford(t: u32) {
+  // One lane per channel (TILE_CHANNELS = 256): nothing to combine, and no barrier in the pipeline at all
+  // (CPU implementations of WebGPU pay for every barrier).
+  if (TILE_CHANNELS == WG) { return; }
   let lanes = WG / TILE_CHANNELS;
   for (var stride = lanes / 2u; stride > 0u; stride /= 2u) {
     workgroupBarrier();
@@ -98,6 +101,9 @@ fn reduce_welford(t: u32) {
 
 /** Sums wg_a and wg_b across the lanes of each channel of the tile, into slot c_local. */
 fn reduce_sums(t: u32) {
+  // One lane per channel (TILE_CHANNELS = 256): nothing to combine, and no barrier in the pipeline at all
+  // (CPU implementations of WebGPU pay for every barrier).
+  if (TILE_CHANNELS == WG) { return; }
   let lanes = WG / TILE_CHANNELS;
   for (var stride = lanes / 2u; stride > 0u; stride /= 2u) {
     workgroupBarrier();

@@ -57,12 +57,16 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   }
   wg_a[t] = sum_dy;
   wg_b[t] = sum_dyx;
-  for (var stride = lanes / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (t / TILE_CHANNELS < stride) {
-      let o = t + stride * TILE_CHANNELS;
-      wg_a[t] += wg_a[o];
-      wg_b[t] += wg_b[o];
+  // One lane per channel (TILE_CHANNELS = 256): nothing to combine, and no barrier in the pipeline at all
+  // (CPU implementations of WebGPU pay for every barrier).
+  if (TILE_CHANNELS < WG) {
+    for (var stride = lanes / 2u; stride > 0u; stride /= 2u) {
+      workgroupBarrier();
+      if (t / TILE_CHANNELS < stride) {
+        let o = t + stride * TILE_CHANNELS;
+        wg_a[t] += wg_a[o];
+        wg_b[t] += wg_b[o];
+      }
     }
   }
   if (t < TILE_CHANNELS && c < p.channels) {

@@ -96,16 +96,20 @@ fn forward(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: 
   wg_n[t] = acc.x;
   wg_a[t] = acc.y + shift;
   wg_b[t] = acc.z;
-  for (var stride = ROW_THREADS / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lane < stride) {
-      let s = chan(vec3f(wg_n[t], wg_a[t], wg_b[t]), vec3f(wg_n[t + stride], wg_a[t + stride], wg_b[t + stride]));
-      wg_n[t] = s.x;
-      wg_a[t] = s.y;
-      wg_b[t] = s.z;
+  // One thread per row: its summary is already in its own slot, and no barrier (CPU implementations of
+  // WebGPU pay for every one).
+  if (ROW_THREADS > 1u) {
+    for (var stride = ROW_THREADS / 2u; stride > 0u; stride /= 2u) {
+      workgroupBarrier();
+      if (lane < stride) {
+        let s = chan(vec3f(wg_n[t], wg_a[t], wg_b[t]), vec3f(wg_n[t + stride], wg_a[t + stride], wg_b[t + stride]));
+        wg_n[t] = s.x;
+        wg_a[t] = s.y;
+        wg_b[t] = s.z;
+      }
     }
+    workgroupBarrier();
   }
-  workgroupBarrier();
   if (r >= p.rows) { return; }
   let mean = wg_a[base];
   let rstd = 1.0 / sqrt(wg_b[base] / f32(k_len) + p.eps);
@@ -174,14 +178,16 @@ fn backward(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid:
   }
   wg_a[t] = sum_g;
   wg_b[t] = sum_gx;
-  for (var stride = ROW_THREADS / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lane < stride) {
-      wg_a[t] += wg_a[t + stride];
-      wg_b[t] += wg_b[t + stride];
+  if (ROW_THREADS > 1u) {
+    for (var stride = ROW_THREADS / 2u; stride > 0u; stride /= 2u) {
+      workgroupBarrier();
+      if (lane < stride) {
+        wg_a[t] += wg_a[t + stride];
+        wg_b[t] += wg_b[t + stride];
+      }
     }
+    workgroupBarrier();
   }
-  workgroupBarrier();
   if (r >= p.rows) { return; }
   let mean_g = wg_a[base] / f32(k_len);
   let mean_gx = wg_b[base] / f32(k_len);

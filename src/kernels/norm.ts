@@ -120,6 +120,11 @@ export interface ReductionSplit {
 export const GPU_SPLIT: ReductionSplit = { laneElements: 8, rowThreadElements: 8, rowTile: 64, planeTile: 1 };
 export const CPU_SPLIT: ReductionSplit = { laneElements: 512, rowThreadElements: 512, rowTile: 256, planeTile: 16 };
 
+/** CPU implementations of WebGPU (SwiftShader, llvmpipe/lavapipe, WARP) get CPU_SPLIT; every other adapter GPU_SPLIT. */
+export function splitForAdapter(adapterName: string): ReductionSplit {
+  return /swiftshader|llvmpipe|lavapipe|\bwarp\b|basic render/i.test(adapterName) ? CPU_SPLIT : GPU_SPLIT;
+}
+
 const NORM_OPS = new Set(['batch_norm', 'batch_norm_grad', 'layer_norm', 'layer_norm_grad', 'group_norm', 'group_norm_grad']);
 
 /** Copies of `nodes` whose norm nodes carry `split` (the others unchanged). */
@@ -137,7 +142,7 @@ export function withReductionSplit<N extends { op: string; attrs: Record<string,
  */
 export function channelChunking(outer: number, channels: number, inner: number, split: Partial<ReductionSplit> = {}) {
   const { laneElements, rowTile, planeTile } = { ...GPU_SPLIT, ...split };
-  const tile = Math.min(inner === 1 ? rowTile : planeTile, 2 ** Math.ceil(Math.log2(channels)));
+  const tile = inner === 1 ? (rowTile === NORM_WORKGROUP ? rowTile : Math.min(rowTile, 2 ** Math.ceil(Math.log2(channels)))) : Math.min(planeTile, 2 ** Math.ceil(Math.log2(channels)));
   const lanes = NORM_WORKGROUP / tile;
   const elements = outer * inner;
   const perLane = Math.max(laneElements, Math.ceil(Math.sqrt(elements) / lanes));

@@ -15,6 +15,7 @@ import { fuse } from '../scheduler/fuse';
 import { planStep, type Plan } from '../scheduler/plan';
 import { Executable } from '../scheduler/executable';
 import { adoptMatmulVariants, tuneMatmuls, type AutotuneOptions } from '../kernels/autotune';
+import { splitForAdapter, withReductionSplit, type ReductionSplit } from '../kernels/norm';
 
 export interface RunnerSetup {
   model: MlpConfig;
@@ -31,12 +32,15 @@ export interface RunnerSetup {
    * are instantiated. Default true; false keeps the reference kernel everywhere.
    */
   autotune?: boolean | AutotuneOptions;
+  /** How the norm reductions split their work (src/kernels/norm.ts); BatchRunner.create picks it from the adapter. */
+  reductionSplit?: ReductionSplit;
 }
 
 export function planFor(setup: Omit<RunnerSetup, 'externals'>, rows: number): Plan {
   const { graph, lossNode } = buildMlpGraph(setup.model, rows, setup.dataset.source, setup.training);
   if (setup.training) appendBackward(graph, lossNode);
-  return planStep(fuse(graph.nodes), setup.arena, setup.training ? setup.update : []);
+  const nodes = fuse(graph.nodes);
+  return planStep(setup.reductionSplit ? withReductionSplit(nodes, setup.reductionSplit) : nodes, setup.arena, setup.training ? setup.update : []);
 }
 
 export class BatchRunner {
@@ -46,7 +50,8 @@ export class BatchRunner {
     readonly tail: Executable | undefined,
   ) {}
 
-  static async create(resources: GpuResources, setup: RunnerSetup): Promise<BatchRunner> {
+  static async create(resources: GpuResources, runnerSetup: RunnerSetup): Promise<BatchRunner> {
+    const setup = { ...runnerSetup, reductionSplit: runnerSetup.reductionSplit ?? splitForAdapter(resources.gpu.adapterName) };
     const count = setup.dataset.data.count;
     if (setup.training) checkTrainingBatches(setup.model, count, setup.batchSize);
     const batch = Math.min(setup.batchSize, count);
