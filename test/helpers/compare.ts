@@ -55,6 +55,7 @@ export function describeComparison(c: Comparison, tol: Tolerance, what: string):
 export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, what = 'output'): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   const c = compareElementwise(actual, expected, tol);
+  // TOLDEBUG=1 prints every comparison's worst ratio: how the tolerances in test/tolerances.ts were calibrated.
   if (process.env.TOLDEBUG) console.log(`TOL ${what} ratio ${c.ratio.toPrecision(3)}`);
   expect(c.ok, describeComparison(c, tol, what)).toBe(true);
 }
