@@ -6,6 +6,7 @@
 import { ConfigError, ShapeError } from '../errors';
 import type { Attrs, Graph, Node, OutputSpec, Tensor } from './graph';
 import { convOpDefs, type ConvOpName } from './ops_conv';
+import { normPoolOpDefs, type NormPoolOpName } from './ops_norm_pool';
 
 export interface OpDef {
   infer(inputs: Tensor[], attrs: Attrs): OutputSpec[];
@@ -44,17 +45,14 @@ export type OpName =
   | 'mixup_targets'
   | 'dropout'
   | 'dropout_grad'
-  | 'batch_norm'
-  | 'batch_norm_grad'
-  | 'layer_norm'
-  | 'layer_norm_grad'
   | 'moments'
   | 'reshape'
   | 'add'
   | 'softmax'
-  | ConvOpName;
+  | ConvOpName
+  | NormPoolOpName;
 
-/** PyTorch's defaults for BatchNorm1d and LayerNorm. */
+/** PyTorch's defaults for BatchNorm, LayerNorm and GroupNorm. */
 export const NORM_EPS = 1e-5;
 export const BATCH_NORM_MOMENTUM = 0.1;
 
@@ -65,29 +63,10 @@ export function checkDropoutRate(rate: number): void {
   }
 }
 
-/** [rows, features] input and [features] parameters of a norm op. */
-function expectNormShapes(op: string, x: Tensor, params: Tensor[]): void {
-  expectRank(op, x, 2);
-  for (const p of params) {
-    if (p.shape.length !== 1 || p.shape[0] !== x.shape[1]) throw new ShapeError(`${op}: ${shapeText(p)} must have shape [${x.shape[1]}], one per feature of ${shapeText(x)}.`);
-  }
-}
-
-/**
- * Backward of batch_norm and layer_norm: one grad node gives dx, dγ and dβ from the saved mean and rstd;
- * batch norm's running statistics (inputs 3 and 4) get no gradient.
- */
-function normBackward(gradOp: 'batch_norm_grad' | 'layer_norm_grad'): OpDef['backward'] {
-  return (node, [dy], graph, needed) => {
-    if (!dy) return [];
-    const [x, gamma, beta] = node.inputs;
-    const [, mean, rstd] = node.outputs;
-    const [dx, dgamma, dbeta] = graph.add(gradOp, [dy, x, mean, rstd, gamma], { name: `d${x.name}`, gammaName: `d${gamma.name}`, betaName: `d${beta.name}` });
-    return [needed[0] ? dx : undefined, dgamma, dbeta, ...node.inputs.slice(3).map(() => undefined)];
-  };
-}
-
 export const opDefs: Record<OpName, OpDef> = {
+  // batch, layer, group (instance) norm and pooling: src/graph/ops_norm_pool.ts
+  ...normPoolOpDefs,
+
   /**
    * out = op(a) · op(b) [+ bias]. Attrs: transA, transB (read a stored [K,M] / b stored [N,K]).
    * After fusion (src/scheduler/fuse.ts) it may also carry act / actGrad epilogues.
@@ -223,69 +202,6 @@ export const opDefs: Record<OpName, OpDef> = {
     infer([dy], attrs) {
       checkDropoutRate(Number(attrs.rate));
       return [{ shape: [...dy.shape], name: String(attrs.name ?? 'ddropout') }];
-    },
-  },
-
-  /**
-   * Batch norm over the features of x [B, F]; inputs x, γ, β, running_mean, running_var (all [F] but x).
-   * Outputs y and the mean [F] and rstd [F] that normalised it. Training (attr training, default true) uses
-   * the batch statistics, saves them for the backward pass and updates the running ones in place (attr
-   * momentum); evaluation uses the running statistics. Attr eps.
-   */
-  batch_norm: {
-    infer([x, ...params], attrs) {
-      expectNormShapes('batch_norm', x, params);
-      const training = attrs.training !== false;
-      if (training && x.shape[0] < 2) {
-        throw new ConfigError(
-          `batch_norm: a training batch of ${x.shape[0]} row has no batch variance (PyTorch refuses it too). Use batches of at least 2 rows.`,
-        );
-      }
-      const name = String(attrs.name ?? 'bn');
-      // Evaluation needs mean and rstd only as distinct bindings (writable bindings must not overlap).
-      return [{ shape: [...x.shape], name }, { shape: [x.shape[1]], name: `${name}.mean` }, { shape: [x.shape[1]], name: `${name}.rstd` }];
-    },
-    backward: normBackward('batch_norm_grad'),
-  },
-
-  /** Inputs dy, x, saved mean and rstd, γ; outputs dx [B, F], dγ [F], dβ [F]. */
-  batch_norm_grad: {
-    infer([dy, x, mean, rstd, gamma], attrs) {
-      expectNormShapes('batch_norm_grad', x, [mean, rstd, gamma]);
-      if (dy.shape.join() !== x.shape.join()) throw new ShapeError(`batch_norm_grad: ${shapeText(dy)} and ${shapeText(x)} differ.`);
-      const f = [x.shape[1]];
-      return [
-        { shape: [...x.shape], name: String(attrs.name ?? 'dbn') },
-        { shape: f, name: String(attrs.gammaName ?? 'dgamma') },
-        { shape: f, name: String(attrs.betaName ?? 'dbeta') },
-      ];
-    },
-  },
-
-  /** Layer norm over each row of x [B, F]; inputs x, γ, β. Outputs y, mean [B], rstd [B]. Attr eps. */
-  layer_norm: {
-    infer([x, ...params], attrs) {
-      expectNormShapes('layer_norm', x, params);
-      const name = String(attrs.name ?? 'ln');
-      return [{ shape: [...x.shape], name }, { shape: [x.shape[0]], name: `${name}.mean` }, { shape: [x.shape[0]], name: `${name}.rstd` }];
-    },
-    backward: normBackward('layer_norm_grad'),
-  },
-
-  /** Inputs dy, x, saved mean and rstd [B], γ; outputs dx [B, F], dγ [F], dβ [F]. */
-  layer_norm_grad: {
-    infer([dy, x, mean, rstd, gamma], attrs) {
-      expectNormShapes('layer_norm_grad', x, [gamma]);
-      if (dy.shape.join() !== x.shape.join()) throw new ShapeError(`layer_norm_grad: ${shapeText(dy)} and ${shapeText(x)} differ.`);
-      for (const t of [mean, rstd]) {
-        if (t.shape.length !== 1 || t.shape[0] !== x.shape[0]) throw new ShapeError(`layer_norm_grad: ${shapeText(t)} must have shape [${x.shape[0]}], one per row.`);
-      }
-      const f = [x.shape[1]];
-      return [
-        { shape: [...x.shape], name: String(attrs.name ?? 'dln') },
-        { shape: f, name: String(attrs.gammaName ?? 'dgamma') },
-        { shape: f, name: String(attrs.betaName ?? 'dbeta') },
-      ];
     },
   },
 

@@ -2,6 +2,8 @@
 import { convKernels } from './conv';
 import type { Kernel } from './kernel';
 import { blockKernelName, matmulBlockSizes, type BlockKernelName } from './matmul_variants';
+import { normKernels } from './norm';
+import { poolKernels } from './pool';
 import type { ShaderFile } from './shaders';
 import { UniformLayout } from './uniform';
 
@@ -123,35 +125,9 @@ const fixedKernels = {
     bindings: ['read', 'read', 'write', 'uniform', 'uniform'],
     params: new UniformLayout('Params', [['count', 'u32'], ['threshold', 'u32'], ['scale', 'f32'], ['salt', 'u32'], ['alpha', 'f32']]),
   },
-  batchNormForward: {
-    name: 'batch_norm.forward',
-    files: ['batch_norm.wgsl'],
-    entryPoint: 'forward',
-    // γ, β and the running statistics share the arena buffer with the written running statistics, so all are read_write.
-    bindings: ['read', 'write', 'write', 'write', 'write', 'write', 'write', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['eps', 'f32'], ['momentum', 'f32']]),
-  },
-  batchNormBackward: {
-    name: 'batch_norm.backward',
-    files: ['batch_norm.wgsl'],
-    entryPoint: 'backward',
-    bindings: ['read', 'read', 'read', 'read', 'read', 'write', 'write', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['eps', 'f32'], ['momentum', 'f32']]),
-  },
-  layerNormForward: {
-    name: 'layer_norm.forward',
-    files: ['layer_norm.wgsl'],
-    entryPoint: 'forward',
-    bindings: ['read', 'read', 'read', 'write', 'write', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['eps', 'f32']]),
-  },
-  layerNormBackward: {
-    name: 'layer_norm.backward',
-    files: ['layer_norm.wgsl'],
-    entryPoint: 'backward',
-    bindings: ['read', 'read', 'read', 'read', 'read', 'write', 'write', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['eps', 'f32']]),
-  },
+  // Batch, group (instance, layer) norm and pooling: src/kernels/norm.ts, src/kernels/pool.ts.
+  ...normKernels,
+  ...poolKernels,
   moments: {
     name: 'moments',
     files: ['moments.wgsl'],

@@ -3,13 +3,20 @@
  * the Params values and the workgroup count. Pure data; the scheduler resolves tensors to buffers.
  */
 import type { ExternalBuffer, Node, Tensor } from '../graph/graph';
-import { activationKinds, BATCH_NORM_MOMENTUM, NORM_EPS, type ActivationName } from '../graph/ops';
+import { activationKinds, type ActivationName } from '../graph/ops';
 import { kernels, type KernelName } from './catalog';
 import { grid1d, type Constants } from './kernel';
 import { lowerConv } from './lower_conv';
+import { lowerNormPool } from './lower_norm_pool';
 
-/** A binding before buffer assignment: a tensor, an external buffer, or the unused-slot dummy. */
-export type Operand = { tensor: Tensor } | { external: ExternalBuffer } | { dummy: true };
+/**
+ * A binding before buffer assignment: a tensor, an external buffer, the unused-slot dummy, or a scratch
+ * buffer private to one node. Scratch operands with the same `scratch` number in the dispatches of one
+ * node are the same buffer (e.g. the partial sums a reduction writes in its first dispatch and combines in
+ * its second); it lives only across that node's dispatches, and the planner allocates it like an
+ * activation (`bytes` is its size).
+ */
+export type Operand = { tensor: Tensor } | { external: ExternalBuffer } | { dummy: true } | { scratch: number; bytes: number };
 
 export interface LoweredDispatch {
   kernel: KernelName;
@@ -33,6 +40,18 @@ export function dropoutParams(count: number, rate: number, salt: number, alpha =
 
 const t = (tensor: Tensor): Operand => ({ tensor });
 const kindOf = (name: unknown) => activationKinds[name as ActivationName];
+
+/**
+ * Every dispatch of one node, in order: none for views (reshape); one for most ops (`lower`); two for the
+ * norm ops (src/kernels/lower_norm_pool.ts), a partial-sums pass and a pass that combines them, sharing a
+ * scratch operand.
+ */
+export function lowerNode(node: Node): LoweredDispatch[] {
+  const normPool = lowerNormPool(node);
+  if (normPool) return normPool;
+  const dispatch = lower(node);
+  return dispatch ? [dispatch] : [];
+}
 
 /** The dispatch that runs `node`; undefined for views (reshape), which run nothing. */
 export function lower(node: Node): LoweredDispatch | undefined {
@@ -147,44 +166,6 @@ export function lower(node: Node): LoweredDispatch | undefined {
         operands: [t(x), y ? t(y) : { dummy: true }, t(out), t(step)],
         params: dropoutParams(out.size, rate, Number(attrs.salt ?? 0), Number(attrs.alpha ?? 0)),
         workgroups: grid1d(out.size, 256),
-      };
-    }
-    case 'batch_norm': {
-      const [x, gamma, beta, runningMean, runningVar] = node.inputs;
-      const [y, mean, rstd] = node.outputs;
-      const training = attrs.training !== false;
-      return {
-        kernel: 'batchNormForward',
-        constants: { TRAINING: training },
-        operands: [t(x), t(gamma), t(beta), t(runningMean), t(runningVar), t(y), t(mean), t(rstd)],
-        params: { rows: x.shape[0], features: x.shape[1], eps: Number(attrs.eps ?? NORM_EPS), momentum: Number(attrs.momentum ?? BATCH_NORM_MOMENTUM) },
-        workgroups: [Math.ceil(x.shape[1] / 64), 1, 1],
-      };
-    }
-    case 'batch_norm_grad':
-    case 'layer_norm_grad': {
-      const [dy, x, mean, rstd, gamma] = node.inputs;
-      const [dx, dgamma, dbeta] = node.outputs;
-      const [rows, features] = x.shape;
-      const batch = node.op === 'batch_norm_grad';
-      return {
-        kernel: batch ? 'batchNormBackward' : 'layerNormBackward',
-        constants: {},
-        operands: [t(dy), t(x), t(mean), t(rstd), t(gamma), t(dx), t(dgamma), t(dbeta)],
-        params: batch ? { rows, features, eps: NORM_EPS, momentum: 0 } : { rows, features, eps: NORM_EPS },
-        // layer norm: one invocation per row of dx, then one per column of dγ and dβ.
-        workgroups: batch ? [Math.ceil(features / 64), 1, 1] : grid1d(rows + features, 64),
-      };
-    }
-    case 'layer_norm': {
-      const [x, gamma, beta] = node.inputs;
-      const [y, mean, rstd] = node.outputs;
-      return {
-        kernel: 'layerNormForward',
-        constants: {},
-        operands: [t(x), t(gamma), t(beta), t(y), t(mean), t(rstd)],
-        params: { rows: x.shape[0], features: x.shape[1], eps: Number(attrs.eps ?? NORM_EPS) },
-        workgroups: grid1d(x.shape[0], 64),
       };
     }
     case 'moments': {

@@ -3,6 +3,7 @@ import actFns from '../../shaders/act_fns.wgsl?raw';
 import activation from '../../shaders/activation.wgsl?raw';
 import add from '../../shaders/add.wgsl?raw';
 import batchNorm from '../../shaders/batch_norm.wgsl?raw';
+import channelSums from '../../shaders/channel_sums.wgsl?raw';
 import columnSum from '../../shaders/column_sum.wgsl?raw';
 import conv2d from '../../shaders/conv2d.wgsl?raw';
 import dropout from '../../shaders/dropout.wgsl?raw';
@@ -16,13 +17,14 @@ import matmulTiled from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulVec4k from '../../shaders/matmul_vec4k.wgsl?raw';
 import matmulVec4n from '../../shaders/matmul_vec4n.wgsl?raw';
 import gradNorm from '../../shaders/grad_norm.wgsl?raw';
-import layerNorm from '../../shaders/layer_norm.wgsl?raw';
+import groupNorm from '../../shaders/group_norm.wgsl?raw';
 import mixupInputs from '../../shaders/mixup_inputs.wgsl?raw';
 import mixupTargets from '../../shaders/mixup_targets.wgsl?raw';
 import moments from '../../shaders/moments.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
 import partialSum from '../../shaders/partial_sum.wgsl?raw';
 import softmax from '../../shaders/softmax.wgsl?raw';
+import pool2d from '../../shaders/pool2d.wgsl?raw';
 import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
 
 export const shaderFiles = {
@@ -30,6 +32,7 @@ export const shaderFiles = {
   'activation.wgsl': activation,
   'add.wgsl': add,
   'batch_norm.wgsl': batchNorm,
+  'channel_sums.wgsl': channelSums,
   'column_sum.wgsl': columnSum,
   'conv2d.wgsl': conv2d,
   'dropout.wgsl': dropout,
@@ -43,13 +46,14 @@ export const shaderFiles = {
   'matmul_vec4k.wgsl': matmulVec4k,
   'matmul_vec4n.wgsl': matmulVec4n,
   'grad_norm.wgsl': gradNorm,
-  'layer_norm.wgsl': layerNorm,
+  'group_norm.wgsl': groupNorm,
   'mixup_inputs.wgsl': mixupInputs,
   'mixup_targets.wgsl': mixupTargets,
   'moments.wgsl': moments,
   'optimizer.wgsl': optimizer,
   'partial_sum.wgsl': partialSum,
   'softmax.wgsl': softmax,
+  'pool2d.wgsl': pool2d,
   'softmax_xent.wgsl': softmaxXent,
 } as const;
 

@@ -6,13 +6,15 @@
  *
  * Activation buffers are assigned by liveness: a buffer is reused once the last reader of its tensor has
  * run. Views (reshape) share their source's buffer and extend its life. Parameters, gradients and state
- * are slices of their arenas; external tensors are buffers owned by whoever made their handles.
+ * (running statistics) are slices of their arenas; external tensors are buffers owned by whoever made
+ * their handles. A node that lowers to several dispatches may use scratch buffers, allocated like
+ * activations that live only across that node.
  */
 import { ShapeError } from '../errors';
 import type { ExternalBuffer, Node, Tensor } from '../graph/graph';
 import { kernels, type KernelName } from '../kernels/catalog';
 import type { Constants } from '../kernels/kernel';
-import { lower, type LoweredDispatch, type Operand } from '../kernels/lower';
+import { lowerNode, type LoweredDispatch, type Operand } from '../kernels/lower';
 import { alignmentOf } from '../kernels/matmul_policy';
 import { selectMatmul, type TuningTable } from '../kernels/matmul_select';
 import { REFERENCE_MATMUL } from '../kernels/matmul_variants';
@@ -149,15 +151,18 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
       if (!t.external) throw new ShapeError(`External tensor ${t} has no buffer handle.`);
       refs.set(t.id, { buffer: declare(t.external), offset: 0, size: Math.min(bytes, t.external.bytes) });
     } else {
-      // Best fit: the smallest free buffer that holds it, else grow the largest free one, else a new one.
-      free.sort((a, b) => a.bytes - b.bytes);
-      let index = free.findIndex((b) => b.bytes >= bytes);
-      if (index < 0 && free.length) index = free.length - 1;
-      const buffer = index >= 0 ? free.splice(index, 1)[0] : { name: `act${buffers.length}`, bytes: 0 };
-      if (index < 0) buffers.push(buffer);
-      buffer.bytes = Math.max(buffer.bytes, bytes);
-      refs.set(t.id, { buffer: buffer.name, offset: 0, size: bytes });
+      refs.set(t.id, { buffer: allocate(bytes).name, offset: 0, size: bytes });
     }
+  };
+  // Best fit: the smallest free buffer that holds it, else grow the largest free one, else a new one.
+  const allocate = (bytes: number): BufferSpec => {
+    free.sort((a, b) => a.bytes - b.bytes);
+    let index = free.findIndex((b) => b.bytes >= bytes);
+    if (index < 0 && free.length) index = free.length - 1;
+    const buffer = index >= 0 ? free.splice(index, 1)[0] : { name: `act${buffers.length}`, bytes: 0 };
+    if (index < 0) buffers.push(buffer);
+    buffer.bytes = Math.max(buffer.bytes, bytes);
+    return buffer;
   };
   const release = (t: Tensor): void => {
     const ref = refs.get(t.id);
@@ -166,11 +171,20 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
   };
 
   const lowered: { label: string; dispatch: LoweredDispatch }[] = [];
+  const scratchRefs = new Map<Operand, BindingRef>();
   nodes.forEach((node, i) => {
     node.inputs.forEach(place);
     node.outputs.forEach(place);
-    const dispatch = lower(node);
-    if (dispatch) lowered.push({ label: `${node.op}→${node.outputs.map((t) => t.name).join(',')}`, dispatch });
+    const dispatches = lowerNode(node);
+    // Scratch buffers come after the outputs, so they never alias a tensor the node uses; freed with the node.
+    const operands = dispatches.flatMap((d) => d.operands);
+    const scratchSizes = new Map<number, number>();
+    for (const o of operands) if ('scratch' in o) scratchSizes.set(o.scratch, Math.max(scratchSizes.get(o.scratch) ?? 0, o.bytes));
+    const scratch = new Map([...scratchSizes].map(([k, bytes]) => [k, allocate(bytes)] as const));
+    for (const o of operands) if ('scratch' in o) scratchRefs.set(o, { buffer: scratch.get(o.scratch)!.name, offset: 0, size: scratchSizes.get(o.scratch)! });
+    const label = `${node.op}→${node.outputs.map((t) => t.name).join(',')}`;
+    dispatches.forEach((dispatch, k) => lowered.push({ label: dispatches.length > 1 ? `${label} (${k + 1}/${dispatches.length})` : label, dispatch }));
+    for (const buffer of scratch.values()) free.push(buffer);
     // Freed only after this node's outputs are placed: a dispatch never reads and writes one buffer.
     for (const t of [...node.inputs, ...node.outputs]) {
       const root = rootOf(t);
@@ -187,6 +201,7 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
   const resolve = (operand: Operand): BindingRef => {
     if ('tensor' in operand) return refs.get(operand.tensor.id) ?? (place(operand.tensor), refs.get(operand.tensor.id)!);
     if ('external' in operand) return { buffer: declare(operand.external), offset: 0, size: operand.external.bytes };
+    if ('scratch' in operand) return scratchRefs.get(operand)!;
     return { buffer: DUMMY, offset: 0, size: 16 };
   };
   const dispatches = lowered.flatMap(({ label, dispatch }, i): PlannedDispatch[] => {

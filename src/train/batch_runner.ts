@@ -16,6 +16,7 @@ import { Executable, type BufferBindings } from '../scheduler/executable';
 import { tuneMatmuls, type AutotuneOptions } from '../kernels/autotune';
 import { matmulRequestsOf } from '../kernels/matmul_plan';
 import { adoptChoices, type TuningTable } from '../kernels/matmul_select';
+import { splitForAdapter, withReductionSplit, type ReductionSplit } from '../kernels/norm';
 import { buildStepGraph } from './step_graph';
 import { STEP_STRIDE } from './training_state';
 
@@ -38,12 +39,15 @@ export interface RunnerSetup {
   autotune?: boolean | AutotuneOptions;
   /** Choices that stand (e.g. a checkpoint's): the tuner only adds to them. */
   tuning?: TuningTable;
+  /** How the norm reductions split their work (src/kernels/norm.ts); BatchRunner.create picks it from the adapter. */
+  reductionSplit?: ReductionSplit;
 }
 
 /** The plan of one step over `rows` samples, each matmul running the variant `tuning` names (default: the reference). */
 export function planFor(setup: RunnerSetup, rows: number, tuning: TuningTable = {}): Plan {
   const { graph } = buildStepGraph(setup, rows);
-  return planStep(fuse(graph.nodes), setup.layout, {
+  const nodes = fuse(graph.nodes);
+  return planStep(setup.reductionSplit ? withReductionSplit(nodes, setup.reductionSplit) : nodes, setup.layout, {
     extra: setup.training ? setup.update : [],
     stepValues: { table: setup.stepTable, step: setup.step, stride: STEP_STRIDE },
     tuning,
@@ -80,7 +84,8 @@ export class BatchRunner {
   ) {}
 
   /** `bindings` must hold every external buffer the plans bind (arenas, dataset, step table). */
-  static async create(resources: GpuResources, setup: RunnerSetup, bindings: BufferBindings): Promise<BatchRunner> {
+  static async create(resources: GpuResources, runnerSetup: RunnerSetup, bindings: BufferBindings): Promise<BatchRunner> {
+    const setup = { ...runnerSetup, reductionSplit: runnerSetup.reductionSplit ?? splitForAdapter(resources.gpu.adapterName) };
     const count = setup.source.count;
     const batch = Math.min(setup.batchSize, count);
     const tailRows = count % batch;

@@ -1,34 +1,27 @@
-// Batch norm and layer norm kernels, forward and backward: the float64 references against central finite
-// differences, then the GPU against the references, at row and feature counts off the workgroup size.
-// Tolerances: normForwardTolerance, normBackwardTolerance and runningStatsTolerance (test/tolerances.ts);
-// the mean is compared in units of its group's σ and dx in units of its group's rstd, so one tolerance
-// serves columns whose scales differ by 130×.
+// Batch norm on [B, F] and layer norm, forward and backward: the float64 references against central finite
+// differences, then the GPU, run exactly as the planner lowers each op (test/helpers/run_node.ts: batch
+// norm in two dispatches each way; layer norm as a one-group group norm, one dispatch forward and two
+// backward), against the references, at row and feature counts off the workgroup sizes, one row, means
+// far from zero, and the large layer norm the old one-thread-per-row kernel was slow on. N-d batch norm:
+// batch_norm.test.ts; group and instance norm: group_norm.test.ts. Tolerances: test/tolerances.ts.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
-import { grid1d } from '../../src/kernels/kernel';
+import { Graph, type Tensor } from '../../src/graph/graph';
 import { expectAllClose } from '../helpers/compare';
-import { randomArray, runKernel } from '../helpers/gpu';
-import { EVAL_NORM, finiteDifferenceTolerance, normBackwardTolerance, normForwardTolerance, runningStatsTolerance } from '../tolerances';
-import {
-  batchNormBackwardRef,
-  batchNormEvalRef,
-  batchNormRef,
-  layerNormBackwardRef,
-  layerNormRef,
-  numericGrad,
-  type Vec,
-} from '../helpers/reference';
+import { randomArray, type HostArray } from '../helpers/gpu';
+import { batchNormBackwardRef, batchNormEvalRef, batchNormRef, layerNormBackwardRef, layerNormRef, numericGrad, type Vec } from '../helpers/reference';
+import { longestRun, runNode, SPLITS } from '../helpers/run_node';
+import { normInputGradTolerance, normOutputTolerance, normParamGradTolerance, rstdTolerance, runningStatTolerance, U } from '../tolerances';
 
 const EPS = 1e-5;
 const dot = (a: Vec, b: Vec) => Array.from({ length: a.length }, (_, i) => a[i] * b[i]).reduce((s, v) => s + v, 0);
+const maxAbs = (a: Vec) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+const conditioning = (ref: { mean: Vec; rstd: Vec }) => maxAbs(Array.from(ref.mean, (m, i) => m * ref.rstd[i]));
 
-/** x divided by the scale of its group: group(i) is the column (batch norm) or the row (layer norm) of element i. */
-const inUnits = (x: Vec, scales: Vec, group: (i: number) => number) => Float64Array.from({ length: x.length }, (_, i) => x[i] / scales[group(i)]);
-
-/** x with a per-column offset and scale, so the statistics are not trivially 0 and 1. */
-function inputs(rows: number, features: number, seed: number) {
+/** x with a per-column offset and scale (or a common offset far from zero), so the statistics are not trivially 0 and 1. */
+function inputs(rows: number, features: number, seed: number, offset = 0) {
   const rng = new Rng(seed);
-  const x = Float32Array.from({ length: rows * features }, (_, i) => (rng.nextFloat() * 2 - 1) * (1 + (i % features)) + 0.5 * (i % 3));
+  const x = Float32Array.from({ length: rows * features }, (_, i) => offset + (rng.nextFloat() * 2 - 1) * (1 + (i % features) % 4) + (offset ? 0 : 0.5 * (i % 3)));
   return { x, gamma: randomArray(features, rng, 2), beta: randomArray(features, rng), dy: randomArray(rows * features, rng) };
 }
 
@@ -43,141 +36,149 @@ describe('float64 references vs finite differences', () => {
         const ref = backward(dy, x, gamma, rows, features, EPS);
         // The scalar L = Σ dy·y, differentiated numerically with respect to each input in turn.
         const loss = (xs: Vec, g: Vec, b: Vec) => dot(dy, forward(xs, g, b, rows, features, EPS).y);
-        const x64 = Float64Array.from(x);
-        const g64 = Float64Array.from(gamma);
-        const b64 = Float64Array.from(beta);
-        const fd = finiteDifferenceTolerance(Array.from(forward(x64, g64, b64, rows, features, EPS).y, (v, i) => Math.abs(v * dy[i])).reduce((a, b) => a + b));
-        expectAllClose(ref.dx, numericGrad((v) => loss(v, g64, b64), x64), fd, 'dx vs finite differences');
-        expectAllClose(ref.dgamma, numericGrad((v) => loss(x64, v, b64), g64), fd, 'dγ vs finite differences');
-        expectAllClose(ref.dbeta, numericGrad((v) => loss(x64, g64, v), b64), fd, 'dβ vs finite differences');
+        const [x64, g64, b64] = [Float64Array.from(x), Float64Array.from(gamma), Float64Array.from(beta)];
+        // Central differences, h = 1e-6, of an O(1) float64 function: truncation and rounding ~1e-9.
+        const fd = { atol: 1e-7, rtol: 1e-6 };
+        expectAllClose(ref.dx, numericGrad((v) => loss(v, g64, b64), x64), fd, 'dx');
+        expectAllClose(ref.dgamma, numericGrad((v) => loss(x64, v, b64), g64), fd, 'dγ');
+        expectAllClose(ref.dbeta, numericGrad((v) => loss(x64, g64, v), b64), fd, 'dβ');
       });
     }
   }
 });
 
-const bnShapes: [number, number][] = [[4, 5], [3, 10], [7, 130], [129, 5], [257, 10], [257, 130], [64, 64]];
+const bnShapes: [number, number][] = [[4, 5], [3, 10], [7, 130], [129, 5], [257, 10], [257, 130], [64, 64], [128, 128]];
 
-describe('batch norm kernel', () => {
-  for (const [rows, features] of bnShapes) {
-    it(`training forward and backward, rows=${rows} features=${features}`, async () => {
-      const { x, gamma, beta, dy } = inputs(rows, features, rows * 1000 + features);
-      const rng = new Rng(features);
-      const runningMean = randomArray(features, rng);
-      const runningVar = Float32Array.from(randomArray(features, rng), (v) => 1 + v * 0.5);
-      const momentum = 0.1;
-      const [, , rm, rv, y, mean, rstd] = await runKernel(
-        'batchNormForward',
-        { TRAINING: true },
-        [
-          { data: x },
-          { output: features, initial: gamma },
-          { output: features, initial: beta },
-          { output: features, initial: runningMean },
-          { output: features, initial: runningVar },
-          { output: rows * features },
-          { output: features },
-          { output: features },
-        ],
-        { rows, features, eps: EPS, momentum },
-        [Math.ceil(features / 64), 1, 1],
-      );
-      const ref = batchNormRef(x, gamma, beta, rows, features, EPS);
-      const tol = normForwardTolerance(rows);
-      const sigma = ref.variance.map(Math.sqrt);
-      const column = (i: number) => i % features;
-      expectAllClose(y, ref.y, tol.y, 'y');
-      expectAllClose(inUnits(mean, sigma, (f) => f), inUnits(ref.mean, sigma, (f) => f), tol.mean, 'mean / σ');
-      expectAllClose(rstd, ref.rstd, tol.rstd, 'rstd');
-      // PyTorch's update: the running variance takes the unbiased batch variance.
-      const running = runningStatsTolerance(rows, momentum);
-      const expectedMean = Float64Array.from(runningMean, (v, f) => (1 - momentum) * v + momentum * ref.mean[f]);
-      expectAllClose(inUnits(rm, sigma, (f) => f), inUnits(expectedMean, sigma, (f) => f), running.mean, 'running mean / σ');
-      expectAllClose(rv, Float64Array.from(runningVar, (v, f) => (1 - momentum) * v + (momentum * ref.variance[f] * rows) / (rows - 1)), running.variance, 'running variance');
+function batchNorm(rows: number, features: number, training: boolean) {
+  const g = new Graph();
+  const x = g.tensor([rows, features], 'activation', 'x');
+  const [gamma, beta] = ['bn.weight', 'bn.bias'].map((name) => g.tensor([features], 'param', name));
+  const [runningMean, runningVar] = ['bn.running_mean', 'bn.running_var'].map((name) => g.tensor([features], 'state', name));
+  const [y, mean, rstd] = g.add('batch_norm', [x, gamma, beta, runningMean, runningVar], { training, eps: EPS, momentum: 0.1 });
+  return { g, x, gamma, beta, runningMean, runningVar, y, mean, rstd };
+}
 
-      const [dx, dgamma, dbeta] = await runKernel(
-        'batchNormBackward',
-        {},
-        [{ data: dy }, { data: x }, { data: mean }, { data: rstd }, { data: gamma }, { output: rows * features }, { output: features }, { output: features }],
-        { rows, features, eps: EPS, momentum: 0 },
-        [Math.ceil(features / 64), 1, 1],
-      );
-      const grads = batchNormBackwardRef(dy, x, gamma, rows, features, EPS);
-      const back = normBackwardTolerance(rows, rows);
-      expectAllClose(inUnits(dx, ref.rstd, column), inUnits(grads.dx, ref.rstd, column), back.dx, 'dx / rstd');
-      expectAllClose(dgamma, grads.dgamma, back.dgamma, 'dγ');
-      expectAllClose(dbeta, grads.dbeta, back.dbeta, 'dβ');
-    });
+describe('batch norm kernels on [B, F]', () => {
+  for (const [splitName, split] of SPLITS) {
+    for (const [rows, features] of bnShapes) {
+      it(`${splitName} split: training forward and backward, rows=${rows} features=${features}`, async () => {
+        const { x, gamma, beta, dy } = inputs(rows, features, rows * 1000 + features);
+        const rng = new Rng(features);
+        const runningMean = randomArray(features, rng);
+        const runningVar = Float32Array.from(randomArray(features, rng), (v) => 1 + v * 0.5);
+        const momentum = 0.1;
+        const bn = batchNorm(rows, features, true);
+        const values = new Map<Tensor, HostArray>([[bn.x, x], [bn.gamma, gamma], [bn.beta, beta], [bn.runningMean, runningMean], [bn.runningVar, runningVar]]);
+        const { written } = await runNode(bn.g.nodes[0], values, split);
+        const fwdRun = longestRun(bn.g.nodes[0], split);
+        const ref = batchNormRef(x, gamma, beta, rows, features, EPS);
+        const R = conditioning(ref);
+        expectAllClose(written.get(bn.y)!, ref.y, normOutputTolerance(rows, R, 2, fwdRun), 'y');
+        expectAllClose(written.get(bn.mean)!, ref.mean, normOutputTolerance(rows, R, 4, fwdRun), 'mean');
+        expectAllClose(written.get(bn.rstd)!, ref.rstd, rstdTolerance(rows, R, fwdRun), 'rstd');
+        // PyTorch's update: the running variance takes the unbiased batch variance.
+        const rm = Float64Array.from(runningMean, (v, f) => (1 - momentum) * v + momentum * ref.mean[f]);
+        const rv = Float64Array.from(runningVar, (v, f) => (1 - momentum) * v + (momentum * ref.variance[f] * rows) / (rows - 1));
+        expectAllClose(written.get(bn.runningMean)!, rm, runningStatTolerance(rows, R, 2, fwdRun), 'running_mean');
+        expectAllClose(written.get(bn.runningVar)!, rv, runningStatTolerance(rows, R, 4, fwdRun), 'running_var');
+
+        const [dx, dgamma, dbeta] = bn.g.add('batch_norm_grad', [bn.y, bn.x, bn.mean, bn.rstd, bn.gamma]);
+        const grad = await runNode(bn.g.nodes[1], new Map<Tensor, HostArray>([[bn.y, dy], [bn.x, x], [bn.mean, written.get(bn.mean)!], [bn.rstd, written.get(bn.rstd)!], [bn.gamma, gamma]]), split);
+        const bwdRun = longestRun(bn.g.nodes[1], split);
+        const grads = batchNormBackwardRef(dy, x, gamma, rows, features, EPS);
+        const scale = maxAbs(gamma) * maxAbs(ref.rstd) * maxAbs(dy);
+        expectAllClose(grad.written.get(dx)!, grads.dx, normInputGradTolerance(rows, R, scale, bwdRun), 'dx');
+        expectAllClose(grad.written.get(dgamma)!, grads.dgamma, normParamGradTolerance(rows, R, maxAbs(dy), bwdRun), 'dγ');
+        expectAllClose(grad.written.get(dbeta)!, grads.dbeta, normParamGradTolerance(rows, 0, maxAbs(dy), bwdRun), 'dβ');
+      });
+    }
   }
 
   for (const [rows, features] of [[1, 5], [3, 10], [257, 130]] as const) {
-    it(`evaluation uses the running statistics and changes no parameter, rows=${rows} features=${features}`, async () => {
+    it(`evaluation uses the running statistics and writes nothing else, rows=${rows} features=${features}`, async () => {
       const { x, gamma, beta } = inputs(rows, features, rows + features);
       const rng = new Rng(rows);
       const runningMean = randomArray(features, rng);
       const runningVar = Float32Array.from(randomArray(features, rng), (v) => 1 + v * 0.5);
-      const [g, b, rm, rv, y, mean, rstd] = await runKernel(
-        'batchNormForward',
-        { TRAINING: false },
-        [
-          { data: x },
-          { output: features, initial: gamma },
-          { output: features, initial: beta },
-          { output: features, initial: runningMean },
-          { output: features, initial: runningVar },
-          { output: rows * features },
-          { output: features },
-          { output: features },
-        ],
-        { rows, features, eps: EPS, momentum: 0.1 },
-        [Math.ceil(features / 64), 1, 1],
-      );
-      // Statistics given (no reduction): rstd is 1/√(v + ε) (2.5 + 2 ulp and the addition's u), x̂ inherits
-      // it (|x̂| ≤ ~4·130 here: inputs are not normalised by these statistics), y adds 2 roundings.
-      const rstdRef = Float64Array.from(runningVar, (v) => 1 / Math.sqrt(v + EPS));
-      expectAllClose(y, batchNormEvalRef(x, gamma, beta, runningMean, runningVar, rows, features, EPS), EVAL_NORM, 'y');
-      expect([...mean]).toEqual([...runningMean]);
-      expectAllClose(rstd, rstdRef, EVAL_NORM, 'rstd');
-      expect([...rm]).toEqual([...runningMean]);
-      expect([...rv]).toEqual([...runningVar]);
-      expect([...g]).toEqual([...gamma]);
-      expect([...b]).toEqual([...beta]);
+      const bn = batchNorm(rows, features, false);
+      const { written } = await runNode(bn.g.nodes[0], new Map<Tensor, HostArray>([[bn.x, x], [bn.gamma, gamma], [bn.beta, beta], [bn.runningMean, runningMean], [bn.runningVar, runningVar]]));
+      // γ, β and the running statistics are read-only bindings: only y, mean and rstd come back.
+      expect([...written.keys()]).toEqual([bn.y, bn.mean, bn.rstd]);
+      // One normalisation of each element: a few roundings of values up to |x − μ|·rstd·γ ≤ 16.
+      expectAllClose(written.get(bn.y)!, batchNormEvalRef(x, gamma, beta, runningMean, runningVar, rows, features, EPS), { atol: 16 * U * 16, rtol: 8 * U }, 'y');
+      expect([...written.get(bn.mean)!]).toEqual([...runningMean]);
+      expectAllClose(written.get(bn.rstd)!, Float64Array.from(runningVar, (v) => 1 / Math.sqrt(v + EPS)), { atol: 0, rtol: 8 * U }, 'rstd');
     });
   }
 });
 
-const lnShapes: [number, number][] = [[1, 5], [1, 130], [3, 10], [7, 5], [129, 130], [257, 10], [65, 64]];
+interface LnCase {
+  shape: number[];
+  normalizedDims?: number;
+  affine?: boolean;
+  offset?: number;
+}
 
-describe('layer norm kernel', () => {
-  for (const [rows, features] of lnShapes) {
-    it(`forward and backward, rows=${rows} features=${features}`, async () => {
-      const { x, gamma, beta, dy } = inputs(rows, features, rows * 7 + features);
-      const [y, mean, rstd] = await runKernel(
-        'layerNormForward',
-        {},
-        [{ data: x }, { data: gamma }, { data: beta }, { output: rows * features }, { output: rows }, { output: rows }],
-        { rows, features, eps: EPS },
-        grid1d(rows, 64),
-      );
-      const ref = layerNormRef(x, gamma, beta, rows, features, EPS);
-      const tol = normForwardTolerance(features);
-      const sigma = ref.variance.map(Math.sqrt);
-      const row = (i: number) => Math.floor(i / features);
-      expectAllClose(y, ref.y, tol.y, 'y');
-      expectAllClose(inUnits(mean, sigma, (r) => r), inUnits(ref.mean, sigma, (r) => r), tol.mean, 'mean / σ');
-      expectAllClose(rstd, ref.rstd, tol.rstd, 'rstd');
+const lnCases: LnCase[] = [
+  { shape: [1, 5] },
+  { shape: [1, 130] },
+  { shape: [3, 10] },
+  { shape: [7, 5] },
+  { shape: [129, 130] },
+  { shape: [257, 10] },
+  { shape: [65, 64] },
+  { shape: [4096, 3] },
+  { shape: [33, 17], affine: false },
+  { shape: [2, 3, 4, 5], normalizedDims: 2 },
+  { shape: [9, 300], offset: 300 },
+  { shape: [64, 3000] },
+];
 
-      const [dx, dgamma, dbeta] = await runKernel(
-        'layerNormBackward',
-        {},
-        [{ data: dy }, { data: x }, { data: mean }, { data: rstd }, { data: gamma }, { output: rows * features }, { output: features }, { output: features }],
-        { rows, features, eps: EPS },
-        grid1d(rows + features, 64),
-      );
-      const grads = layerNormBackwardRef(dy, x, gamma, rows, features, EPS);
-      const back = normBackwardTolerance(features, rows);
-      expectAllClose(inUnits(dx, ref.rstd, row), inUnits(grads.dx, ref.rstd, row), back.dx, 'dx / rstd');
-      expectAllClose(dgamma, grads.dgamma, back.dgamma, 'dγ');
-      expectAllClose(dbeta, grads.dbeta, back.dbeta, 'dβ');
-    });
+describe('layer norm kernels (group norm with one group)', () => {
+  for (const [splitName, split] of SPLITS) {
+    for (const { shape, normalizedDims = 1, affine = true, offset = 0 } of lnCases) {
+      const features = shape.slice(shape.length - normalizedDims).reduce((a, b) => a * b, 1);
+      const rows = shape.reduce((a, b) => a * b, 1) / features;
+      it(`${splitName} split [${shape}] over the last ${normalizedDims} dim(s)${affine ? '' : ', no affine'}${offset ? `, offset ${offset}` : ''}: forward and backward`, async () => {
+        const { x, gamma, beta, dy } = inputs(rows, features, rows * 7 + features, offset);
+        const g = new Graph();
+        const xt = g.tensor(shape, 'activation', 'x');
+        // γ and β with normalized_shape (the trailing dims), as PyTorch's LayerNorm.weight has.
+        const paramShape = shape.slice(shape.length - normalizedDims);
+        const params = affine ? [g.tensor(paramShape, 'param', 'ln.weight'), g.tensor(paramShape, 'param', 'ln.bias')] : [];
+        const [y, mean, rstd] = g.add('layer_norm', [xt, ...params], { eps: EPS, normalizedDims });
+        const values = new Map<Tensor, HostArray>([[xt, x]]);
+        if (affine) values.set(params[0], gamma).set(params[1], beta);
+        const forward = await runNode(g.nodes[0], values, split);
+        const fwdRun = longestRun(g.nodes[0], split);
+        expect(forward.dispatches).toBe(1);
+        const ones = new Float32Array(features).fill(1);
+        const [g64, b64] = affine ? [gamma, beta] : [ones, new Float32Array(features)];
+        const ref = layerNormRef(x, g64, b64, rows, features, EPS);
+        // R = max |μ|/σ over the statistics: how far from zero the data sit, in standard deviations.
+        const R = conditioning(ref);
+        expectAllClose(forward.written.get(y)!, ref.y, normOutputTolerance(features, R, 2, fwdRun), 'y');
+        expectAllClose(forward.written.get(mean)!, ref.mean, normOutputTolerance(features, R, 4, fwdRun), 'mean');
+        expectAllClose(forward.written.get(rstd)!, ref.rstd, rstdTolerance(features, R, fwdRun), 'rstd');
+
+        const dyt = g.tensor(shape, 'activation', 'dy');
+        const grads = g.add('layer_norm_grad', [dyt, xt, mean, rstd, ...params.slice(0, 1)], { normalizedDims });
+        expect(grads).toHaveLength(affine ? 3 : 1);
+        const backward = await runNode(
+          g.nodes[1],
+          new Map<Tensor, HostArray>([[dyt, dy], [xt, x], [mean, forward.written.get(mean)!], [rstd, forward.written.get(rstd)!], ...(affine ? [[params[0], gamma] as [Tensor, HostArray]] : [])]),
+          split,
+        );
+        const bwdRun = longestRun(g.nodes[1], split);
+        expect(backward.dispatches).toBe(affine ? 2 : 1);
+        const refGrads = layerNormBackwardRef(dy, x, g64, rows, features, EPS);
+        const scale = maxAbs(g64) * maxAbs(ref.rstd) * maxAbs(dy);
+        expectAllClose(backward.written.get(grads[0])!, refGrads.dx, normInputGradTolerance(features, R, scale, bwdRun), 'dx');
+        if (affine) {
+          expectAllClose(backward.written.get(grads[1])!, refGrads.dgamma, normParamGradTolerance(rows, R, maxAbs(dy), bwdRun), 'dγ');
+          expectAllClose(backward.written.get(grads[2])!, refGrads.dbeta, normParamGradTolerance(rows, 0, maxAbs(dy), bwdRun), 'dβ');
+        }
+      });
+    }
   }
 });

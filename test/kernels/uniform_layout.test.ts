@@ -86,8 +86,8 @@ function namesUsedBy(source: string, entryPoint: string): Set<string> {
 
 /**
  * The bindings of one entry point. A module may hold several entry points, each declaring its own
- * variables, at the same binding numbers (batch_norm.wgsl, layer_norm.wgsl) or past them (layer_norm's
- * backward has 9 bindings, its forward 7). A declaration belongs to the entry point when the entry point
+ * variables, at the same binding numbers (batch_norm.wgsl, pool2d.wgsl) or past them (group_norm's
+ * backward has 10 bindings, its forward 7). A declaration belongs to the entry point when the entry point
  * uses it, or when no entry point does (e.g. a Params uniform a kernel happens not to read). A declaration
  * only another entry point uses still fills a gap below the highest binding this one has: its pipeline
  * layout has a slot there (the activation forward pass binds a dummy in place of the backward pass's y).

@@ -7,7 +7,6 @@
  *   GroupNorm(num_groups, num_channels) on [C, *]  InstanceNorm2d(num_features, affine=False) on [C, H, W]
  * eps defaults to 1e-5 and batch norm's momentum to 0.1, as in PyTorch.
  */
-import type { OpName } from '../../graph/ops';
 import { BATCH_NORM_MOMENTUM, NORM_EPS } from '../../graph/ops';
 import type { ArgTable } from './args';
 import type { LayerKind, ParamDecl } from './kind';
@@ -88,7 +87,7 @@ function groupNorm(channelsArg: 'num_channels' | 'num_features', groupsOf: (args
     params: (args) => (args.affine ? affineParams([args[channelsArg] as number]) : []),
     forward(args, x, ctx) {
       const inputs = args.affine ? [x, ctx.param('weight'), ctx.param('bias')] : [x];
-      return ctx.graph.add('group_norm' as OpName, inputs, { groups: groupsOf(args), eps: args.eps as number, name: ctx.name })[0];
+      return ctx.graph.add('group_norm', inputs, { groups: groupsOf(args), eps: args.eps as number, name: ctx.name })[0];
     },
   };
 }

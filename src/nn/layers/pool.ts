@@ -2,7 +2,6 @@
  * torch.nn.MaxPool2d and AvgPool2d(kernel_size, stride=kernel_size, padding=0) on [C, H, W] samples, in
  * PyTorch's floor mode; average pooling counts the zero padding (count_include_pad=True, PyTorch's default).
  */
-import type { OpName } from '../../graph/ops';
 import type { ArgTable } from './args';
 import { slide, windowOf } from './conv';
 import type { LayerKind } from './kind';
@@ -26,7 +25,7 @@ function pool(op: 'max_pool2d' | 'avg_pool2d', extra: ArgTable): LayerKind {
     forward(args, x, ctx) {
       const { kernel, stride, padding } = windowOf(args);
       const attrs = { kernelH: kernel[0], kernelW: kernel[1], strideH: stride[0], strideW: stride[1], padH: padding[0], padW: padding[1], name: ctx.name };
-      return ctx.graph.add(op as OpName, [x], attrs)[0];
+      return ctx.graph.add(op, [x], attrs)[0];
     },
   };
 }
