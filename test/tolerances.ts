@@ -560,3 +560,16 @@ export function runningStatTolerance(length: number, meanOverStd: number, scale:
 export function poolTolerance(kernelH: number, kernelW: number, scale = 1): Tolerance {
   return { atol: 2 * U * (kernelH * kernelW + 1) * scale, rtol: 4 * U };
 }
+
+/**
+ * A whole training step of a small network (≤ 12 layers, reductions of ≤ 800 terms, batch and group
+ * statistics) in float32 on the GPU against PyTorch in float64 (test/fixtures/torch_steps.json). Each
+ * layer adds its own float32 rounding (≈ 8u·√n of its largest reduction, ≤ 2·10⁻⁵ relative at n = 800)
+ * and passes the error on, amplified by at most its Lipschitz constant (norm layers divide by σ, ≤ 10 on
+ * these inputs): a chain of ten such layers stays below 2·10⁻⁴ of the largest gradient, which is atol;
+ * rtol 10⁻³ covers elements near their own scale. A wrong layout (a transposed kernel, a wrong stride or
+ * pooling window) moves gradients by O(1) of their scale.
+ */
+export function torchStepTolerance(scale: number): Tolerance {
+  return { atol: 2e-4 * scale, rtol: 1e-3 };
+}
