@@ -28,6 +28,10 @@ override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
 const TILE_K: u32 = 16u;
+// Workgroup arrays are sized by constants, never by overrides (WebKit rejects override-sized arrays), so
+// they are sized for the largest workgroup the variants use: WG_X and WG_Y must be at most MAX_WG
+// (test/kernels/wgsl_portability.test.ts checks the variant list). 2 × 4 KiB of workgroup memory.
+const MAX_WG: u32 = 16u;
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -36,8 +40,8 @@ const TILE_K: u32 = 16u;
 @group(0) @binding(4) var<uniform> params: Params;
 
 // k-major tiles: tile_a[kk * TM + r], tile_b[kk * TN + col], TM = 4·WG_Y, TN = 4·WG_X.
-var<workgroup> tile_a: array<f32, 4u * WG_Y * TILE_K>;
-var<workgroup> tile_b: array<f32, 4u * WG_X * TILE_K>;
+var<workgroup> tile_a: array<f32, 4u * MAX_WG * TILE_K>;
+var<workgroup> tile_b: array<f32, 4u * MAX_WG * TILE_K>;
 
 fn load_a(row: u32, k: u32) -> f32 {
   if (row >= params.M || k >= params.K) { return 0.0; }
