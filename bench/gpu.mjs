@@ -131,7 +131,10 @@ export async function runGpuBench(argv) {
     console.error(`${distIndex} is missing: run \`npm run build\` first (\`npm run bench -- --gpu\` does).`);
     return 1;
   }
-  const webgrad = await import(pathToFileURL(distIndex).href);
+  // The public API, plus the engine's parts (kernels, GpuResources, autotuner) where a build splits them
+  // into dist/internals.js: the matmul section dispatches kernels directly.
+  const internals = path.join(repoRoot, 'dist/internals.js');
+  const webgrad = { ...(existsSync(internals) ? await import(pathToFileURL(internals).href) : {}), ...(await import(pathToFileURL(distIndex).href)) };
   const { loadMnist, defaultMnistDir } = await import(pathToFileURL(path.join(repoRoot, 'dist/node.js')).href);
   const { createSuite } = await import('./suite.mjs');
   const dataDir = flags.data ?? defaultMnistDir();
@@ -182,31 +185,36 @@ export async function runGpuBench(argv) {
   try {
     // a. matmul
     results.matmul = [];
-    for (const spec of matmulCases(s)) {
-      const flops = 2 * spec.M * spec.N * spec.K;
-      const reps = Math.max(1, Math.min(s.maxReps, Math.round(s.runFlops / flops)));
-      const common = { spec, reps, runs: s.runs, warmup: 2 };
-      const reference = await suite.matmulWebgrad(common);
-      const tuned = await suite.matmulWebgrad({ ...common, variant: 'tuned' });
-      const ofPeak = (g) => (peak ? round(g / (peak.tflops * 1000), 3) : null);
-      results.matmul.push({ ...spec, reps, reference, tuned, referenceOfPeak: ofPeak(reference.gflops), tunedOfPeak: ofPeak(tuned.gflops) });
-      say(`matmul ${spec.name.padEnd(16)} reference ${reference.gflops} GFLOP/s, tuned ${tuned.gflops} (${tuned.kernel})${peak ? `, ${(100 * ofPeak(tuned.gflops)).toFixed(1)}% of ${peak.tflops} TFLOP/s` : ''}`);
-    }
+    await runSection(results, 'matmulError', say, async () => {
+      for (const spec of matmulCases(s)) {
+        const flops = 2 * spec.M * spec.N * spec.K;
+        const reps = Math.max(1, Math.min(s.maxReps, Math.round(s.runFlops / flops)));
+        const common = { spec, reps, runs: s.runs, warmup: 2 };
+        const reference = await suite.matmulWebgrad(common);
+        const tuned = await suite.matmulWebgrad({ ...common, variant: 'tuned' });
+        const ofPeak = (g) => (peak ? round(g / (peak.tflops * 1000), 3) : null);
+        results.matmul.push({ ...spec, reps, reference, tuned, referenceOfPeak: ofPeak(reference.gflops), tunedOfPeak: ofPeak(tuned.gflops) });
+        say(`matmul ${spec.name.padEnd(16)} reference ${reference.gflops} GFLOP/s, tuned ${tuned.gflops} (${tuned.kernel})${peak ? `, ${(100 * ofPeak(tuned.gflops)).toFixed(1)}% of ${peak.tflops} TFLOP/s` : ''}`);
+      }
+    });
     save();
 
     // b. MLP
-    const step = await suite.stepWebgrad({ batchSize: BATCH, steps: s.stepSteps, runs: s.stepRuns });
-    const epoch = await suite.epochWebgrad({ count: s.epochSamples, batchSize: BATCH });
-    results.mlp = { step, epoch: { ...epoch, stepsPerSecond: round(epoch.steps / epoch.epochSeconds) } };
-    say(`MLP: ${step.msPerStep} ms/step; epoch of ${epoch.samples} in ${epoch.epochSeconds} s (${results.mlp.epoch.stepsPerSecond} steps/s), test accuracy ${epoch.testAccuracy}`);
-    results.mlp.hostCalls = await countedEpoch(webgrad, gpu, loadMnist, dataDir, MLP_OPTIONS, s.stepSteps * BATCH);
-    say(`MLP host calls per step: ${JSON.stringify(results.mlp.hostCalls.perStep)}`);
+    await runSection(results, 'mlpError', say, async () => {
+      const step = await suite.stepWebgrad({ batchSize: BATCH, steps: s.stepSteps, runs: s.stepRuns });
+      const epoch = await suite.epochWebgrad({ count: s.epochSamples, batchSize: BATCH });
+      results.mlp = { step, epoch: { ...epoch, stepsPerSecond: round(epoch.steps / epoch.epochSeconds) } };
+      say(`MLP: ${step.msPerStep} ms/step; epoch of ${epoch.samples} in ${epoch.epochSeconds} s (${results.mlp.epoch.stepsPerSecond} steps/s), test accuracy ${epoch.testAccuracy}`);
+      results.mlp.hostCalls = await countedEpoch(webgrad, gpu, loadMnist, dataDir, MLP_OPTIONS, s.stepSteps * BATCH);
+      say(`MLP host calls per step: ${JSON.stringify(results.mlp.hostCalls.perStep)}`);
+    });
     save();
 
     // c. CNN, when the engine takes layer lists
     if (!flags.cnn) results.cnn = { skipped: '--no-cnn' };
     else if (elapsed() > TIME_BUDGET_S) results.cnn = { skipped: `time budget: ${elapsed().toFixed(0)} s spent before it` };
-    else results.cnn = await cnnEpoch(webgrad, gpu, loadMnist, dataDir, s.cnnSamples, TIME_BUDGET_S - elapsed());
+    else await runSection(results, 'cnnError', say, async () => (results.cnn = await cnnEpoch(webgrad, gpu, loadMnist, dataDir, s.cnnSamples, TIME_BUDGET_S - elapsed())));
+    results.cnn ??= { skipped: `failed: ${results.cnnError}` };
     say(results.cnn.skipped ? `CNN skipped: ${results.cnn.skipped}` : `CNN: epoch of ${results.cnn.samples} in ${results.cnn.epochSeconds} s (${results.cnn.stepsPerSecond} steps/s), test accuracy ${results.cnn.testAccuracy}`);
     save();
 
@@ -230,7 +238,23 @@ export async function runGpuBench(argv) {
   }
   console.log(section);
   if (elapsed() > 300) console.warn(`The run took ${elapsed().toFixed(0)} s, over its 5-minute budget.`);
-  return 0;
+  const failed = ['matmulError', 'mlpError', 'cnnError'].filter((k) => results[k]);
+  if (failed.length) console.error(`Sections failed: ${failed.map((k) => `${k}: ${results[k]}`).join('; ')}`);
+  return failed.length ? 1 : 0;
+}
+
+/**
+ * Runs one section; an exception is recorded under `results[key]` and printed, and the run goes on, so one
+ * broken part (a model the engine refuses, an API that moved) still leaves the others measured. The exit
+ * code says a section failed.
+ */
+async function runSection(results, key, say, body) {
+  try {
+    await body();
+  } catch (error) {
+    results[key] = String(error?.stack ?? error).split('\n').slice(0, 3).join(' | ');
+    say(`FAILED (${key}): ${results[key]}`);
+  }
 }
 
 /** One epoch of `count` samples with the host-call counters on: calls per step, not timed. */

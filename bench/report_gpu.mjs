@@ -22,6 +22,7 @@ export function gpuSection(r, file) {
   out.push(`- Node ${env.node}, Dawn from the \`webgpu\` package, ${env.vkIcd ? `VK_ICD_FILENAMES=${env.vkIcd}` : "Vulkan's default driver search"}; Dawn's device ticks: ${env.dawnTicks}`);
   out.push(`- FP32 peak: ${env.fp32Peak ? `${env.fp32Peak.tflops} TFLOP/s (${env.fp32Peak.name}, datasheet, no tensor cores)` : 'unknown for this adapter (not in bench/gpu_peaks.mjs)'}`);
   out.push(`- PyTorch: ${torch ? `${torch.torch} on ${torch.device}${torch.cuda ? ` (CUDA ${torch.cuda})` : ''}` : `skipped (${r.torch?.skipped ?? 'not run'})`}`);
+  for (const key of ['matmulError', 'mlpError', 'cnnError']) if (r[key]) out.push(`- **${key.replace('Error', '')} section failed:** ${r[key]}`);
   out.push(`- Host: ${env.cpus} × ${env.cpuModel ?? '?'} (${env.platform ?? '?'})${env.cpuAdapter ? '; **the adapter is a CPU: a smoke run, not a GPU measurement**' : ''}`, '');
 
   if (r.matmul?.length) {
