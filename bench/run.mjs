@@ -194,7 +194,7 @@ function engineVersion() {
 
 async function main() {
   const started = new Date();
-  console.log(`[${stamp()}] webgrad vs TF.js (${mode} mode) on ${inNode ? 'Node/Dawn' : 'headless Chromium'}`);
+  console.log(`[${stamp()}] webgrad vs TF.js and jax-js (${mode} mode) on ${inNode ? 'Node/Dawn' : 'headless Chromium'}`);
   const host = inNode ? await nodeHost() : await browserHost();
   const results = {
     date: started.toISOString(),

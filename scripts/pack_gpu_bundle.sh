@@ -51,11 +51,13 @@ set -euo pipefail
 here=\$(cd "\$(dirname "\$0")" && pwd)
 work=\${TMPDIR:-/tmp}/webgrad-gpu
 mkdir -p "\$work/mnist"
-[ -x "\$work/node" ] || xz -dc "\$here/node.xz" >"\$work/node"
-chmod +x "\$work/node"
+# xz and gzip where the machine has them, else Python's lzma and gzip modules.
+unxz() { if command -v xz >/dev/null; then xz -dc "\$1" >"\$2"; else python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "\$1" "\$2"; fi; }
+ungz() { if command -v gzip >/dev/null; then gzip -dc "\$1" >"\$2"; else python3 -c 'import gzip, shutil, sys; shutil.copyfileobj(gzip.open(sys.argv[1]), open(sys.argv[2], "wb"))' "\$1" "\$2"; fi; }
+[ -x "\$work/node" ] || { unxz "\$here/node.xz" "\$work/node.tmp" && chmod +x "\$work/node.tmp" && mv "\$work/node.tmp" "\$work/node"; }
 dawn="\$here/app/node_modules/webgpu/dist/linux-x64/dawn.node"
-[ -f "\$dawn" ] || xz -dc "\$dawn.xz" >"\$dawn"
-for f in "\$here"/mnist/*.gz; do t="\$work/mnist/\$(basename "\$f" .gz)"; [ -f "\$t" ] || gzip -dc "\$f" >"\$t"; done
+[ -f "\$dawn" ] || { unxz "\$dawn.xz" "\$dawn.tmp" && mv "\$dawn.tmp" "\$dawn"; }
+for f in "\$here"/mnist/*.gz; do t="\$work/mnist/\$(basename "\$f" .gz)"; [ -f "\$t" ] || { ungz "\$f" "\$t.tmp" && mv "\$t.tmp" "\$t"; }; done
 # The bundled loader only where the machine has none of its own.
 if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null; then export LD_LIBRARY_PATH="\$here/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"; fi
 # Containers often mount the NVIDIA driver's Vulkan manifest outside the loader's search path.
