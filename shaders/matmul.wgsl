@@ -44,7 +44,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     acc3 += load_a(rows.w, k) * bk;
   }
 
-  let acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
+  // var, not let: indexing a let array with a loop variable is rejected by older naga (Firefox) releases.
+  var acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
   for (var i = 0u; i < 4u; i++) {
     let row = row0 + i;
     if (row >= params.M) { break; }

@@ -34,7 +34,8 @@ fn store(row: u32, col: u32, value: f32) {
 }
 
 fn store_block(row0: u32, col0: u32, acc0: vec4f, acc1: vec4f, acc2: vec4f, acc3: vec4f) {
-  let acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
+  // var, not let: indexing a let array with a loop variable is rejected by older naga (Firefox) releases.
+  var acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
   for (var i = 0u; i < 4u; i++) {
     for (var j = 0u; j < 4u; j++) {
       store(row0 + i, col0 + j, acc[i][j]);

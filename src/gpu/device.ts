@@ -101,7 +101,10 @@ export async function requestGpu(options: DeviceOptions = {}): Promise<GpuContex
   });
 
   const info = adapter.info;
-  const adapterName = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  // Firefox reports every field empty (fingerprinting protection): say so rather than "unknown".
+  const userAgent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ?? '';
+  const hidden = browserGpu ? `adapter name hidden by the browser${/Firefox\//.test(userAgent) ? ' (Firefox)' : ''}` : 'unknown adapter';
+  const adapterName = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || hidden;
 
   let failure: Error | undefined;
   const lost = device.lost.then((info) => {

@@ -1,15 +1,14 @@
 /**
- * Shared by the in-browser test and the benchmark: a tiny static HTTP server on 127.0.0.1 (random port)
- * and a headless Chromium launched with WebGPU on SwiftShader. Nothing here reaches the internet: the
- * browser is started with background networking, component updates and sync off, in a fresh profile.
+ * Shared by the in-browser tests and the benchmark: a tiny static HTTP server on 127.0.0.1 (random port),
+ * which nothing outside this machine can reach, and a page watcher that collects the page's errors.
+ * The browsers themselves are launched by ./launch.ts.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { mkdtempSync, rmSync, statSync, createReadStream, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 
 /** The repository root (two levels above this file). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -121,60 +120,6 @@ export async function startServer(routes: Record<string, Route>): Promise<Static
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-  };
-}
-
-/** The flags that give headless Chromium WebGPU on SwiftShader (a CPU Vulkan) and keep it off the network. */
-export const CHROME_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-export interface LaunchedBrowser {
-  browser: Browser;
-  /** e.g. "Chrome/156.0.8078.79" or "HeadlessChrome/156.0.8078.79". */
-  version: string;
-  close(): Promise<void>;
-}
-
-export const chromePath = (): string => process.env.CHROME_PATH ?? '/usr/bin/chromium';
-
-/** Launches headless Chromium with WebGPU in a fresh, throw-away profile. `extraArgs` are appended. */
-export async function launchBrowser(extraArgs: string[] = []): Promise<LaunchedBrowser> {
-  const executablePath = chromePath();
-  if (!existsSync(executablePath)) {
-    throw new Error(`Chromium not found at ${executablePath}. Install it (apt-get install -y chromium) or set CHROME_PATH.`);
-  }
-  const userDataDir = mkdtempSync(path.join(tmpdir(), 'webgrad-chrome-'));
-  let browser: Browser;
-  try {
-    browser = await puppeteer.launch({
-      executablePath,
-      headless: true,
-      userDataDir,
-      // Puppeteer's defaults plus ours (ours last); it passes userDataDir as --user-data-dir.
-      // protocolTimeout 0: the benchmark's page.evaluate calls run for minutes.
-      args: [...CHROME_ARGS, ...extraArgs],
-      protocolTimeout: 0,
-    });
-  } catch (error) {
-    rmSync(userDataDir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    browser,
-    version: await browser.version(),
-    async close() {
-      await browser.close().catch(() => undefined);
-      rmSync(userDataDir, { recursive: true, force: true, maxRetries: 3 });
-    },
   };
 }
 

@@ -13,7 +13,8 @@ import { build, preview, type PreviewServer } from 'vite';
 import type { ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectValueClose } from '../helpers/compare';
-import { launchBrowser, repoRoot, watchPage, type LaunchedBrowser, type PageLog } from '../browser/serve';
+import { repoRoot, watchPage, type PageLog } from '../browser/serve';
+import { launchBrowser, type LaunchedBrowser } from '../browser/launch';
 import { decodeWeights } from '../../demo/src/weights_file';
 
 const configFile = path.join(repoRoot, 'demo/vite.config.ts');
