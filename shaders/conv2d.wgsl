@@ -126,7 +126,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
     }
   }
 
-  let acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
+  var acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
   let ohw = p.out_h * p.out_w;
   for (var c = 0u; c < 4u; c++) {
     let co = co0 + c;
@@ -199,7 +199,7 @@ fn grad_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     }
   }
 
-  let acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
+  var acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
   let hw = p.in_h * p.in_w;
   for (var c = 0u; c < 4u; c++) {
     let ci = ci0 + c;
@@ -295,7 +295,7 @@ fn grad_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
     }
   }
 
-  let acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
+  var acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
   for (var c = 0u; c < 4u; c++) {
     if (co0 + c >= p.out_channels) { break; }
     for (var j = 0u; j < 4u; j++) {
@@ -376,7 +376,7 @@ fn forward_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     }
   }
 
-  let acc = array<vec4f, 8>(a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h);
+  var acc = array<vec4f, 8>(a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h);
   let ohw = p.out_h * p.out_w;
   for (var c = 0u; c < 4u; c++) {
     let co = co0 + c;
@@ -450,7 +450,7 @@ fn grad_input_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
     }
   }
 
-  let acc = array<vec4f, 8>(a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h);
+  var acc = array<vec4f, 8>(a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h);
   let hw = p.in_h * p.in_w;
   for (var c = 0u; c < 4u; c++) {
     let ci = ci0 + c;
@@ -546,7 +546,7 @@ fn grad_weight_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
     }
   }
 
-  let acc = array<vec4f, 8>(a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h);
+  var acc = array<vec4f, 8>(a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h);
   for (var c = 0u; c < 4u; c++) {
     if (co0 + c >= p.out_channels) { break; }
     let base = s_base + (co0 + c) * k + (ci * p.kernel_h + kh) * p.kernel_w;

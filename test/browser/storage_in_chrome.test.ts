@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, mnistDir, repoRoot, startServer, watchPage, type LaunchedBrowser, type PageLog, type StaticServer } from './serve';
+import { mnistDir, repoRoot, startServer, watchPage, type PageLog, type StaticServer } from './serve';
+import { launchBrowser, type LaunchedBrowser } from './launch';
 
 const distDir = path.join(repoRoot, 'dist');
 

@@ -15,7 +15,7 @@ import { shaderFiles } from '../../src/kernels/shaders';
 import { expectAllClose } from '../helpers/compare';
 import { randomArray, testGpu } from '../helpers/gpu';
 import { runMatmulVariant } from '../helpers/matmul';
-import { activateGradRef, activateRef, matmulRef } from '../helpers/reference';
+import { activateGradRef, activateRef, matmulRef, savedForGrad } from '../helpers/reference';
 import { dotTolerance, epilogueTolerance } from '../tolerances';
 
 // [M, N, K]: matmul.test.ts's shapes (1s, sizes off every block and tile, the MLP's), N = 10 and K = 10 as
@@ -133,7 +133,7 @@ describe('matmul variants vs float64 reference', () => {
             const w = randomArray(k * n, rng);
             const x = randomArray(m * n, rng, 3);
             const alpha = kind === 'elu' ? 1 : 0.1;
-            const y = Float32Array.from(x, (t) => activateRef(t, kind, alpha));
+            const y = savedForGrad(x, kind, alpha); // y, or x itself for GELU/SiLU (their derivative reads the input)
             const actGrad = activationKinds[kind as keyof typeof activationKinds];
             const c = await runMatmulVariant(v, gradShape, dy, w, { ...bwd, y, actGrad, alpha });
             const g = matmulRef(dy, w, m, n, k);

@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, repoRoot, startServer, watchPage } from '../browser/serve';
+import { repoRoot, startServer, watchPage } from '../browser/serve';
+import { launchBrowser } from '../browser/launch';
 
 interface Ran {
   code: number | null;
