@@ -94,7 +94,10 @@ export function drawTiles(canvas: HTMLCanvasElement, tiles: WeightTiles | undefi
     for (let y = 0; y < th; y++) {
       for (let x = 0; x < tw; x++) {
         const [r, g, b] = colour(values[Math.floor(y / tiles.scale) * tiles.width + Math.floor(x / tiles.scale)] / largest);
-        image.data.set([r, g, b, 255], 4 * ((oy + y) * canvas.width + ox + x));
+        const p = 4 * ((oy + y) * canvas.width + ox + x);
+        image.data[p] = r;
+        image.data[p + 1] = g;
+        image.data[p + 2] = b;
       }
     }
   }

@@ -30,7 +30,11 @@ const QUERY = 'subset=5000&testSubset=1000&epochs=3&batchSize=32&lr=0.002&optimi
 async function pageSummary(page: Page): Promise<string> {
   return page.evaluate(() => {
     const text = (id: string) => document.getElementById(id)?.textContent?.trim() ?? '';
-    return `state ${document.body.dataset.state}; progress "${text('progress-text')}"; epoch ${text('stat-epoch')}; samples/s ${text('stat-rate')}; test acc ${text('stat-test-acc')}; status "${text('status')}"`;
+    const prediction = document.getElementById('prediction')?.dataset ?? {};
+    return (
+      `state ${document.body.dataset.state}; progress "${text('progress-text')}"; epoch ${text('stat-epoch')}; samples/s ${text('stat-rate')}; test acc ${text('stat-test-acc')}; ` +
+      `status "${text('status')}"; prediction "${text('prediction-text')}" (pending "${prediction.pending}", digit "${prediction.digit}"); files "${text('io-status')}"`
+    );
   });
 }
 
@@ -48,7 +52,10 @@ async function waitFor(page: Page, what: string, predicate: () => boolean, timeo
 
 /** Draws a "7" with pointer events: a top bar, then a stroke down and to the left. */
 async function drawSeven(page: Page): Promise<void> {
+  // Clicks elsewhere (page.click scrolls its target into view) may have scrolled the pad away: mouse
+  // events outside the viewport never reach it.
   const pad = (await page.$eval('#pad', (e) => {
+    e.scrollIntoView({ block: 'center' });
     const r = e.getBoundingClientRect();
     return { x: r.left, y: r.top, w: r.width, h: r.height };
   })) as { x: number; y: number; w: number; h: number };
