@@ -252,6 +252,18 @@ describe('demo page in headless Chromium (WebGPU)', () => {
     await waitFor(page, 'the prediction after the refused import', predictionShown, 60_000);
     expect((await shownPrediction(page)).probabilities).toEqual(probabilities);
 
+    // Train continues the restored run (still what Train starts from): Epochs 3 → 4 trains one more epoch.
+    expect(await page.$eval('#start-from', (e) => e.textContent)).toMatch(/^Train continues the run saved /);
+    await page.$eval('input[name=epochs]', (e) => ((e as HTMLInputElement).value = '4'));
+    await page.click('#train');
+    await waitFor(page, 'the continued run', () => /done|error/.test(document.body.dataset.state ?? ''), 150_000);
+    const continued = await page.$eval('#status', (e) => e.textContent ?? '');
+    console.log(`[demo] continued: ${continued}`);
+    expect(continued).toMatch(/^Done: test accuracy [\d.]+% after 4 epochs,/);
+    expect(await page.$eval('#stat-epoch', (e) => e.textContent)).toBe('4 / 4');
+    expect(await page.$eval('#loss-chart', (e) => (e as HTMLElement).dataset.epochLosses?.split(',').length)).toBe(1);
+    expect(await page.$eval('#progress-text', (e) => e.textContent)).toMatch(/^100% .* 5,000 \/ 5,000 samples/);
+
     // Per-kernel GPU times, when the adapter has timestamp queries.
     if (!(await page.$eval('#profile', (e) => (e as HTMLButtonElement).disabled))) {
       await page.click('#profile');
