@@ -5,18 +5,27 @@
 export class WebgradError extends Error {
   constructor(message: string) {
     super(message);
+    // A subclass of the user's own is named by its class; webgrad's own classes set their names as string
+    // literals below, because a minifier renames classes (a bundled app, e.g. the demo's build, would
+    // otherwise see 'e' for ShapeError) and the worker protocol revives errors by name.
     this.name = new.target.name;
   }
 }
 
 /** Tensor shapes that do not fit an op, a layer stack, or the data. */
-export class ShapeError extends WebgradError {}
+export class ShapeError extends WebgradError {
+  override name = 'ShapeError';
+}
 
 /** A file or buffer that is not what its format promises (IDX, safetensors). */
-export class DataFormatError extends WebgradError {}
+export class DataFormatError extends WebgradError {
+  override name = 'DataFormatError';
+}
 
 /** A setting outside its domain: a negative learning rate, an unknown optimizer name, NaN in the data. */
-export class ConfigError extends WebgradError {}
+export class ConfigError extends WebgradError {
+  override name = 'ConfigError';
+}
 
 /**
  * A command-line mistake: an unknown flag, a missing value, a value of the wrong type or range, a path that
@@ -24,6 +33,7 @@ export class ConfigError extends WebgradError {}
  * argument); the message is one line that names the flag and the value and says what was expected.
  */
 export class UsageError extends WebgradError {
+  override name = 'UsageError';
   constructor(
     message: string,
     readonly flag?: string,
@@ -34,10 +44,13 @@ export class UsageError extends WebgradError {
 }
 
 /** No WebGPU adapter, or a request beyond the adapter's limits. */
-export class DeviceUnavailableError extends WebgradError {}
+export class DeviceUnavailableError extends WebgradError {
+  override name = 'DeviceUnavailableError';
+}
 
 /** The GPUDevice was lost (driver reset, `device.destroy()`, tab backgrounded too long). */
 export class DeviceLostError extends WebgradError {
+  override name = 'DeviceLostError';
   constructor(
     message: string,
     readonly reason: string,
@@ -47,10 +60,13 @@ export class DeviceLostError extends WebgradError {
 }
 
 /** A WGSL compile or pipeline validation error, or an uncaptured GPU error, named by shader and line. */
-export class GPUValidationError extends WebgradError {}
+export class GPUValidationError extends WebgradError {
+  override name = 'GPUValidationError';
+}
 
 /** The loss or the gradients became NaN or Inf during training. */
 export class NonFiniteError extends WebgradError {
+  override name = 'NonFiniteError';
   constructor(
     message: string,
     readonly epoch: number,

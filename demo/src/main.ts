@@ -1,25 +1,28 @@
 /**
  * The demo page: settings → a Trainer in a Web Worker (trainer.worker.ts; the page talks to it through
  * webgrad's TrainerProxy, so drawing, charts and buttons stay responsive while it trains), trained epoch
- * by epoch (so Pause and Stop act between epochs), live charts and progress, a drawing pad with CPU
- * prediction, first-layer weight images, a GPU panel with per-kernel timings, and safetensors
- * export/import. MNIST is fetched by the worker; the page never holds it. Plain TypeScript and DOM.
+ * by epoch (so Pause and Stop act between epochs), live charts and progress, a drawing pad whose digit the
+ * trainer classifies on the GPU (`predict` through the worker), first-layer weight images, the model's
+ * layers, a GPU panel with per-kernel timings, the state dict as a safetensors download and upload, and a
+ * checkpoint kept in IndexedDB. MNIST is fetched by the worker; the page never holds it. Plain TypeScript and DOM.
  */
 import './style.css';
 import {
   ConfigError,
+  DataFormatError,
   DeviceUnavailableError,
   downloadBytes,
+  indexedDbStore,
   readFileBytes,
   TrainerWorker,
   WebgradError,
-  type ActivationName,
   type EpochReport,
-  type KernelTiming,
   type MnistSource,
+  type RemoteTrainerOptions,
   type TrainerProxy,
 } from '../../src/index';
 import { TrainingCharts } from './charts';
+import { showKernelTimes } from './kernel_table';
 import {
   ACTIVATIONS,
   AUGMENTATIONS,
@@ -27,10 +30,13 @@ import {
   DEFAULTS,
   FEATURES,
   INITIALISERS,
+  missingNote,
+  MODELS,
+  modelName,
+  modelOf,
   NORMALISATIONS,
   OPTIMIZERS,
   optimizerAvailable,
-  parseLayers,
   PREPROCESSINGS,
   SCHEDULES,
   settingsFromUrl,
@@ -39,15 +45,18 @@ import {
   type Feature,
 } from './options';
 import { DrawPad } from './pad';
-import { MlpPredictor, UnsupportedModelError } from './predict';
-import { drawFirstLayer } from './weight_images';
-import { decodeWeights, encodeWeights } from './weights_file';
+import { PredictionPanel } from './prediction_panel';
+import { runOf, SAVED_RUN_KEY, withRun } from './saved_run';
+import { duration, Throughput } from './throughput';
+import { drawTiles, firstWeightLayer, weightTiles } from './weight_images';
+import { encodeWeights, readWeightsFile, type Normalisation } from './weights_file';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const element = document.getElementById(id);
   if (!element) throw new Error(`#${id} is missing from index.html`);
   return element as T;
 };
+const messageOf = (error: unknown) => (error instanceof WebgradError ? `${error.name}: ${error.message}` : String((error as Error)?.message ?? error));
 
 // ---------------------------------------------------------------------------------------------------------
 // Settings form
@@ -63,12 +72,13 @@ function fillSelect(name: keyof DemoSettings, values: readonly string[], unavail
     if (missing) {
       option.disabled = true;
       option.title = comingWith(missing);
-      option.textContent = `${value} (issue ${missing.issue})`;
+      option.textContent = `${value} (${missingNote(missing)})`;
     }
     select.add(option);
   }
 }
 
+fillSelect('model', MODELS, (v) => (v === 'cnn' && !FEATURES.cnn.available ? FEATURES.cnn : undefined));
 fillSelect('activation', ACTIVATIONS);
 fillSelect('init', INITIALISERS);
 fillSelect('normalisation', NORMALISATIONS, (v) => (v !== 'none' && !FEATURES.normalisation.available ? FEATURES.normalisation : undefined));
@@ -107,7 +117,8 @@ function readSettings(): DemoSettings {
     } else out[key] = raw;
   }
   const s = out as unknown as DemoSettings;
-  parseLayers(s.layers);
+  if (s.model === 'cnn' && !FEATURES.cnn.available) throw new ConfigError(`The CNN preset ${comingWith(FEATURES.cnn)}; choose the MLP.`);
+  modelOf(s); // checks the MLP's widths
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1) throw new ConfigError(`Batch size must be a positive integer; got ${s.batchSize}.`);
   if (!Number.isInteger(s.epochs) || s.epochs < 1) throw new ConfigError(`Epochs must be a positive integer; got ${s.epochs}.`);
   if (!(s.lr > 0)) throw new ConfigError(`The learning rate must be positive; got ${s.lr}.`);
@@ -120,6 +131,7 @@ for (const label of Array.from(form.querySelectorAll<HTMLLabelElement>('label.un
   const control = label.querySelector<HTMLInputElement>('input');
   if (control) control.value = String(DEFAULTS[control.name as keyof DemoSettings]);
 }
+const describe = (s: DemoSettings) => (s.model === 'cnn' ? 'the CNN' : `the ${s.layers} MLP`);
 
 // ---------------------------------------------------------------------------------------------------------
 // Status, progress and stats
@@ -129,14 +141,9 @@ function status(text: string, kind: '' | 'error' | 'done' = ''): void {
   statusLine.textContent = text;
   statusLine.className = `status ${kind}`;
 }
+const ioStatus = $('io-status');
 
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);
-function duration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '–';
-  if (seconds < 60) return `${Math.ceil(seconds)} s`;
-  const m = Math.floor(seconds / 60);
-  return m < 60 ? `${m} min ${Math.round(seconds - 60 * m)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
-}
 
 const progressBar = document.querySelector<HTMLElement>('.progress')!;
 function progress(fraction: number, text: string): void {
@@ -146,145 +153,92 @@ function progress(fraction: number, text: string): void {
   progressBar.setAttribute('aria-valuenow', (100 * clamped).toFixed(0));
 }
 
-/** Wall time spent training, excluding pauses; and a rolling samples/s over the last few seconds. */
-class Throughput {
-  private activeMs = 0;
-  private since: number | undefined;
-  private readonly window: { t: number; samples: number }[] = [];
-
-  start(): void {
-    this.since ??= performance.now();
-  }
-  pause(): void {
-    if (this.since !== undefined) this.activeMs += performance.now() - this.since;
-    this.since = undefined;
-    this.window.length = 0;
-  }
-  get seconds(): number {
-    return (this.activeMs + (this.since !== undefined ? performance.now() - this.since : 0)) / 1000;
-  }
-  /** Record the total samples done so far; returns the recent rate (samples/s) or NaN. */
-  mark(samples: number): number {
-    const t = performance.now();
-    this.window.push({ t, samples });
-    while (this.window.length > 2 && t - this.window[0].t > 4000) this.window.shift();
-    const first = this.window[0];
-    return t > first.t ? ((samples - first.samples) * 1000) / (t - first.t) : NaN;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------
-// Prediction and weight images
+// The current model: prediction, weight images, layers
 
 const preview = $<HTMLCanvasElement>('preview');
-const barsBox = $('bars');
-const predictionBox = $('prediction');
-const predictionText = $('prediction-text');
-let predictor: MlpPredictor | undefined;
-let predictorProblem: string | undefined;
-
-const barRows = Array.from({ length: 10 }, (_, digit) => {
-  const label = document.createElement('span');
-  label.textContent = String(digit);
-  const bar = document.createElement('div');
-  bar.className = 'bar';
-  const fill = document.createElement('div');
-  bar.append(fill);
-  const value = document.createElement('span');
-  value.className = 'pct';
-  value.textContent = '';
-  barsBox.append(label, bar, value);
-  return { bar, fill, value };
-});
-
-let predictionQueued = false;
-const pad = new DrawPad($<HTMLCanvasElement>('pad'), () => schedulePrediction());
-function schedulePrediction(): void {
-  if (predictionQueued) return;
-  predictionQueued = true;
-  requestAnimationFrame(() => {
-    predictionQueued = false;
-    updatePrediction();
-  });
-}
-
 function showPreview(pixels: Uint8Array): void {
   const ctx = preview.getContext('2d');
   if (!ctx) return;
   const image = ctx.createImageData(28, 28);
-  pixels.forEach((v, i) => {
-    image.data.set([v, v, v, 255], 4 * i);
-  });
+  pixels.forEach((v, i) => image.data.set([v, v, v, 255], 4 * i));
   ctx.putImageData(image, 0, 0);
 }
 
-function updatePrediction(): void {
-  const pixels = pad.pixels();
+let pad: DrawPad | undefined;
+const prediction = new PredictionPanel($('prediction'), $('prediction-text'), $('bars'), () => {
+  const pixels = pad?.pixels() ?? new Uint8Array(784);
   showPreview(pixels);
-  const clearBars = () => barRows.forEach((r) => ((r.fill.style.width = '0'), (r.value.textContent = ''), r.bar.classList.remove('top')));
-  predictionText.classList.remove('error');
-  if (predictorProblem) {
-    clearBars();
-    predictionText.textContent = predictorProblem;
-    predictionText.classList.add('error');
-    predictionBox.dataset.digit = '';
-    return;
-  }
-  if (!predictor) {
-    clearBars();
-    predictionText.textContent = 'Train a model (or import weights), then draw.';
-    predictionBox.dataset.digit = '';
-    return;
-  }
-  if (pad.isEmpty) {
-    clearBars();
-    predictionText.textContent = 'Draw a digit in the black square.';
-    predictionBox.dataset.digit = '';
-    return;
-  }
-  const probabilities = predictor.predict(pixels);
-  let best = 0;
-  probabilities.forEach((p, i) => (best = p > probabilities[best] ? i : best));
-  barRows.forEach((row, i) => {
-    row.fill.style.width = `${(100 * probabilities[i]).toFixed(1)}%`;
-    row.value.textContent = `${(100 * probabilities[i]).toFixed(1)}%`;
-    row.bar.classList.toggle('top', i === best);
-  });
-  predictionText.innerHTML = `Prediction: <b>${best}</b> (${(100 * probabilities[best]).toFixed(1)}%)`;
-  predictionBox.dataset.digit = String(best);
-  predictionBox.dataset.probabilities = Array.from(probabilities, (p) => p.toFixed(4)).join(',');
-}
+  return { pixels, empty: pad?.isEmpty ?? true };
+});
+pad = new DrawPad($<HTMLCanvasElement>('pad'), () => prediction.refresh());
+$('clear').addEventListener('click', () => pad?.clear());
 
-$('clear').addEventListener('click', () => pad.clear());
+/** The trainer the page shows (trained here, imported or restored), the settings it was built with, its last test accuracy. */
+let trainer: TrainerProxy | undefined;
+let trainerSettings: DemoSettings | undefined;
+let trainerAccuracy: number | undefined;
+
+function showModel(t: TrainerProxy | undefined): void {
+  $('model-layers').textContent = t ? t.info.layers.join('\n') : '';
+  const params = $('model-params');
+  params.textContent = t
+    ? `${t.info.parameterCount.toLocaleString('en')} trainable parameters in ${t.info.layers.length} layers (state-dict path, type, output shape per sample):`
+    : "The model's layers appear here once it is built.";
+  params.dataset.count = t ? String(t.info.parameterCount) : '';
+}
 
 const weightsCanvas = $<HTMLCanvasElement>('weights');
-function showWeights(p: MlpPredictor | undefined, note: string): void {
-  const first = p?.layers[0];
-  const tiles = first ? drawFirstLayer(weightsCanvas, first.weight, first.out, first.in, 32) : 0;
-  $('weights-note').textContent = tiles ? `${note}: ${tiles} of ${first!.out} units of fc1.` : note;
+/** Tiles of the first Linear's rows or the first Conv2d's kernels, found by name in the layer summary. */
+async function showWeights(t: TrainerProxy, note: string): Promise<void> {
+  const first = firstWeightLayer(t.info.layers);
+  const shape = first && t.info.parameters.find((p) => p.name === first.weight)?.shape;
+  const data = first && shape ? (await t.weights()).get(first.weight) : undefined;
+  if (t !== trainer) return; // replaced while the weights were on their way
+  const tiles = !first ? 'the model has no Linear or Conv2d layer' : !shape || !data ? `${first.weight} is not among its parameters` : weightTiles(first.type, shape, data);
+  if (typeof tiles === 'string') {
+    drawTiles(weightsCanvas, undefined);
+    weightsCanvas.dataset.layer = '';
+    weightsCanvas.dataset.tiles = '0';
+    $('weights-note').textContent = `No weight images: ${tiles}.`;
+    return;
+  }
+  const drawn = drawTiles(weightsCanvas, tiles);
+  weightsCanvas.dataset.layer = first!.weight;
+  weightsCanvas.dataset.tiles = String(drawn);
+  const size = tiles.scale > 1 ? `, ${tiles.height}×${tiles.width} shown ${tiles.scale}× larger` : '';
+  $('weights-note').textContent = `${note}: ${drawn} of the ${tiles.count} ${tiles.unit}s of ${first!.weight} (${first!.type}${size}).`;
 }
 
-/** Installs a predictor (from the trainer or a file); a model the CPU predictor can't run shows why. */
-function usePredictor(make: () => MlpPredictor, note: string): void {
-  try {
-    predictor = make();
-    predictorProblem = undefined;
-    showWeights(predictor, note);
-  } catch (error) {
-    predictor = undefined;
-    predictorProblem = error instanceof UnsupportedModelError ? error.message : `Prediction unavailable: ${(error as Error).message}`;
-    showWeights(undefined, '');
-  }
-  ($('export') as HTMLButtonElement).disabled = !predictor;
-  schedulePrediction();
+/** Makes `t` the page's model: its layers, its predictions; the one it replaces is destroyed. */
+async function adopt(t: TrainerProxy, settings: DemoSettings, accuracy?: number): Promise<void> {
+  const previous = trainer;
+  trainer = t;
+  trainerSettings = settings;
+  trainerAccuracy = accuracy;
+  showModel(t);
+  prediction.use((pixels) => t.predict(pixels));
+  if (previous && previous !== t) await previous.destroy().catch(() => undefined);
+}
+
+async function dropTrainer(message: string): Promise<void> {
+  const previous = trainer;
+  trainer = undefined;
+  trainerSettings = undefined;
+  trainerAccuracy = undefined;
+  showModel(undefined);
+  prediction.use(undefined, message);
+  await previous?.destroy();
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // GPU
 
-/** The worker that trains (its GPU device requested there), once WebGPU is found. */
+/** The worker that trains and predicts (its GPU device requested there), once WebGPU is found. */
 let gpu: TrainerWorker | undefined;
 const badge = $('adapter-badge');
+const store = indexedDbStore({ database: 'webgrad-demo' });
+let hasSavedRun = false;
 
 async function checkWebGpu(): Promise<void> {
   const show = (reason: string) => {
@@ -294,6 +248,7 @@ async function checkWebGpu(): Promise<void> {
     badge.className = 'badge bad';
     $('gpu-adapter').textContent = 'none';
     status('Training needs WebGPU (see above).', 'error');
+    prediction.use(undefined, 'Prediction runs on the GPU: it needs WebGPU too.');
   };
   if (!('gpu' in navigator) || !navigator.gpu) return show('This browser has no navigator.gpu.');
   try {
@@ -314,81 +269,83 @@ async function checkWebGpu(): Promise<void> {
     badge.textContent = 'GPU device lost';
     badge.className = 'badge bad';
     gpu = undefined;
+    trainer = undefined;
+    prediction.use(undefined, error.message, true);
     setState('error');
   });
+  store.has(SAVED_RUN_KEY).then(
+    (saved) => ((hasSavedRun = saved), setState(state)),
+    () => undefined, // no IndexedDB (a private window may refuse it): Restore stays off
+  );
   setState('idle');
-}
-
-/** Creates an element with a class and text. */
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text = ''): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  if (className) element.className = className;
-  if (text) element.textContent = text;
-  return element;
-}
-
-function showKernelTimes(timings: KernelTiming[]): void {
-  const total = timings.reduce((s, t) => s + t.milliseconds, 0);
-  const max = Math.max(...timings.map((t) => t.milliseconds), 1e-9);
-  const body = el('tbody');
-  for (const t of timings) {
-    const row = el('tr');
-    const name = el('td', 'name', t.label);
-    name.title = `kernel ${t.kernel}`;
-    const barCell = el('td', 'barcell');
-    const bar = el('div', 'kbar');
-    bar.style.width = `${((100 * t.milliseconds) / max).toFixed(1)}%`;
-    barCell.append(bar);
-    row.append(name, barCell, el('td', 'ms', `${t.milliseconds.toFixed(3)} ms`));
-    body.append(row);
-  }
-  const foot = el('tfoot');
-  const sum = el('tr');
-  sum.append(el('td', '', 'one training step'), el('td'), el('td', 'ms', `${total.toFixed(3)} ms`));
-  foot.append(sum);
-  const table = el('table');
-  table.append(body, foot);
-  const box = $('kernel-times');
-  box.replaceChildren(table);
-  box.dataset.count = String(timings.length);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Training
 
-type State = 'starting' | 'idle' | 'preparing' | 'training' | 'pausing' | 'paused' | 'done' | 'error';
+type State = 'starting' | 'idle' | 'preparing' | 'loading' | 'training' | 'pausing' | 'paused' | 'done' | 'error';
 let state: State = 'starting';
-let trainer: TrainerProxy | undefined;
 let stopRequested = false;
 let pauseRequested = false;
 let profileRequested = false;
 let resume: (() => void) | undefined;
 let lastReport: EpochReport | undefined;
 
-const trainButton = $<HTMLButtonElement>('train');
-const pauseButton = $<HTMLButtonElement>('pause');
-const stopButton = $<HTMLButtonElement>('stop');
-const profileButton = $<HTMLButtonElement>('profile');
+/** What the next Train starts from: imported weights or a restored checkpoint (kept until "Start from scratch"). */
+interface StartFrom {
+  kind: 'weights' | 'checkpoint';
+  name: string;
+  bytes: Uint8Array;
+  normalisation?: Normalisation;
+}
+let startFrom: StartFrom | undefined;
+
+const button = (id: string) => $<HTMLButtonElement>(id);
+const trainButton = button('train');
+const pauseButton = button('pause');
+const stopButton = button('stop');
+const profileButton = button('profile');
 
 function setState(next: State): void {
   state = next;
-  const running = next === 'preparing' || next === 'training' || next === 'pausing';
-  trainButton.disabled = !gpu || running || next === 'paused';
+  const running = next === 'preparing' || next === 'loading' || next === 'training' || next === 'pausing';
+  const held = running || next === 'paused';
+  trainButton.disabled = !gpu || held;
   pauseButton.disabled = !(next === 'training' || next === 'paused');
   pauseButton.textContent = next === 'paused' ? 'Resume' : next === 'pausing' ? 'Pausing…' : 'Pause';
   stopButton.disabled = !(next === 'training' || next === 'pausing' || next === 'paused');
-  profileButton.disabled = !gpu?.gpu.hasTimestamps || !trainer || next === 'preparing';
-  // Settings are fixed while a run is under way (a paused run resumes with them); unavailable inputs stay off.
+  profileButton.disabled = !gpu?.gpu.hasTimestamps || !trainer || next === 'preparing' || next === 'loading';
+  button('export').disabled = button('save-run').disabled = !trainer || running;
+  button('import').disabled = !gpu || held;
+  button('restore-run').disabled = !gpu || held || !hasSavedRun;
+  button('from-scratch').disabled = held;
+  // Settings are fixed while a run is under way (a paused run resumes with them); unavailable inputs stay
+  // off, and the CNN preset's layers are fixed, so the MLP's own controls are off with it.
+  const cnn = field('model').value === 'cnn';
   for (const control of Array.from(form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select'))) {
     const unavailable = control instanceof HTMLInputElement && !!control.closest('label.unavailable');
-    control.disabled = unavailable || running || next === 'paused';
+    control.disabled = unavailable || held || (cnn && !!control.closest('label[data-mlp]'));
   }
   document.body.dataset.state = next;
 }
+field('model').addEventListener('change', () => setState(state));
+
+function showStartFrom(): void {
+  const from = startFrom;
+  $('start-from').textContent = !from
+    ? 'Train starts from a fresh initialisation.'
+    : from.kind === 'weights'
+      ? `Train starts from the weights of ${from.name}.`
+      : `Train continues ${from.name} (weights, optimizer state, epoch).`;
+  button('from-scratch').hidden = !from;
+}
+button('from-scratch').addEventListener('click', () => ((startFrom = undefined), showStartFrom()));
 
 /** MNIST's sizes: the worker fetches the files, so the page clamps the subsets without holding the data. */
 const MNIST_TRAIN = 60_000;
 const MNIST_TEST = 10_000;
+const trainCount = (s: DemoSettings) => Math.min(Math.max(1, Math.floor(s.subset)), MNIST_TRAIN);
+const testCount = (s: DemoSettings) => Math.min(Math.max(1, Math.floor(s.testSubset)), MNIST_TEST);
 
 /**
  * The first `count` samples of a split, fetched by the worker (once per page). The URL is resolved here,
@@ -398,9 +355,23 @@ function mnistSource(split: 'train' | 'test', count: number): MnistSource {
   return { mnist: new URL('mnist/', location.href).href, split, count };
 }
 
-async function refreshFromTrainer(t: TrainerProxy, activation: MlpPredictor['activation'], alpha: number, normalisation: { mean: number; std: number }, note: string): Promise<void> {
-  const weights = await t.weights();
-  usePredictor(() => MlpPredictor.fromWeights(weights, { activation, alpha, normalisation }), note);
+/**
+ * A trainer in the worker for `settings`, starting from imported weights (loaded strictly by
+ * Trainer.create) or a checkpoint (restored after it), with the normalisation they were trained with.
+ */
+async function buildTrainer(settings: DemoSettings, from: StartFrom | undefined, warnings: string[] = []): Promise<TrainerProxy> {
+  const options: RemoteTrainerOptions = { ...toTrainerOptions(settings, from?.normalisation ?? settings.preprocessing), warn: (message) => warnings.push(message) };
+  if (from?.kind === 'weights') options.weights = from.bytes;
+  const t = await gpu!.createTrainer(mnistSource('train', trainCount(settings)), mnistSource('test', testCount(settings)), options);
+  if (from?.kind === 'checkpoint') {
+    try {
+      await t.restore(from.bytes, from.name);
+    } catch (error) {
+      await t.destroy();
+      throw error;
+    }
+  }
+  return t;
 }
 
 /**
@@ -413,7 +384,7 @@ async function profileNow(t: TrainerProxy): Promise<void> {
   try {
     const saved = await t.checkpoint();
     try {
-      showKernelTimes(await t.profileStep(5));
+      showKernelTimes($('kernel-times'), await t.profileStep(5));
     } finally {
       await t.restore(saved);
     }
@@ -434,39 +405,41 @@ async function train(): Promise<void> {
   stopRequested = pauseRequested = false;
   setState('preparing');
   const clock = new Throughput();
+  const from = startFrom;
   try {
-    const train = { count: Math.min(Math.max(1, Math.floor(settings.subset)), MNIST_TRAIN) };
-    const test = { count: Math.min(Math.max(1, Math.floor(settings.testSubset)), MNIST_TEST) };
-    const options = toTrainerOptions(settings);
-    status('Loading MNIST in the worker (55 MB, once per page), then building the training step: graph, fusion, plan, GPU pipelines…');
-    const previous = trainer;
-    trainer = undefined;
-    await previous?.destroy();
+    const train = { count: trainCount(settings) };
+    const test = { count: testCount(settings) };
+    status(`Loading MNIST in the worker (55 MB, once per page), then building the training step${from ? ` from ${from.name}` : ''}: graph, fusion, plan, GPU pipelines…`);
+    // The previous model goes first, so two trainers' buffers never need to fit at once.
+    await dropTrainer('Building the model…');
     const warnings: string[] = [];
     const building = performance.now();
     const ticker = setInterval(() => progress(0, `building the training step… ${Math.round((performance.now() - building) / 1000)} s`), 1000);
     progress(0, 'building the training step…');
     let t: TrainerProxy;
     try {
-      t = await gpu.createTrainer(mnistSource('train', train.count), mnistSource('test', test.count), { ...options, warn: (message) => warnings.push(message) });
+      t = await buildTrainer(settings, from, warnings);
     } finally {
       clearInterval(ticker);
     }
-    trainer = t;
-    // The model and input statistics as the worker's trainer resolved them, for the CPU predictor here.
-    const { activation, alpha } = t.info.model as { activation: ActivationName; alpha: number };
-    const normalisation = t.info.normalisation;
+    await adopt(t, settings);
+    const firstEpoch = t.epoch; // a restored checkpoint continues where it was saved
     const steps = Math.ceil(train.count / Math.min(settings.batchSize, train.count));
     const reportEvery = Math.max(1, Math.round(steps / 40));
-    const total = settings.epochs * train.count;
+    const total = Math.max(0, settings.epochs - firstEpoch) * train.count;
     charts.reset(settings.epochs);
     const epochLosses: number[] = [];
     lastReport = undefined;
     for (const id of ['stat-epoch', 'stat-rate', 'stat-eta', 'stat-train-acc', 'stat-test-acc', 'stat-lr']) $(id).textContent = '–';
     $('stat-test-acc').dataset.value = '';
-    await refreshFromTrainer(t, activation, alpha, normalisation, 'initial weights');
+    await showWeights(t, from ? `from ${from.name}` : 'initial weights');
+    if (total === 0) {
+      status(`The checkpoint is at epoch ${firstEpoch} and Epochs is ${settings.epochs}: raise Epochs to train further.`, 'done');
+      setState('done');
+      return;
+    }
     setState('training');
-    status(`${warnings.join(' ')}${warnings.length ? '\n' : ''}Training ${settings.layers} on ${train.count} samples, testing on ${test.count}.`);
+    status(`${warnings.join(' ')}${warnings.length ? '\n' : ''}Training ${describe(settings)} on ${train.count} samples, testing on ${test.count}${firstEpoch ? `, from epoch ${firstEpoch + 1}` : ''}.`);
     const showProgress = (samples: number, rate: number) => {
       const overall = samples / Math.max(clock.seconds, 1e-3);
       $('stat-rate').textContent = Number.isFinite(rate) && rate > 0 ? Math.round(rate).toLocaleString('en') : '–';
@@ -475,7 +448,7 @@ async function train(): Promise<void> {
     };
     progress(0, `0 / ${total.toLocaleString('en')} samples`);
 
-    for (let e = 0; e < settings.epochs; e++) {
+    for (let e = firstEpoch; e < settings.epochs; e++) {
       if (pauseRequested) {
         clock.pause();
         setState('paused');
@@ -491,7 +464,7 @@ async function train(): Promise<void> {
       if (stopRequested) break;
       $('stat-epoch').textContent = `${e + 1} / ${settings.epochs}`;
       clock.start();
-      const epochStart = e * train.count;
+      const epochStart = (e - firstEpoch) * train.count;
       await t.fit({
         epochs: 1,
         reportEvery,
@@ -502,6 +475,7 @@ async function train(): Promise<void> {
         },
         onEpoch: (r) => {
           lastReport = r;
+          trainerAccuracy = r.testAccuracy;
           charts.addEpoch({ ...r, epoch: e + 1 });
           epochLosses.push(r.loss);
           $('loss-chart').dataset.epochLosses = epochLosses.map((l) => l.toFixed(5)).join(',');
@@ -511,8 +485,9 @@ async function train(): Promise<void> {
           $('stat-lr').textContent = r.lr.toPrecision(3);
         },
       });
-      showProgress((e + 1) * train.count, clock.mark((e + 1) * train.count));
-      await refreshFromTrainer(t, activation, alpha, normalisation, `after epoch ${e + 1}`);
+      showProgress(epochStart + train.count, clock.mark(epochStart + train.count));
+      prediction.refresh(); // the same drawing, the new weights
+      await showWeights(t, `after epoch ${e + 1}`);
       if (profileRequested) await profileNow(t);
     }
     clock.pause();
@@ -525,7 +500,7 @@ async function train(): Promise<void> {
     if (profileRequested) await profileNow(t);
   } catch (error) {
     clock.pause();
-    const message = error instanceof WebgradError ? `${error.name}: ${error.message}` : String((error as Error)?.stack ?? error);
+    const message = error instanceof WebgradError ? messageOf(error) : String((error as Error)?.stack ?? error);
     status(message, 'error');
     console.warn(message);
     setState('error');
@@ -565,36 +540,104 @@ profileButton.addEventListener('click', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// Export / import
+// Weights files and the checkpoint in the browser
 
-const ioStatus = $('io-status');
+/** Runs an import or restore: buttons held meanwhile; on failure the page's model stays as it was. */
+async function loading(what: string, body: () => Promise<string>): Promise<void> {
+  const before = state;
+  setState('loading');
+  ioStatus.textContent = `${what}…`;
+  try {
+    ioStatus.textContent = await body();
+    setState('done');
+  } catch (error) {
+    ioStatus.textContent = `Could not ${what.charAt(0).toLowerCase()}${what.slice(1)}: ${messageOf(error)}`;
+    setState(before);
+  }
+}
 
-$('export').addEventListener('click', () => {
-  if (!predictor) return;
-  const notes: Record<string, string> = { source: 'webgrad demo' };
-  if (lastReport?.testAccuracy !== undefined) notes.test_accuracy = lastReport.testAccuracy.toFixed(4);
-  if (lastReport) notes.epochs = String(lastReport.epoch);
-  const bytes = encodeWeights(predictor, { notes });
-  const fileName = `mnist-${predictor.widths.join('-')}.safetensors`;
-  downloadBytes(bytes, fileName);
-  ioStatus.textContent = `Exported ${fileName} (${(bytes.length / 1024).toFixed(0)} KiB).`;
+button('export').addEventListener('click', async () => {
+  const t = trainer;
+  const settings = trainerSettings;
+  if (!t || !settings) return;
+  try {
+    const notes: Record<string, string> = { source: 'webgrad demo', epochs: String(t.epoch) };
+    if (trainerAccuracy !== undefined) notes.test_accuracy = trainerAccuracy.toFixed(4);
+    const bytes = encodeWeights(await t.stateDict(), { model: t.info.model, normalisation: t.info.normalisation, notes });
+    const fileName = `mnist-${modelName(settings)}.safetensors`;
+    downloadBytes(bytes, fileName);
+    ioStatus.textContent = `Exported ${fileName} (${(bytes.length / 1024).toFixed(0)} KiB): the state dict of ${describe(settings)}.`;
+  } catch (error) {
+    ioStatus.textContent = `Export failed: ${messageOf(error)}`;
+  }
 });
 
-$<HTMLInputElement>('import-file').addEventListener('change', async (event) => {
-  const input = event.target as HTMLInputElement;
-  const file = input.files?.[0];
-  input.value = '';
-  if (!file) return;
-  try {
-    const { predictor: imported, metadata } = decodeWeights(await readFileBytes(file), file.name);
-    usePredictor(() => imported, `imported ${file.name}`);
-    const accuracy = metadata.test_accuracy ? `, test accuracy ${pct(Number(metadata.test_accuracy))} when exported` : '';
-    ioStatus.textContent =
-      `Imported ${file.name}: ${imported.widths.join('-')} ${imported.activation}${accuracy}. ` +
-      `It drives the prediction and the weight images; loading weights into the GPU trainer isn't possible yet, so Train starts from a fresh initialisation.`;
-  } catch (error) {
-    ioStatus.textContent = `Could not import ${file.name}: ${(error as Error).message}`;
+const importInput = $<HTMLInputElement>('import-file');
+button('import').addEventListener('click', () => importInput.click());
+importInput.addEventListener('change', () => {
+  const file = importInput.files?.[0];
+  importInput.value = '';
+  if (!file || !gpu) return;
+  if (button('import').disabled) {
+    ioStatus.textContent = `Not now: wait for the run to end (or stop it), then import ${file.name}.`;
+    return;
   }
+  void loading(`Import ${file.name}`, async () => {
+    const settings = readSettings();
+    const bytes = await readFileBytes(file);
+    const weights = readWeightsFile(bytes, file.name);
+    const from: StartFrom = { kind: 'weights', name: file.name, bytes, normalisation: weights.normalisation };
+    // A new trainer for the model setting, its weights loaded strictly; the current one stays if this fails.
+    const t = await buildTrainer(settings, from);
+    let accuracy: number;
+    try {
+      ({ accuracy } = await t.evaluate('test'));
+    } catch (error) {
+      await t.destroy();
+      throw error;
+    }
+    await adopt(t, settings, accuracy);
+    startFrom = from;
+    showStartFrom();
+    await showWeights(t, `imported ${file.name}`);
+    const inputs = weights.normalisation ? '' : ' The file does not say how its inputs were normalised: the Inputs setting decides.';
+    return `Imported ${file.name} (${weights.tensorCount} tensors) into ${describe(settings)}: test accuracy ${pct(accuracy)} on ${testCount(settings)} test samples.${inputs}`;
+  });
+});
+
+button('save-run').addEventListener('click', () => {
+  const t = trainer;
+  const settings = trainerSettings;
+  if (!t || !settings) return;
+  void (async () => {
+    try {
+      const run = { settings, normalisation: t.info.normalisation, epoch: t.epoch, testAccuracy: trainerAccuracy, savedAt: new Date().toISOString() };
+      const bytes = withRun(await t.checkpoint(), run);
+      await store.save(SAVED_RUN_KEY, bytes);
+      hasSavedRun = true;
+      setState(state);
+      ioStatus.textContent = `Saved the run at epoch ${run.epoch} in this browser (${store.location}, ${(bytes.length / 1024).toFixed(0)} KiB).`;
+    } catch (error) {
+      ioStatus.textContent = `Could not save the run: ${messageOf(error)}`;
+    }
+  })();
+});
+
+button('restore-run').addEventListener('click', () => {
+  if (!gpu) return;
+  void loading('Restore the saved run', async () => {
+    const bytes = await store.load(SAVED_RUN_KEY);
+    const run = runOf(bytes, SAVED_RUN_KEY);
+    if (!run) throw new DataFormatError(`${store.location} '${SAVED_RUN_KEY}' holds a checkpoint without the demo's settings; save the run again.`);
+    writeSettings(run.settings);
+    const from: StartFrom = { kind: 'checkpoint', name: `the run saved ${new Date(run.savedAt).toLocaleString('en')}`, bytes, normalisation: run.normalisation };
+    const t = await buildTrainer(run.settings, from);
+    await adopt(t, run.settings, run.testAccuracy);
+    startFrom = from;
+    showStartFrom();
+    await showWeights(t, `restored at epoch ${t.epoch}`);
+    return `Restored the run saved ${new Date(run.savedAt).toLocaleString('en')}: ${describe(run.settings)} at epoch ${t.epoch}, test accuracy ${pct(run.testAccuracy)}. The form shows its settings; Train continues it up to Epochs.`;
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -602,6 +645,7 @@ $<HTMLInputElement>('import-file').addEventListener('change', async (event) => {
 
 const charts = new TrainingCharts($<HTMLCanvasElement>('loss-chart'), $<HTMLCanvasElement>('accuracy-chart'));
 setState('starting');
+prediction.use(undefined);
 void checkWebGpu().then(() => {
   if (gpu && query.get('autostart') === '1') void train();
 });

@@ -1,16 +1,21 @@
 /**
- * The demo's settings, which of them the engine supports yet, and the ONE function that maps them to
- * Trainer options (`toTrainerOptions`). Everything the page knows about the engine's option names is here.
+ * The demo's settings, which of them the engine supports yet, the model presets (an MLP from the width,
+ * activation, norm and dropout controls, or a fixed CNN layer list), and the ONE function that maps the
+ * settings to Trainer options (`toTrainerOptions`). Everything the page knows about the engine's option
+ * names is here.
  *
  * To enable a feature once the engine has it: set its `available` to true in FEATURES and pass the
- * setting through in `toTrainerOptions` (the line is there, commented out).
+ * setting through in `toTrainerOptions`.
  */
-import { activationKinds, initNames, optimizerNames, preprocessing, type ActivationName, type Dataset, type Preprocessing, type Schedule, type TrainerOptions } from '../../src/index';
+import { activationKinds, initNames, optimizerNames, type ActivationName, type LayerSpec, type Preprocessing, type Schedule, type TrainerOptions } from '../../src/index';
+import { opDefs } from '../../src/internals';
 
 export interface Feature {
   available: boolean;
   /** The issue that brings it, for the "coming with issue N" tooltip. */
-  issue: number;
+  issue?: number;
+  /** Or what it waits for, when no issue number says it. */
+  needs?: string;
 }
 
 /** Engine features the controls depend on. A control whose feature is not available is shown disabled. */
@@ -24,9 +29,44 @@ export const FEATURES = {
   clipping: { available: true, issue: 4 },
   augmentation: { available: true, issue: 4 },
   weightDecay: { available: true, issue: 4 },
+  /**
+   * The CNN preset: MaxPool2d and BatchNorm2d need the max_pool2d op and 4-D batch norm, which come with the
+   * norm and pooling kernels. Read from the engine's op table, so the preset turns on by itself once they exist.
+   */
+  cnn: { available: Object.hasOwn(opDefs, 'max_pool2d'), needs: 'the max_pool2d kernel (MaxPool2d), which this build of webgrad lacks' },
 } satisfies Record<string, Feature>;
 
-export const comingWith = (feature: Feature) => `coming with issue ${feature.issue}`;
+/** The tooltip of a control whose feature is missing. */
+export const comingWith = (feature: Feature) => (feature.issue !== undefined ? `coming with issue ${feature.issue}` : `needs ${feature.needs}`);
+/** The short note after a disabled option's name. */
+export const missingNote = (feature: Feature) => (feature.issue !== undefined ? `issue ${feature.issue}` : 'not in this build');
+
+export const MODELS = ['mlp', 'cnn'] as const;
+export type ModelPreset = (typeof MODELS)[number];
+
+/**
+ * The CNN preset, in torch.nn form: two 5×5 convolutions (16 and 32 channels, the first with batch norm),
+ * each followed by 2×2 max pooling, then a 128-unit hidden layer with dropout. [1, 28, 28] → [16, 28, 28]
+ * → [16, 14, 14] → [32, 10, 10] → [32, 5, 5] → 800 → 128 → 10. State-dict names: '0.weight' (the first
+ * convolution's kernels, [16, 1, 5, 5]), '1.running_mean', '8.weight', ...
+ */
+export const CNN_LAYERS: readonly LayerSpec[] = [
+  { type: 'Conv2d', in_channels: 1, out_channels: 16, kernel_size: 5, padding: 2 },
+  { type: 'BatchNorm2d', num_features: 16 },
+  { type: 'ReLU' },
+  { type: 'MaxPool2d', kernel_size: 2 },
+  { type: 'Conv2d', in_channels: 16, out_channels: 32, kernel_size: 5 },
+  { type: 'ReLU' },
+  { type: 'MaxPool2d', kernel_size: 2 },
+  { type: 'Flatten' },
+  { type: 'Linear', in_features: 800, out_features: 128 },
+  { type: 'ReLU' },
+  { type: 'Dropout', p: 0.3 },
+  { type: 'Linear', in_features: 128, out_features: 10 },
+];
+
+/** The settings that only the MLP preset reads (the CNN's layers are fixed). */
+export const MLP_ONLY: readonly (keyof DemoSettings)[] = ['layers', 'activation', 'normalisation', 'dropout'];
 
 export const ACTIVATIONS = Object.keys(activationKinds) as ActivationName[];
 export const INITIALISERS = [...initNames];
@@ -40,7 +80,9 @@ export const AUGMENTATIONS = ['none', 'shift', 'shift+rotate', 'shift+rotate+noi
 export const PREPROCESSINGS = ['scale', 'standardize'] as const;
 
 export interface DemoSettings {
-  /** Widths as text, e.g. "784-128-64-10". */
+  /** The model preset: an MLP from the four settings below, or the fixed CNN (CNN_LAYERS). */
+  model: ModelPreset;
+  /** MLP widths as text, e.g. "784-128-64-10". */
   layers: string;
   activation: ActivationName;
   init: string;
@@ -64,6 +106,7 @@ export interface DemoSettings {
 }
 
 export const DEFAULTS: DemoSettings = {
+  model: 'mlp',
   layers: '784-128-64-10',
   activation: 'relu',
   init: 'he_normal',
@@ -124,14 +167,21 @@ function augment(s: DemoSettings): TrainerOptions['augment'] {
   }
 }
 
-/**
- * The pixel normalisation the trainer uses, resolved here so that the CPU predictor (predict.ts) applies
- * exactly the same x = (pixel/255 − mean)/std to a drawn digit.
- */
-export function normalisationFor(s: DemoSettings, train: Dataset): { mean: number; std: number } {
-  const { mean = 0, std = 1 } = preprocessing(s.preprocessing, train);
-  return { mean, std };
+/** The model the settings describe: the MLP settings (the engine expands them into a layer list) or the CNN's layer list. */
+export function modelOf(s: DemoSettings): TrainerOptions['model'] {
+  if (s.model === 'cnn') return { layers: CNN_LAYERS, init: s.init };
+  if (s.model !== 'mlp') throw new SettingsError(`The model preset must be one of ${MODELS.join(', ')}; got "${s.model}".`);
+  return {
+    layers: parseLayers(s.layers),
+    activation: s.activation,
+    init: s.init,
+    norm: FEATURES.normalisation.available ? s.normalisation : undefined,
+    dropout: FEATURES.dropout.available && s.dropout > 0 ? s.dropout : undefined,
+  };
 }
+
+/** A short name of the model for the status line and file names: "784-128-64-10" or "cnn". */
+export const modelName = (s: DemoSettings) => (s.model === 'cnn' ? 'cnn' : parseLayers(s.layers).join('-'));
 
 /**
  * THE mapping from the demo's controls to Trainer options. `normalisation` is the preprocessing: resolved
@@ -139,13 +189,7 @@ export function normalisationFor(s: DemoSettings, train: Dataset): { mean: numbe
  */
 export function toTrainerOptions(s: DemoSettings, normalisation: Preprocessing = s.preprocessing): TrainerOptions {
   return {
-    model: {
-      layers: parseLayers(s.layers),
-      activation: s.activation,
-      init: s.init,
-      norm: FEATURES.normalisation.available ? s.normalisation : undefined,
-      dropout: FEATURES.dropout.available && s.dropout > 0 ? s.dropout : undefined,
-    },
+    model: modelOf(s),
     optimizer: {
       name: s.optimizer,
       lr: s.lr,

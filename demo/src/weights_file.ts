@@ -1,70 +1,58 @@
 /**
- * Export and import of trained weights as safetensors (PyTorch layout: fc{i}.weight [out, in], fc{i}.bias
- * [out], and bn{i}.* / ln{i}.* for normalised layers), with the model and the input normalisation in the metadata so an imported file predicts exactly
- * as it did when exported. Files from `npm run train -- --save` and webgrad checkpoints load too (their
- * optimizer.* tensors are ignored; without normalisation metadata, pixels are scaled to [0, 1]).
+ * The demo's weights files: the trainer's state dict (`trainer.stateDict()`: PyTorch's names, layouts and
+ * dtypes, num_batches_tracked included) as safetensors, which torch.nn.Sequential built from the same
+ * layer list loads strictly. The metadata (strings, as safetensors has them) adds what a reader needs to
+ * use the weights as they were trained: the layer list and the input normalisation, plus notes such as
+ * the test accuracy. Importing hands the bytes to a new trainer (`weights`), which loads them strictly.
  */
-import { activationKinds, decodeSafetensors, encodeSafetensors, type ActivationName } from '../../src/index';
-import { MlpPredictor, UnsupportedModelError, type NamedTensor, type Normalisation } from './predict';
+import { decodeSafetensors, encodeSafetensors, type NamedSafetensorsTensor } from '../../src/index';
 
-export const DEMO_FORMAT = 'webgrad-demo-weights-1';
+/** x = (pixel/255 − mean)/std. */
+export interface Normalisation {
+  mean: number;
+  std: number;
+}
+
+export const DEMO_FORMAT = 'webgrad-demo-state-dict-1';
 
 export interface ExportInfo {
-  /** Anything worth keeping with the weights (test accuracy, epochs, settings). */
+  /** The layer list (the worker's `info.model`). */
+  model: unknown;
+  /** x = (pixel/255 − mean)/std, as training used it (the worker's `info.normalisation`). */
+  normalisation: Normalisation;
+  /** Anything worth keeping with the weights (test accuracy, epochs). */
   notes?: Record<string, string>;
 }
 
-export function encodeWeights(predictor: MlpPredictor, info: ExportInfo = {}): Uint8Array {
-  const tensors = predictor.layers.flatMap((layer, i) => {
-    const vector = (name: string, data: Float32Array) => ({ name, dtype: 'F32' as const, shape: [layer.out], data });
-    const list = [{ name: `fc${i + 1}.weight`, dtype: 'F32' as const, shape: [layer.out, layer.in], data: layer.weight }, vector(`fc${i + 1}.bias`, layer.bias)];
-    const norm = layer.norm;
-    if (norm) {
-      const prefix = `${norm.kind === 'batch' ? 'bn' : 'ln'}${i + 1}`;
-      list.push(vector(`${prefix}.weight`, norm.weight), vector(`${prefix}.bias`, norm.bias));
-      if (norm.runningMean && norm.runningVar) list.push(vector(`${prefix}.running_mean`, norm.runningMean), vector(`${prefix}.running_var`, norm.runningVar));
-    }
-    return list;
-  });
-  return encodeSafetensors(tensors, {
+export function encodeWeights(stateDict: readonly NamedSafetensorsTensor[], info: ExportInfo): Uint8Array {
+  return encodeSafetensors(stateDict, {
     ...info.notes,
     format: 'pt',
     webgrad: DEMO_FORMAT,
-    model: JSON.stringify({ layers: predictor.widths, activation: predictor.activation, alpha: predictor.alpha }),
-    normalisation: JSON.stringify(predictor.normalisation),
+    model: JSON.stringify(info.model),
+    normalisation: JSON.stringify({ mean: info.normalisation.mean, std: info.normalisation.std }),
   });
 }
 
-function parseJson(text: string | undefined): Record<string, unknown> | undefined {
-  if (!text) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface ImportedWeights {
-  predictor: MlpPredictor;
+export interface WeightsFile {
+  /** The normalisation it was trained with, when the file says (demo exports do; `train --save` files may not). */
+  normalisation?: Normalisation;
   metadata: Record<string, string>;
+  tensorCount: number;
 }
 
-/** Reads a safetensors file into a CPU predictor. Throws DataFormatError or UnsupportedModelError with a message for the user. */
-export function decodeWeights(bytes: Uint8Array, fileName: string): ImportedWeights {
+/**
+ * Checks that `bytes` are a safetensors file and reads its metadata; a DataFormatError naming the file
+ * otherwise. Whether its tensors fit the model is for the trainer to say (strictly, naming every tensor).
+ */
+export function readWeightsFile(bytes: Uint8Array, fileName: string): WeightsFile {
   const { tensors, metadata } = decodeSafetensors(bytes, fileName);
-  const weights = new Map<string, NamedTensor>();
-  for (const [name, tensor] of tensors) {
-    if (name.startsWith('optimizer.')) continue;
-    if (tensor.dtype !== 'F32') throw new UnsupportedModelError(`${fileName}: tensor ${name} is ${tensor.dtype}; the predictor reads F32 only.`);
-    weights.set(name, { data: tensor.data, shape: tensor.shape });
+  let normalisation: Normalisation | undefined;
+  try {
+    const value = JSON.parse(metadata.normalisation ?? 'null') as { mean?: unknown; std?: unknown } | null;
+    if (typeof value?.mean === 'number' && typeof value.std === 'number' && Number.isFinite(value.mean) && value.std > 0) normalisation = { mean: value.mean, std: value.std };
+  } catch {
+    // Not demo metadata: the current Inputs setting decides.
   }
-  const model = parseJson(metadata.model);
-  const activation = typeof model?.activation === 'string' && model.activation in activationKinds ? (model.activation as ActivationName) : undefined;
-  if (model?.activation !== undefined && !activation) throw new UnsupportedModelError(`${fileName}: unknown activation ${JSON.stringify(model.activation)}.`);
-  const alpha = typeof model?.alpha === 'number' ? model.alpha : undefined;
-  const norm = parseJson(metadata.normalisation);
-  const normalisation: Normalisation | undefined =
-    typeof norm?.mean === 'number' && typeof norm?.std === 'number' && norm.std > 0 ? { mean: norm.mean, std: norm.std } : undefined;
-  return { predictor: MlpPredictor.fromWeights(weights, { activation, alpha, normalisation }), metadata };
+  return { normalisation, metadata, tensorCount: tensors.size };
 }

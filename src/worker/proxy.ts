@@ -16,6 +16,7 @@ import type { Dataset } from '../data/dataset';
 import { ConfigError, WebgradError, type DeviceLostError } from '../errors';
 import type { DeviceOptions } from '../gpu/device';
 import type { KernelTiming } from '../gpu/profiler';
+import type { NamedSafetensorsTensor } from '../io/safetensors';
 import type { EpochReport, FitOptions, StepReport, TrainerOptions } from '../train/trainer';
 import { isMessage, PROTOCOL, reviveError, type DataSource, type EventName, type FromWorker, type MessageEndpoint, type RemoteGpuInfo, type ToWorker } from './protocol';
 import type { TrainerInfo, WireFitOptions, WireTrainerOptions } from './serve';
@@ -251,6 +252,11 @@ export class TrainerProxy {
 
   weights(): Promise<Map<string, Float32Array>> {
     return this.call('weights');
+  }
+
+  /** Trainer.stateDict in the worker: PyTorch's names and layouts, running statistics and I64 counters included. */
+  stateDict(): Promise<NamedSafetensorsTensor[]> {
+    return this.call('stateDict');
   }
 
   profileStep(repeats = 5): Promise<KernelTiming[]> {
