@@ -11,86 +11,35 @@ import { decodeSafetensors } from '../io/safetensors';
 import { readStateDict, stateDictTensors, type StateValues } from '../io/state_dict';
 import type { GpuContext } from '../gpu/device';
 import { GpuResources } from '../gpu/resources';
-import { TimestampProfiler, type KernelTiming } from '../gpu/profiler';
+import type { KernelTiming } from '../gpu/profiler';
+import { profileSteps } from './profile';
+import { checkBatching } from './batching';
+
+export { checkBatching } from './batching';
 import { Rng, shuffledIndices } from '../data/rng';
 import { splitDataset, type Dataset } from '../data/dataset';
-import { GpuDataset, type Augmentation, type Normalisation } from '../data/gpu_dataset';
+import { GpuDataset, type Normalisation } from '../data/gpu_dataset';
 import { Predictor } from './predictor';
 import { mixupLambda } from '../data/mixup';
-import { preprocessing, type Preprocessing } from '../data/preprocess';
-import { toModel, type ModelInput } from '../nn/model_input';
+import { preprocessing } from '../data/preprocess';
+import { toModel } from '../nn/model_input';
 import type { Model } from '../nn/model';
 import { optimizerDispatches, resolveOptimizer, statsLength, type OptimizerOptions } from '../optim/optimizer';
-import { LrScheduler, type Schedule } from '../optim/schedule';
-import type { AutotuneOptions } from '../kernels/autotune';
+import { LrScheduler } from '../optim/schedule';
 import type { TuningTable } from '../kernels/matmul_select';
 import type { NamedSafetensorsTensor } from '../io/safetensors';
 import { BatchRunner } from './batch_runner';
 import { formatPlan } from '../scheduler/plan';
 import { MetricsReader, totalsOf } from './metrics';
-import { EarlyStopping, type EarlyStoppingOptions } from './early_stopping';
-import { accuracyOf, epochReport, lossOf, type EpochReport, type StepReport } from './reports';
+import { EarlyStopping } from './early_stopping';
+import { accuracyOf, epochReport, lossOf, type EpochReport } from './reports';
 import { SubmitQueue } from './submit_queue';
 import { packStepTable, TrainingState, type StepValues } from './training_state';
 import { Evaluator } from './evaluator';
 
 export type { EpochReport, StepReport } from './reports';
-
-export interface TrainerOptions {
-  /** A layer list (torch.nn names), or the compact MLP settings ({ layers: [784, 128, 10], ... }). */
-  model: ModelInput;
-  /** Model-wide initialiser for layers that name none (default he_normal). */
-  init?: string;
-  /** Starting weights: a state dict (safetensors bytes, as PyTorch or `stateDict()` writes it), loaded strictly. */
-  weights?: Uint8Array;
-  /** Default: SGD with lr 0.1. */
-  optimizer?: OptimizerOptions;
-  schedule?: Schedule;
-  /** Linear learning-rate warm-up over this many steps. */
-  warmupSteps?: number;
-  batchSize?: number;
-  seed?: number;
-  /** How pixels become inputs; statistics come from the training split only. Default 'scale' ([0, 1]). */
-  preprocessing?: Preprocessing;
-  /** Random shifts, rotations and noise on the training batches, on the GPU. */
-  augment?: Augmentation;
-  /** Hold out this many training samples (or this fraction, if < 1) as a seeded validation split. */
-  validation?: number;
-  /** Evaluation batch size (default 1000). */
-  evalBatchSize?: number;
-  /** Training steps encoded into one command buffer (default: a whole epoch). Results do not depend on it. */
-  stepsPerSubmit?: number;
-  /**
-   * Time the matmul variants on this adapter when the plans are built and use the fastest (default true;
-   * choices are cached per adapter, see src/kernels/autotune.ts). false keeps the reference kernel, which
-   * makes Trainer.create fast on a fresh adapter (tests, the demo's first visit).
-   */
-  autotune?: boolean | AutotuneOptions;
-  /**
-   * Matmul choices that stand, e.g. the table a checkpoint was trained with (`tuningOf(checkpoint)`): a
-   * resumed run then runs the same kernels, sums in the same order and resumes bitwise on any adapter.
-   */
-  tuning?: TuningTable;
-  warn?: (message: string) => void;
-}
-
-export interface FitOptions {
-  epochs: number;
-  /** Evaluate the validation and test sets after every epoch (default true). */
-  evaluate?: boolean;
-  onEpoch?: (report: EpochReport) => void;
-  /** Read the running loss every N steps (asynchronously) and report it to `onStep`. */
-  reportEvery?: number;
-  onStep?: (report: StepReport) => void;
-  /** Called after each submit with the number of steps of the epoch submitted so far (tests watch resource counts). */
-  afterSubmit?: (epoch: number, step: number) => void;
-  earlyStopping?: EarlyStoppingOptions;
-  /** Checked between epochs: return true to stop (the demo's Stop button). */
-  shouldStop?: () => boolean;
-  /** Every N epochs, hand a checkpoint (safetensors bytes) to `onCheckpoint`, taken exactly at that epoch's end. */
-  checkpointEvery?: number;
-  onCheckpoint?: (checkpoint: Uint8Array, epoch: number) => void | Promise<void>;
-}
+export type { TrainerOptions, FitOptions } from './options';
+import type { TrainerOptions, FitOptions } from './options';
 
 interface SubmittedEpoch {
   epoch: number;
@@ -104,11 +53,6 @@ interface SubmittedEpoch {
   reported: () => void;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 export class Trainer {
   private epochsDone = 0;
@@ -168,11 +112,14 @@ export class Trainer {
     }
     const normalisation = preprocessing(options.preprocessing ?? 'scale', train);
     const steps = Math.ceil(train.count / batchSize);
+    let batchesTracked = 0;
     const state = new TrainingState(resources, model, optimizer, (arena, stateArena) => {
       const fresh = { params: model.initialParameters(arena, seed, options.warn), state: model.initialBuffers(stateArena), batchesTracked: 0 };
       if (!options.weights) return fresh;
       const { tensors } = decodeSafetensors(options.weights, 'weights');
-      return readStateDict(tensors, 'weights', model, arena, stateArena, fresh, { ignorePrefixes: ['optimizer.'] });
+      const loaded = readStateDict(tensors, 'weights', model, arena, stateArena, fresh, { ignorePrefixes: ['optimizer.'] });
+      batchesTracked = loaded.batchesTracked;
+      return loaded;
     }, steps);
 
     const datasets = {
@@ -192,7 +139,7 @@ export class Trainer {
     const metrics = new MetricsReader(resources, 12 + statsLength(state.arena));
     resources.gpu.check();
     const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics, normalisation);
-    if (options.weights) trainer.batchesTrackedBefore = readStateDictCounter(options.weights);
+    trainer.batchesTrackedBefore = batchesTracked;
     return trainer;
   }
 
@@ -371,29 +318,15 @@ export class Trainer {
 
   /**
    * GPU time of every dispatch of one training step (timestamp queries): per dispatch, the median over
-   * `repeats` steps after one warm-up (a median, because SwiftShader shares the CPU with everything else).
-   * Each measured step really trains (it is a step of the current epoch's order), so call it between fits.
-   * Throws when the adapter has no timestamp queries.
+   * `repeats` steps after one warm-up. Each measured step really trains (a step of the current epoch's
+   * order), so call it between fits. Throws when the adapter has no timestamp queries.
    */
   async profileStep(repeats = 5): Promise<KernelTiming[]> {
-    const executable = this.trainRunner.executableFor(0);
-    const plan = executable.plan;
-    const profiler = new TimestampProfiler(this.resources, executable.dispatchCount);
-    try {
-      const samples: number[][] = [];
-      for (let r = 0; r <= repeats; r++) {
-        const [values] = this.stepTable(Math.max(0, this.epochsDone - 1), 1);
-        this.state.writeStepTable(packStepTable([{ ...values, batchStart: 0 }]));
-        this.globalStep++;
-        const encoder = this.device.createCommandEncoder();
-        executable.encodeSeparately(encoder, (i) => profiler.pass(i));
-        const times = await profiler.read(encoder, executable.dispatchCount);
-        if (r > 0) samples.push(times);
-      }
-      return plan.dispatches.map((d, i) => ({ label: d.label, kernel: d.kernel, milliseconds: median(samples.map((s) => s[i])) }));
-    } finally {
-      profiler.destroy();
-    }
+    return profileSteps(this.resources, this.trainRunner.executableFor(0), repeats, () => {
+      const [values] = this.stepTable(Math.max(0, this.epochsDone - 1), 1);
+      this.state.writeStepTable(packStepTable([{ ...values, batchStart: 0 }]));
+      this.globalStep++;
+    });
   }
 
   /**
@@ -469,30 +402,4 @@ export class Trainer {
     this.predictor?.destroy();
     this.state.destroy();
   }
-}
-
-/** The batch size fits the data, and no training batch (the last partial one included) is too small for batch norm. */
-export function checkBatching(model: Model, count: number, batchSize: number): void {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`The batch size must be a positive integer; got ${batchSize}.`);
-  if (batchSize > count) throw new ConfigError(`The batch size (${batchSize}) is larger than the training set (${count} samples).`);
-  const min = model.minTrainingRows;
-  const tail = count % batchSize;
-  if (batchSize >= min && (tail === 0 || tail >= min)) return;
-  const fits = (b: number) => b >= min && b <= count && (count % b === 0 || count % b >= min);
-  const suggestions: number[] = [];
-  for (let d = 1; suggestions.length < 3 && d <= count; d++) {
-    for (const b of [batchSize - d, batchSize + d]) if (fits(b) && suggestions.length < 3) suggestions.push(b);
-  }
-  const what = batchSize < min ? `a batch size of ${batchSize}` : `${count} training samples in batches of ${batchSize}, which leaves a last batch of ${tail} row${tail === 1 ? '' : 's'}`;
-  throw new ConfigError(
-    `Batch norm needs at least ${min} rows in every training batch (a single value per channel has no batch variance), but the run has ${what}. ` +
-      (suggestions.length ? `Use a batch size such as ${suggestions.join(', ')}, or layer norm instead.` : `Use layer norm instead.`),
-  );
-}
-
-/** num_batches_tracked in a state dict (0 when it has none). */
-function readStateDictCounter(bytes: Uint8Array): number {
-  const { tensors } = decodeSafetensors(bytes, 'weights');
-  const counts = [...tensors].filter(([name, t]) => name.endsWith('.num_batches_tracked') && (t.dtype === 'I64' || t.dtype === 'I32')).map(([, t]) => Number(t.data[0]));
-  return counts.length ? Math.max(...counts) : 0;
 }
