@@ -1,13 +1,14 @@
 // Batch gather with on-GPU augmentation (training only): a random affine warp per sample, then noise.
-// Same bindings as gather.wgsl; see there for the dataset layout.
+// Byte images (one chunk, four pixels packed in a u32), single channel [1, H, W] or [H, W]; scale and
+// shift as in gather.wgsl (PER_FEATURE: per output pixel, applied after the warp).
 //
 // Per sample r, from a counter-based hash of (seed, step, r): a rotation θ ∈ [−max_rotate, max_rotate]
 // (radians) and a shift (dx, dy) ∈ [−max_shift, max_shift]² pixels. Each output pixel samples the source
 // image at the inverse-warped position (bilinear, zero outside), so the warp never leaves holes.
 // Gaussian noise N(0, noise_std²) (Box–Muller from the same hash) is added after scale and shift.
 //
-// Bindings: 0 images (read), 1 all labels (read), 2 perm (read), 3 x (read_write), 4 labels (read_write),
-//           5 Step, 6 Params.
+// Bindings: 0 images (read), 1 perm (read), 2 affine (read; a dummy unless PER_FEATURE), 3 x (read_write),
+//           4 Step, 5 Params.
 
 struct Params {
   rows: u32,
@@ -30,14 +31,14 @@ struct Step {
 }
 
 override WORKGROUP_SIZE: u32 = 256u;
+override PER_FEATURE: bool = false;
 
 @group(0) @binding(0) var<storage, read> images: array<u32>;
-@group(0) @binding(1) var<storage, read> all_labels: array<u32>;
-@group(0) @binding(2) var<storage, read> perm: array<u32>;
+@group(0) @binding(1) var<storage, read> perm: array<u32>;
+@group(0) @binding(2) var<storage, read> affine: array<f32>;
 @group(0) @binding(3) var<storage, read_write> x: array<f32>;
-@group(0) @binding(4) var<storage, read_write> labels: array<u32>;
-@group(0) @binding(5) var<uniform> step: Step;
-@group(0) @binding(6) var<uniform> params: Params;
+@group(0) @binding(4) var<uniform> step: Step;
+@group(0) @binding(5) var<uniform> params: Params;
 
 // PCG hash (Jarzynski & Olano 2020): a good 32-bit mix, cheap on every GPU.
 fn pcg(v: u32) -> u32 {
@@ -93,8 +94,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     let u2 = uniform01(pixel_key, 5u);
     noise = params.noise_std * sqrt(-2.0 * log(u1)) * cos(6.2831853 * u2);
   }
-  x[i] = value * params.scale + params.shift + noise;
-  if (f == 0u) {
-    labels[r] = (all_labels[sample / 4u] >> (8u * (sample % 4u))) & 0xffu;
-  }
+  var scaled = value * params.scale + params.shift;
+  if (PER_FEATURE) { scaled = value * affine[f] + affine[params.features + f]; }
+  x[i] = scaled + noise;
 }

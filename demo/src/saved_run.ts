@@ -7,7 +7,7 @@
  */
 import { decodeSafetensors, encodeSafetensors, type NamedSafetensorsTensor } from '../../src/index';
 import { DEFAULTS, type DemoSettings } from './options';
-import type { Normalisation } from './weights_file';
+import { normalisationJson, parseNormalisation, type Normalisation } from './weights_file';
 
 /** The IndexedDB key of the saved run (one slot: saving replaces it). */
 export const SAVED_RUN_KEY = 'demo-run';
@@ -26,7 +26,7 @@ export interface SavedRun {
 export function withRun(checkpoint: Uint8Array, run: SavedRun): Uint8Array {
   const { tensors, metadata } = decodeSafetensors(checkpoint, 'checkpoint');
   const list: NamedSafetensorsTensor[] = [...tensors].map(([name, tensor]) => ({ name, ...tensor }));
-  return encodeSafetensors(list, { ...metadata, [METADATA_KEY]: JSON.stringify(run) });
+  return encodeSafetensors(list, { ...metadata, [METADATA_KEY]: JSON.stringify({ ...run, normalisation: JSON.parse(normalisationJson(run.normalisation)) }) });
 }
 
 /** The run saved in a checkpoint's metadata, its settings completed from the defaults; undefined if there is none. */
@@ -36,8 +36,9 @@ export function runOf(bytes: Uint8Array, fileName: string): SavedRun | undefined
   if (!text) return undefined;
   try {
     const run = JSON.parse(text) as SavedRun;
-    if (typeof run !== 'object' || run === null || typeof run.settings !== 'object' || typeof run.normalisation?.std !== 'number') return undefined;
-    return { ...run, settings: { ...DEFAULTS, ...run.settings } };
+    const normalisation = parseNormalisation(run?.normalisation);
+    if (typeof run !== 'object' || run === null || typeof run.settings !== 'object' || !normalisation) return undefined;
+    return { ...run, normalisation, settings: { ...DEFAULTS, ...run.settings } };
   } catch {
     return undefined;
   }

@@ -5,12 +5,21 @@
  * use the weights as they were trained: the layer list and the input normalisation, plus notes such as
  * the test accuracy. Importing hands the bytes to a new trainer (`weights`), which loads them strictly.
  */
-import { decodeSafetensors, encodeSafetensors, type NamedSafetensorsTensor } from '../../src/index';
+import { decodeSafetensors, encodeSafetensors, type NamedSafetensorsTensor, type Normalisation } from '../../src/index';
 
-/** x = (pixel/255 − mean)/std. */
-export interface Normalisation {
-  mean: number;
-  std: number;
+export type { Normalisation };
+
+/** A normalisation as JSON (per-feature arrays as lists), and back; undefined for anything else. */
+export const normalisationJson = (n: Normalisation) => JSON.stringify({ mean: typeof n.mean === 'number' ? n.mean : [...n.mean], std: typeof n.std === 'number' ? n.std : [...n.std] });
+
+export function parseNormalisation(value: unknown): Normalisation | undefined {
+  const v = value as { mean?: unknown; std?: unknown } | null;
+  // A std of 0 (or a non-finite value) is no normalisation at all: the page's Inputs setting decides.
+  const ok = (x: unknown, positive: boolean) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0);
+  const part = (p: unknown, positive: boolean) => (ok(p, positive) ? (p as number) : Array.isArray(p) && p.length > 0 && p.every((x) => ok(x, positive)) ? Float32Array.from(p) : undefined);
+  const mean = part(v?.mean, false);
+  const std = part(v?.std, true);
+  return mean !== undefined && std !== undefined ? { mean, std } : undefined;
 }
 
 export const DEMO_FORMAT = 'webgrad-demo-state-dict-1';
@@ -30,7 +39,7 @@ export function encodeWeights(stateDict: readonly NamedSafetensorsTensor[], info
     format: 'pt',
     webgrad: DEMO_FORMAT,
     model: JSON.stringify(info.model),
-    normalisation: JSON.stringify({ mean: info.normalisation.mean, std: info.normalisation.std }),
+    normalisation: normalisationJson(info.normalisation),
   });
 }
 
@@ -49,8 +58,7 @@ export function readWeightsFile(bytes: Uint8Array, fileName: string): WeightsFil
   const { tensors, metadata } = decodeSafetensors(bytes, fileName);
   let normalisation: Normalisation | undefined;
   try {
-    const value = JSON.parse(metadata.normalisation ?? 'null') as { mean?: unknown; std?: unknown } | null;
-    if (typeof value?.mean === 'number' && typeof value.std === 'number' && Number.isFinite(value.mean) && value.std > 0) normalisation = { mean: value.mean, std: value.std };
+    normalisation = parseNormalisation(JSON.parse(metadata.normalisation ?? 'null'));
   } catch {
     // Not demo metadata: the current Inputs setting decides.
   }

@@ -3,6 +3,7 @@
  * initialiser, with ReLU and with tanh, and prints each layer's activation mean and standard deviation,
  * reduced on the GPU (src/nn/init_diagnostic.ts). The flags are the table below (`--help` prints it).
  */
+import { sampleSize } from '../data/dataset';
 import { requestGpu } from '../gpu/device';
 import { loadMnist } from '../data/mnist_node';
 import { Rng } from '../data/rng';
@@ -54,9 +55,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   const options: InitDiagnosticOptions = { depth: values.depth, width, activations: values.activations, seed: values.seed };
   if (values.inputs === 'mnist') {
     const { train } = await loadMnist(values.data);
-    const features = train.rows * train.cols;
+    const features = sampleSize(train);
     const count = Math.min(rows, train.count);
-    const data = Float32Array.from(train.images.subarray(0, count * features), (v) => v / 255);
+    const data = Float32Array.from(train.x.subarray(0, count * features), (v) => v / 255);
     options.inputs = { data, rows: count, features, description: `${count} MNIST training images, pixels in [0, 1]` };
   } else {
     const rng = new Rng(values.seed);

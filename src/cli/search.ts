@@ -5,7 +5,7 @@
  */
 import { requestGpu } from '../gpu/device';
 import { loadMnist } from '../data/mnist_node';
-import { splitDataset, subset } from '../data/dataset';
+import { sampleSize, splitDataset, subset } from '../data/dataset';
 import { formatResults, search, type SearchSpace } from '../train/search';
 import { choice, formatHelp, int, parseFlags } from './flags';
 import { dataFlag, jsonFlag, seedFlag } from './shared_flags';
@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     trials: values.trials,
     epochs: values.epochs,
     seed: values.seed,
-    inputs: pool.rows * pool.cols,
+    inputs: sampleSize(pool),
     classes: 10,
     onTrial: (r, i, n) => {
       if (values.json) io.out(JSON.stringify({ trial: i + 1, ...r }));

@@ -252,7 +252,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   if (values['batch-size'] > trainCount) {
     throw flagError('batch-size', trainFlags['batch-size'], String(values['batch-size']), `larger than the ${trainCount} training samples`);
   }
-  const checked = checkModel(values, model, [1, train.rows, train.cols]);
+  const checked = checkModel(values, model, [...train.sampleShape]);
   checkBatching(checked.model, trainCount, values['batch-size']);
 
   const gpu = await requestGpu();

@@ -1,11 +1,16 @@
 /**
- * A dataset uploaded once to the GPU as raw bytes (pixels and labels, four to a u32), with a buffer for
- * the epoch's sample order and one for the metrics its batches accumulate. Batches are gathered on the GPU.
+ * A dataset uploaded once to the GPU: its inputs (bytes packed four to a u32, or float32), split by samples
+ * over up to four buffers when it is larger than one storage binding; its labels (u32) or targets (f32); a
+ * buffer for the epoch's sample order; the per-feature preprocessing when there is one; and the metrics
+ * its batches accumulate. Batches are gathered on the GPU (src/data/input_stage.ts).
  */
 import { ConfigError } from '../errors';
 import type { GpuResources } from '../gpu/resources';
 import { externalBuffer, type ExternalBuffer } from '../graph/graph';
-import type { Dataset } from './dataset';
+import { imageSize, sampleSize, targetSize, type Dataset } from './dataset';
+import { inputAffine, type Normalisation } from './preprocess';
+
+export type { Normalisation } from './preprocess';
 
 export interface Augmentation {
   /** Largest shift in pixels, each axis. */
@@ -22,34 +27,43 @@ export interface Augmentation {
 export interface BatchSource {
   /** The dataset's name ('train', 'test', ...): labels its buffers and plans. */
   name: string;
-  /** Samples in the dataset (sizes the external tensors). */
   count: number;
+  /** Values per sample, and one sample's shape (NCHW without N: [1, 28, 28] for MNIST). */
   features: number;
-  /** One sample's shape, NCHW without N: [1, 28, 28] for MNIST. */
   sampleShape: number[];
-  numClasses: number;
-  /** x = byte · scale + shift. */
+  /** Float32 inputs (else bytes). */
+  float: boolean;
+  /** The inputs, `samplesPerChunk` samples a buffer. */
+  chunks: ExternalBuffer[];
+  samplesPerChunk: number;
+  /** x = raw·scale + shift: one pair, or per feature in `affine` ([scale_0..scale_F−1, shift_0..shift_F−1]). */
   scale: number;
   shift: number;
+  affine?: ExternalBuffer;
+  /** Class labels (u32), with their count of classes; or float targets of `targetShape` per sample. */
+  labels?: ExternalBuffer;
+  numClasses?: number;
+  targets?: ExternalBuffer;
+  targetShape?: number[];
   /** Image size, for augmentation's warps. */
   width: number;
   height: number;
-  /** Random shifts, rotations and noise, applied by the gather kernel in training graphs only. */
+  /** Random shifts, rotations and noise, applied by the input stage in training graphs only. */
   augment?: Augmentation;
-  /** The dataset's buffers: pixels and labels four bytes to a u32, the epoch's order, the metrics accumulator. */
-  images: ExternalBuffer;
-  labels: ExternalBuffer;
+  /** The epoch's order of samples, and the metrics accumulator. */
   perm: ExternalBuffer;
   metrics: ExternalBuffer;
 }
 
-export interface Normalisation {
-  /** x = (pixel/255 − mean) / std. Default mean 0, std 1: pixels scaled to [0, 1]. */
-  mean?: number;
-  std?: number;
+export interface GpuDatasetOptions {
+  augment?: Augmentation;
+  /** Largest buffer for the inputs (default: the adapter's maxStorageBufferBindingSize); tests make it small. */
+  maxChunkBytes?: number;
 }
 
-function padded(bytes: Uint8Array): Uint8Array {
+const MAX_CHUNKS = 4;
+
+function asWords(bytes: Uint8Array): Uint8Array {
   if (bytes.byteLength % 4 === 0 && bytes.byteOffset % 4 === 0) return bytes;
   const out = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
   out.set(bytes);
@@ -58,52 +72,80 @@ function padded(bytes: Uint8Array): Uint8Array {
 
 export class GpuDataset {
   /** The GPU buffer of each of the source's handles. */
-  readonly buffers: Map<ExternalBuffer, GPUBuffer>;
+  readonly buffers = new Map<ExternalBuffer, GPUBuffer>();
   readonly source: BatchSource;
 
   constructor(
     private readonly resources: GpuResources,
     readonly name: string,
     readonly data: Dataset,
-    normalisation: Normalisation = {},
-    augment?: Augmentation,
+    normalisation: Normalisation = { mean: 0, std: 1 },
+    options: GpuDatasetOptions = {},
   ) {
     if (data.count < 1) throw new ConfigError(`Dataset '${name}' is empty.`);
-    const mean = normalisation.mean ?? 0;
-    const std = normalisation.std ?? 1;
-    if (!(std > 0) || !Number.isFinite(mean)) throw new ConfigError(`Normalisation of '${name}' needs a finite mean and std > 0; got mean ${mean}, std ${std}.`);
-    const features = data.rows * data.cols;
-    const maxBinding = resources.device.limits.maxStorageBufferBindingSize;
-    if (data.images.byteLength > maxBinding) {
-      throw new ConfigError(`Dataset '${name}' has ${data.images.byteLength} bytes of images, more than this adapter binds at once (${maxBinding}); use a subset.`);
-    }
+    const augment = options.augment;
     if (augment) {
       for (const [key, value] of Object.entries(augment)) {
         if (value !== undefined && !(value >= 0 && Number.isFinite(value))) throw new ConfigError(`Augmentation ${key} must be a finite number ≥ 0; got ${value}.`);
       }
     }
-    const initialOrder = Uint32Array.from({ length: data.count }, (_, i) => i);
-    const contents = {
-      images: padded(data.images),
-      labels: padded(data.labels),
-      perm: initialOrder,
-      metrics: new Float32Array(4),
+    const features = sampleSize(data);
+    const float = data.x instanceof Float32Array;
+    const sampleBytes = features * (float ? 4 : 1);
+    const limits = resources.device.limits;
+    const maxBytes = Math.min(options.maxChunkBytes ?? Infinity, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    const samplesPerChunk = Math.min(data.count, Math.floor(maxBytes / sampleBytes));
+    const chunkCount = Math.ceil(data.count / Math.max(1, samplesPerChunk));
+    if (samplesPerChunk < 1 || chunkCount > MAX_CHUNKS) {
+      throw new ConfigError(
+        `Dataset '${name}' has ${data.count * sampleBytes} bytes of inputs; this adapter binds at most ${maxBytes} bytes a buffer and the input stage reads ${MAX_CHUNKS} buffers (${MAX_CHUNKS * maxBytes} bytes). Use a subset, or bytes instead of float32 inputs.`,
+      );
+    }
+    const size = imageSize(data);
+    if (augment && (augment.maxShift || augment.maxRotate || augment.noiseStd)) {
+      if (float || !size || (data.sampleShape.length === 3 && data.sampleShape[0] !== 1) || chunkCount > 1) {
+        throw new ConfigError(`Augmentation (shifts, rotations, noise) works on single-channel byte images [1, H, W] that fit one buffer; '${name}' has ${float ? 'float' : 'byte'} samples of shape [${data.sampleShape.join(', ')}]${chunkCount > 1 ? ` in ${chunkCount} buffers` : ''}.`);
+      }
+    }
+    const add = (key: string, bytes: ArrayBufferView) => {
+      const handle = externalBuffer(`${name}.${key}`, Math.max(4, bytes.byteLength));
+      this.buffers.set(handle, this.resources.createStorage(handle.name, bytes.byteLength ? bytes : new Uint32Array(1)));
+      return handle;
     };
-    const handles = Object.fromEntries(Object.entries(contents).map(([key, bytes]) => [key, externalBuffer(`${name}.${key}`, bytes.byteLength)])) as Record<keyof typeof contents, ExternalBuffer>;
-    this.buffers = new Map(Object.entries(contents).map(([key, bytes]) => [handles[key as keyof typeof contents], resources.createStorage(`${name}.${key}`, bytes)]));
-    this.source = {
-      name,
-      count: data.count,
-      features,
-      sampleShape: [1, data.rows, data.cols],
-      numClasses: data.numClasses,
-      scale: 1 / (255 * std),
-      shift: -mean / std,
-      width: data.cols,
-      height: data.rows,
-      augment,
-      ...handles,
-    };
+    try {
+      const chunks = Array.from({ length: chunkCount }, (_, c) => {
+        const part = data.x.subarray(c * samplesPerChunk * features, Math.min(data.count, (c + 1) * samplesPerChunk) * features);
+        return add(`x${c}`, part instanceof Uint8Array ? asWords(part) : part);
+      });
+      const affine = inputAffine(normalisation, data.x, features);
+      const perFeature = typeof affine.scale !== 'number';
+      const labels = data.labels ? add('labels', Uint32Array.from(data.labels)) : undefined;
+      const targets = data.targets ? add('targets', data.targets) : undefined;
+      this.source = {
+        name,
+        count: data.count,
+        features,
+        sampleShape: [...data.sampleShape],
+        float,
+        chunks,
+        samplesPerChunk,
+        scale: perFeature ? 1 : (affine.scale as number),
+        shift: perFeature ? 0 : (affine.shift as number),
+        affine: perFeature ? add('affine', Float32Array.of(...(affine.scale as Float32Array), ...(affine.shift as Float32Array))) : undefined,
+        labels,
+        numClasses: data.numClasses,
+        targets,
+        targetShape: data.targets ? [...(data.targetShape ?? [targetSize(data)])] : undefined,
+        width: size?.width ?? features,
+        height: size?.height ?? 1,
+        augment,
+        perm: add('perm', Uint32Array.from({ length: data.count }, (_, i) => i)),
+        metrics: add('metrics', new Float32Array(4)),
+      };
+    } catch (error) {
+      this.destroy();
+      throw error;
+    }
   }
 
   get perm(): GPUBuffer {
@@ -114,11 +156,17 @@ export class GpuDataset {
     return this.buffers.get(this.source.metrics)!;
   }
 
+  /** The first input buffer (a predictor writes its samples there). */
+  get inputs(): GPUBuffer {
+    return this.buffers.get(this.source.chunks[0])!;
+  }
+
   setOrder(order: Uint32Array<ArrayBuffer>): void {
     this.resources.device.queue.writeBuffer(this.perm, 0, order);
   }
 
   destroy(): void {
     for (const buffer of this.buffers.values()) this.resources.destroyBuffer(buffer);
+    this.buffers.clear();
   }
 }

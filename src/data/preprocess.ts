@@ -1,52 +1,95 @@
 /**
- * Input preprocessing, applied on the GPU by the gather kernel as x = byte·scale + shift. Statistics come
- * from the training split only, so nothing about validation or test data leaks into training.
- *   scale:       x = pixel / 255                    ∈ [0, 1]
- *   standardize: x = (pixel/255 − mean) / std       (mean and std over every training pixel)
- *   minmax:      x = (pixel − min) / (max − min)    ∈ [0, 1] (min and max over the training pixels)
+ * Input preprocessing, applied on the GPU by the input stage as x = (raw·base − mean) / std, where base is
+ * 1/255 for byte inputs (pixels to [0, 1]) and 1 for float inputs. Statistics come from the training split
+ * only, so nothing about validation or test data leaks into training.
+ *   scale:       x = raw·base                          (pixels in [0, 1]; floats as they are)
+ *   standardize: x = (raw·base − mean_f) / std_f       per feature f, over the training samples
+ *   minmax:      x = (raw − min_f) / (max_f − min_f)    per feature, into [0, 1]
+ *   { mean, std } numbers (or per-feature arrays) given by the caller, in base units.
+ * A feature that never varies in the training split keeps std 1 (it is only centred), since dividing by 0
+ * would turn it into NaN for any other value.
  */
 import { ConfigError } from '../errors';
-import type { Dataset } from './dataset';
-import type { Normalisation } from './gpu_dataset';
+import { sampleSize, type Dataset } from './dataset';
 
-export type Preprocessing = 'scale' | 'standardize' | 'minmax' | Normalisation;
+/** x = (raw·base − mean) / std: one number for every feature, or one per feature. */
+export interface Normalisation {
+  mean: number | Float32Array;
+  std: number | Float32Array;
+}
+
+export type Preprocessing = 'scale' | 'standardize' | 'minmax' | { mean?: number | Float32Array; std?: number | Float32Array };
+
+export const preprocessingNames = ['scale', 'standardize', 'minmax'] as const;
+
+/** 1/255 for bytes, 1 for floats: the unit the statistics are in. */
+export const baseScale = (x: Dataset['x']) => (x instanceof Uint8Array ? 1 / 255 : 1);
+
+function checkNormalisation(n: Normalisation, features: number): Normalisation {
+  for (const [key, v] of [['mean', n.mean], ['std', n.std]] as const) {
+    const values = typeof v === 'number' ? [v] : v;
+    if (typeof v !== 'number' && !(v instanceof Float32Array)) throw new ConfigError(`Normalisation ${key} must be a number or a Float32Array; got ${typeof v}.`);
+    if (typeof v !== 'number' && v.length !== features) throw new ConfigError(`Normalisation ${key} has ${v.length} values for ${features} features.`);
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]) || (key === 'std' && !(values[i] > 0))) {
+        throw new ConfigError(`Normalisation needs a finite mean and a finite std > 0; ${key}${typeof v === 'number' ? '' : `[${i}]`} is ${values[i]}.`);
+      }
+    }
+  }
+  return n;
+}
 
 export function preprocessing(kind: Preprocessing, train: Dataset): Normalisation {
-  if (typeof kind === 'object') {
-    const { mean = 0, std = 1 } = kind;
-    if (!Number.isFinite(mean) || !(std > 0) || !Number.isFinite(std)) {
-      throw new ConfigError(`Normalisation needs a finite mean and a finite std > 0; got mean ${mean}, std ${std}.`);
-    }
-    return { mean, std };
-  }
-  const pixels = train.images;
+  const features = sampleSize(train);
+  if (typeof kind === 'object' && kind !== null) return checkNormalisation({ mean: kind.mean ?? 0, std: kind.std ?? 1 }, features);
+  const base = baseScale(train.x);
+  const x = train.x;
+  const n = train.count;
   switch (kind) {
     case 'scale':
       return { mean: 0, std: 1 };
     case 'standardize': {
-      let sum = 0;
-      let sq = 0;
-      for (let i = 0; i < pixels.length; i++) {
-        const v = pixels[i] / 255;
-        sum += v;
-        sq += v * v;
+      const sum = new Float64Array(features);
+      const sq = new Float64Array(features);
+      for (let s = 0; s < n; s++) {
+        for (let f = 0; f < features; f++) {
+          const v = x[s * features + f] * base;
+          sum[f] += v;
+          sq[f] += v * v;
+        }
       }
-      const mean = sum / pixels.length;
-      const std = Math.sqrt(Math.max(sq / pixels.length - mean * mean, 0));
-      if (!(std > 0)) throw new ConfigError('Cannot standardise: every training pixel has the same value (std 0).');
+      const mean = Float32Array.from(sum, (v) => v / n);
+      const std = Float32Array.from(sq, (v, f) => {
+        const variance = Math.max(v / n - (sum[f] / n) ** 2, 0);
+        const sd = Math.sqrt(variance);
+        return sd > 1e-6 * Math.max(1, Math.abs(sum[f] / n)) ? sd : 1;
+      });
       return { mean, std };
     }
     case 'minmax': {
-      let min = 255;
-      let max = 0;
-      for (let i = 0; i < pixels.length; i++) {
-        if (pixels[i] < min) min = pixels[i];
-        if (pixels[i] > max) max = pixels[i];
+      const min = new Float64Array(features).fill(Infinity);
+      const max = new Float64Array(features).fill(-Infinity);
+      for (let s = 0; s < n; s++) {
+        for (let f = 0; f < features; f++) {
+          const v = x[s * features + f] * base;
+          if (v < min[f]) min[f] = v;
+          if (v > max[f]) max[f] = v;
+        }
       }
-      if (max === min) throw new ConfigError('Cannot min-max scale: every training pixel has the same value.');
-      return { mean: min / 255, std: (max - min) / 255 };
+      return { mean: Float32Array.from(min), std: Float32Array.from(max, (v, f) => (v > min[f] ? v - min[f] : 1)) };
     }
     default:
-      throw new ConfigError(`Unknown preprocessing '${kind}'. Expected scale, standardize or minmax.`);
+      throw new ConfigError(`Unknown preprocessing '${String(kind)}'. Expected ${preprocessingNames.join(', ')}, or { mean, std }.`);
   }
+}
+
+/** The input stage's affine map x = raw·scale + shift, per feature (or one pair for every feature). */
+export function inputAffine(n: Normalisation, x: Dataset['x'], features: number): { scale: number; shift: number } | { scale: Float32Array; shift: Float32Array } {
+  const base = baseScale(x);
+  if (typeof n.mean === 'number' && typeof n.std === 'number') return { scale: base / n.std, shift: -n.mean / n.std };
+  const at = (v: number | Float32Array, f: number) => (typeof v === 'number' ? v : v[f]);
+  return {
+    scale: Float32Array.from({ length: features }, (_, f) => base / at(n.std, f)),
+    shift: Float32Array.from({ length: features }, (_, f) => -at(n.mean, f) / at(n.std, f)),
+  };
 }

@@ -49,6 +49,7 @@ export type OpName =
   | 'reshape'
   | 'add'
   | 'softmax'
+  | 'gather_rows'
   | ConvOpName
   | NormPoolOpName;
 
@@ -246,17 +247,25 @@ export const opDefs: Record<OpName, OpDef> = {
   },
 
   /**
-   * A batch from a GPU-resident dataset: inputs images, labels, perm (external) and the step uniform (its
-   * batch_start says where the batch begins in perm). Outputs x [B,F], y [B].
+   * A batch of inputs from a GPU-resident dataset: inputs perm, the step uniform (its batch_start says where
+   * the batch begins in perm), the per-feature affine map when attr perFeature, then the input chunks.
+   * Attrs rows, features, float, samplesPerChunk, scale, shift, and augmentation's. Output x [B, F].
    */
   gather: {
     infer(_inputs, attrs) {
+      return [{ shape: [Number(attrs.rows), Number(attrs.features)], name: 'x' }];
+    },
+  },
+
+  /**
+   * A batch's labels (u32 [B]) or targets (f32 [B, width]) from the dataset's: inputs source, perm and the
+   * step uniform. Attrs rows, width, dtype ('u32' labels or 'f32' targets).
+   */
+  gather_rows: {
+    infer(_inputs, attrs) {
       const rows = Number(attrs.rows);
-      const features = Number(attrs.features);
-      return [
-        { shape: [rows, features], name: 'x' },
-        { shape: [rows], name: 'labels', dtype: 'u32' },
-      ];
+      const width = Number(attrs.width);
+      return attrs.dtype === 'u32' ? [{ shape: [rows], name: 'labels', dtype: 'u32' }] : [{ shape: [rows, width], name: 'targets' }];
     },
   },
 

@@ -179,26 +179,49 @@ export function lower(node: Node): LoweredDispatch | undefined {
       };
     }
     case 'gather': {
-      const [images, labels, perm, step] = node.inputs;
-      const [x, y] = node.outputs;
+      const perFeature = !!attrs.perFeature;
+      const [perm, step, ...rest] = node.inputs;
+      const affine = perFeature ? rest[0] : undefined;
+      const chunks = perFeature ? rest.slice(1) : rest;
+      const [x] = node.outputs;
       const base = { rows: x.shape[0], features: x.shape[1], scale: Number(attrs.scale ?? 1 / 255), shift: Number(attrs.shift ?? 0) };
-      const augment = attrs.maxShift || attrs.maxRotate || attrs.noiseStd;
-      const words = !augment && x.shape[1] % 4 === 0;
+      const affineOperand: Operand = affine ? t(affine) : { dummy: true };
+      if (attrs.maxShift || attrs.maxRotate || attrs.noiseStd) {
+        return {
+          kernel: 'gatherAugment',
+          constants: { PER_FEATURE: perFeature },
+          operands: [t(chunks[0]), t(perm), affineOperand, t(x), t(step)],
+          params: {
+            ...base,
+            width: Number(attrs.width),
+            height: Number(attrs.height),
+            max_shift: Number(attrs.maxShift ?? 0),
+            max_rotate: Number(attrs.maxRotate ?? 0),
+            noise_std: Number(attrs.noiseStd ?? 0),
+          },
+          workgroups: grid1d(x.size, 256),
+        };
+      }
+      const float = !!attrs.float;
+      const words = !float && x.shape[1] % 4 === 0;
+      const chunkOperands: Operand[] = [0, 1, 2, 3].map((c) => (chunks[c] ? t(chunks[c]) : { dummy: true }));
       return {
-        kernel: augment ? 'gatherAugment' : 'gather',
-        constants: augment ? {} : { WORDS: words },
-        operands: [t(images), t(labels), t(perm), t(x), t(y), t(step)],
-        params: augment
-          ? {
-              ...base,
-              width: Number(attrs.width),
-              height: Number(attrs.height),
-              max_shift: Number(attrs.maxShift ?? 0),
-              max_rotate: Number(attrs.maxRotate ?? 0),
-              noise_std: Number(attrs.noiseStd ?? 0),
-            }
-          : base,
+        kernel: 'gather',
+        constants: { WORDS: words, FLOAT: float, PER_FEATURE: perFeature, CHUNKS: chunks.length },
+        operands: [...chunkOperands, t(perm), affineOperand, t(x), t(step)],
+        params: { ...base, samples_per_chunk: Number(attrs.samplesPerChunk) },
         workgroups: grid1d(words ? x.size / 4 : x.size, 256),
+      };
+    }
+    case 'gather_rows': {
+      const [source, perm, step] = node.inputs;
+      const [out] = node.outputs;
+      return {
+        kernel: 'gatherRows',
+        constants: {},
+        operands: [t(source), t(perm), t(out), t(step)],
+        params: { rows: out.shape[0], width: Number(attrs.width) },
+        workgroups: grid1d(out.size, 256),
       };
     }
     case 'conv2d':

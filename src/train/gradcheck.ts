@@ -36,7 +36,7 @@ export async function gradientCheck(gpu: GpuContext | GpuResources, modelInput: 
   const device = resources.device;
   const seed = options.seed ?? 0;
   const epsilon = options.epsilon ?? 1e-2;
-  const model = toModel(modelInput, [1, data.rows, data.cols]);
+  const model = toModel(modelInput, data.sampleShape);
   let initial: Float32Array = new Float32Array(0);
   const state = new TrainingState(resources, model, resolveOptimizer({ lr: 1 }), (arena, stateArena) => {
     initial = model.initialParameters(arena, seed, () => {});

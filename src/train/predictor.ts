@@ -5,7 +5,7 @@
  * per chunk size and cached, so repeated predictions (a drawn digit, a test set) allocate nothing.
  */
 import { ConfigError } from '../errors';
-import type { Dataset } from '../data/dataset';
+import { sampleSize, type Dataset } from '../data/dataset';
 import { GpuDataset } from '../data/gpu_dataset';
 import type { Normalisation } from '../data/gpu_dataset';
 import type { GpuResources } from '../gpu/resources';
@@ -49,13 +49,15 @@ export class Predictor {
     normalisation: Normalisation,
     capacity: number,
   ): Predictor {
-    const blank: Dataset = { ...like, images: new Uint8Array(capacity * like.rows * like.cols), labels: new Uint8Array(capacity), count: capacity };
+    const size = sampleSize(like);
+    const x = like.x instanceof Float32Array ? new Float32Array(capacity * size) : new Uint8Array(capacity * size);
+    const blank: Dataset = { x, sampleShape: like.sampleShape, labels: new Uint32Array(capacity), numClasses: like.numClasses, count: capacity };
     const input = new GpuDataset(resources, 'predict', blank, normalisation);
     const bytes = packStepTable([{ step: 0, batchStart: 0, seed: 0, mixLambda: 1, lr: 0 }]);
     const handle = externalBuffer('predict.steps', bytes.byteLength);
     const table = { handle, buffer: resources.createStorage(handle.name, new Uint8Array(bytes)) };
     const bindings = new Map([...setup.bindings, ...input.buffers, [handle, table.buffer]]);
-    return new Predictor(resources, model, setup.layout, setup.step, input, table, bindings, capacity, like.numClasses);
+    return new Predictor(resources, model, setup.layout, setup.step, input, table, bindings, capacity, like.numClasses ?? model.outputShape[0]);
   }
 
   private plan(rows: number): Promise<ChunkPlan> {
@@ -70,8 +72,11 @@ export class Predictor {
   }
 
   /** Class probabilities [count, classes] for `images`: count samples of raw values, as the training data holds them. */
-  async predict(images: Uint8Array): Promise<Float32Array> {
+  async predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
     const features = this.input.source.features;
+    if ((images instanceof Float32Array) !== this.input.source.float) {
+      throw new ConfigError(`predict: the model was trained on ${this.input.source.float ? 'float32' : 'byte'} inputs; got a ${images.constructor.name}.`);
+    }
     if (images.length === 0 || images.length % features !== 0) {
       throw new ConfigError(`predict: expected whole samples of ${features} values each (${this.input.source.sampleShape.join('×')}); got ${images.length} values.`);
     }
@@ -80,10 +85,10 @@ export class Predictor {
     for (let start = 0; start < count; start += this.capacity) {
       const rows = Math.min(this.capacity, count - start);
       const chunk = images.subarray(start * features, (start + rows) * features);
-      const padded = new Uint8Array(Math.ceil(chunk.length / 4) * 4);
-      padded.set(chunk);
+      const padded = chunk instanceof Float32Array ? chunk : new Uint8Array(Math.ceil(chunk.length / 4) * 4);
+      if (padded !== chunk) padded.set(chunk);
       const { executable, probabilities } = await this.plan(rows);
-      this.resources.device.queue.writeBuffer(this.input.buffers.get(this.input.source.images)!, 0, padded);
+      this.resources.device.queue.writeBuffer(this.input.inputs, 0, padded as Uint8Array<ArrayBuffer>);
       const encoder = this.resources.device.createCommandEncoder();
       executable.encode(encoder, 0);
       encoder.copyBufferToBuffer(probabilities.buffer, probabilities.offset, this.output, 0, rows * this.classes * 4);

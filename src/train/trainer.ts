@@ -17,7 +17,7 @@ import { checkBatching } from './batching';
 
 export { checkBatching } from './batching';
 import { Rng, shuffledIndices } from '../data/rng';
-import { splitDataset, type Dataset } from '../data/dataset';
+import { sampleSize, splitDataset, type Dataset } from '../data/dataset';
 import { GpuDataset, type Normalisation } from '../data/gpu_dataset';
 import { Predictor } from './predictor';
 import { mixupLambda } from '../data/mixup';
@@ -87,7 +87,7 @@ export class Trainer {
 
   static async create(gpu: GpuContext | GpuResources, train: Dataset, test: Dataset | undefined, options: TrainerOptions): Promise<Trainer> {
     const resources = gpu instanceof GpuResources ? gpu : new GpuResources(gpu);
-    const model = toModel(options.model, [1, train.rows, train.cols], { init: options.init });
+    const model = toModel(options.model, train.sampleShape, { init: options.init });
     const optimizer = resolveOptimizer(options.optimizer ?? { lr: 0.1 });
     const seed = options.seed ?? 0;
     let validation: Dataset | undefined;
@@ -101,12 +101,10 @@ export class Trainer {
     new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0); // validates before any GPU work
     for (const [name, data] of [['training', train], ['test', test]] as const) {
       if (!data) continue;
-      const features = data.rows * data.cols;
-      const inputSize = model.inputShape.reduce((a, b) => a * b, 1);
-      if (features !== inputSize) {
-        throw new ShapeError(`The model takes samples of shape [${model.inputShape.join(', ')}] but the ${name} data has ${data.rows}×${data.cols} = ${features} values per sample.`);
+      if (sampleSize(data) !== sampleSize(train) || (data.labels === undefined) !== (train.labels === undefined)) {
+        throw new ShapeError(`The ${name} data's samples are [${data.sampleShape.join(', ')}] with ${data.labels ? 'labels' : 'targets'}; the training data's are [${train.sampleShape.join(', ')}] with ${train.labels ? 'labels' : 'targets'}.`);
       }
-      if (model.outputShape.length !== 1 || model.outputShape[0] !== data.numClasses) {
+      if (data.labels && (model.outputShape.length !== 1 || model.outputShape[0] !== data.numClasses)) {
         throw new ShapeError(`The model's output per sample is [${model.outputShape.join(', ')}] but the ${name} data has ${data.numClasses} classes (one logit per class is needed).`);
       }
     }
@@ -123,7 +121,7 @@ export class Trainer {
     }, steps);
 
     const datasets = {
-      train: new GpuDataset(resources, 'train', train, normalisation, options.augment),
+      train: new GpuDataset(resources, 'train', train, normalisation, { augment: options.augment }),
       validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation) : undefined,
       test: test ? new GpuDataset(resources, 'test', test, normalisation) : undefined,
     };
@@ -295,7 +293,7 @@ export class Trainer {
    * dropout, batch norm's running statistics) on the GPU, in batches of `evalBatchSize`. `images` holds
    * whole samples as the training data does (bytes, preprocessed on the GPU exactly as in training).
    */
-  async predict(images: Uint8Array): Promise<Float32Array> {
+  async predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
     this.predictor ??= Predictor.create(this.resources, this.model, this.state, this.trainData.data, this.normalisation, this.options.evalBatchSize ?? 1000);
     return this.predictor.predict(images);
   }

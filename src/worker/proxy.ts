@@ -104,8 +104,8 @@ class Channel {
 
 /** A Dataset that owns its buffers (a subset is a view into the whole set, which would otherwise be copied entire). */
 function compactDataset(data: Dataset): Dataset {
-  const own = (a: Uint8Array) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice());
-  return { ...data, images: own(data.images), labels: own(data.labels) };
+  const own = <T extends ArrayBufferView & { slice(): T }>(a: T | undefined) => (!a || (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) ? a : a.slice());
+  return { ...data, x: own(data.x)!, ...(data.labels ? { labels: own(data.labels) } : {}), ...(data.targets ? { targets: own(data.targets) } : {}) };
 }
 
 /** A worker that serves trainers (it called serveTrainer()), with its GPU device requested. */
@@ -139,7 +139,7 @@ export class TrainerWorker {
     const wire = (source: DataSource | undefined) => {
       if (!source || 'mnist' in source) return source;
       const own = compactDataset(source);
-      if (transfer) transferables.push(own.images.buffer as ArrayBuffer, own.labels.buffer as ArrayBuffer);
+      if (transfer) for (const a of [own.x, own.labels, own.targets]) if (a) transferables.push(a.buffer as ArrayBuffer);
       return own;
     };
     const { warn, ...rest } = options;

@@ -10,10 +10,10 @@
  * is reachable without changing this file. Calls on one trainer run one after another; `stop` does not
  * wait, it makes the running fit end at the next epoch boundary.
  */
-import { subset, splitDataset, type Dataset } from '../data/dataset';
+import { subset, splitDataset, tensorDataset, type Dataset } from '../data/dataset';
 import { fetchMnist } from '../data/mnist_fetch';
 import type { Mnist } from '../data/mnist';
-import { preprocessing, type Preprocessing } from '../data/preprocess';
+import { preprocessing, type Normalisation, type Preprocessing } from '../data/preprocess';
 import { ConfigError } from '../errors';
 import { requestGpu, type DeviceOptions, type GpuContext } from '../gpu/device';
 import { Trainer, type FitOptions, type TrainerOptions } from '../train/trainer';
@@ -28,8 +28,8 @@ export interface TrainerInfo {
   layers: string[];
   parameters: { name: string; shape: number[] }[];
   parameterCount: number;
-  /** The input normalisation training uses, x = (pixel/255 − mean)/std: a predictor on the page applies the same. */
-  normalisation: { mean: number; std: number };
+  /** The input normalisation training uses, x = (raw·base − mean)/std (numbers, or one per feature). */
+  normalisation: Normalisation;
 }
 
 /** The options of createTrainer's call as they cross: `warn` becomes a flag, its messages come back as events. */
@@ -103,10 +103,10 @@ export function serveTrainer(endpoint: MessageEndpoint = globalThis as unknown a
       const start = source.start ?? 0;
       return subset(all, start, source.count ?? all.count - start);
     }
-    if (!(source.images instanceof Uint8Array) || !(source.labels instanceof Uint8Array)) {
-      throw new ConfigError(`The ${what} data must be a Dataset (images and labels as Uint8Array) or { mnist: url, split }.`);
+    if (typeof source !== 'object' || source === null || !('x' in source)) {
+      throw new ConfigError(`The ${what} data must be a Dataset ({ x, sampleShape, labels | targets }) or { mnist: url, split }.`);
     }
-    return source;
+    return tensorDataset(source, what);
   };
 
   const create = async (id: number, init: { train: DataSource; test?: DataSource; options: WireTrainerOptions }) => {
@@ -117,10 +117,10 @@ export function serveTrainer(endpoint: MessageEndpoint = globalThis as unknown a
     // Resolved here, as the trainer would (on the training split only), so the page is told what training uses.
     const kind: Preprocessing = options.preprocessing ?? 'scale';
     const statsFrom = typeof kind === 'string' && kind !== 'scale' && options.validation ? splitDataset(train, options.validation, options.seed ?? 0).train : train;
-    const { mean = 0, std = 1 } = preprocessing(kind, statsFrom);
+    const normalisation = preprocessing(kind, statsFrom);
     const trainer = await Trainer.create(context, train, test, {
       ...options,
-      preprocessing: { mean, std },
+      preprocessing: normalisation,
       warn: warn ? (message) => emit(id, 'warn', message) : undefined,
     });
     const handle = nextTrainer++;
@@ -131,7 +131,7 @@ export function serveTrainer(endpoint: MessageEndpoint = globalThis as unknown a
       layers: trainer.model.summary(),
       parameters: trainer.state.arena.slots.map((slot) => ({ name: slot.name, shape: [...slot.shape] })),
       parameterCount: trainer.model.parameterCount,
-      normalisation: { mean, std },
+      normalisation,
     };
     return { trainer: handle, info };
   };

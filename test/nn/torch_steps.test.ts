@@ -19,7 +19,7 @@ interface Fixture {
   models: Record<string, { layers: LayerSpec[]; state_dict: Record<string, { shape: number[]; dtype: string; data: number[] }>; loss: number; grads: Record<string, number[]>; running_after: Record<string, number[]> }>;
 }
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/torch_steps.json', import.meta.url), 'utf8')) as Fixture;
-const data: Dataset = { images: Uint8Array.from(fixture.images), labels: Uint8Array.from(fixture.labels), count: 8, rows: 28, cols: 28, numClasses: 10 };
+const data: Dataset = { x: Uint8Array.from(fixture.images), labels: Uint8Array.from(fixture.labels), count: 8, sampleShape: [1, 28, 28], numClasses: 10 };
 
 describe(`one training step against PyTorch ${fixture.torch} (float64)`, () => {
   for (const [name, m] of Object.entries(fixture.models)) {

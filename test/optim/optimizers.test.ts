@@ -22,12 +22,12 @@ async function compare(optimizer: RefOptimizer, steps: number) {
   const initial = await trainer.weights();
   const names = widths.slice(1).flatMap((_, i) => [`${2 * i + 1}.weight`, `${2 * i + 1}.bias`]);
   const params: RefParam[] = names.map((n) => newParam(initial.get(n)!, n.endsWith('weight')));
-  const x = Float64Array.from(data.images, (v) => v / 255);
+  const x = Float64Array.from(data.x, (v) => v / 255);
   const norms: number[] = [];
   let gScale = 0;
   for (let t = 1; t <= steps; t++) {
     const layers: RefLayer[] = widths.slice(1).map((out, i) => ({ weight: params[2 * i].w, bias: params[2 * i + 1].w, in: widths[i], out }));
-    const { grads } = mlpLossAndGrads(layers, x, data.labels, data.count, 'tanh');
+    const { grads } = mlpLossAndGrads(layers, x, data.labels!, data.count, 'tanh');
     const flat = grads.flatMap((g) => [g.weight, g.bias]);
     norms.push(globalNorm(flat));
     gScale = Math.max(gScale, maxAbs(flat.flatMap((g) => [...g])));

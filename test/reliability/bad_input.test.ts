@@ -9,7 +9,7 @@ import { shaderFiles } from '../../src/kernels/shaders';
 import { locate } from '../../src/gpu/resources';
 import { testGpu } from '../helpers/gpu';
 
-const tiny: Dataset = { images: new Uint8Array(8 * 4), labels: Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7]), count: 8, rows: 2, cols: 2, numClasses: 10 };
+const tiny: Dataset = { x: new Uint8Array(8 * 4), labels: Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7]), count: 8, sampleShape: [1, 2, 2], numClasses: 10 };
 const good: TrainerOptions = { model: { layers: [4, 5, 10] }, batchSize: 4, optimizer: { lr: 0.1 } };
 
 /** Trainer.create must throw `type` matching `message`, and must not have created a single GPU buffer. */
@@ -67,8 +67,9 @@ describe('bad input is refused with a clear, typed error', () => {
   });
 
   it('non-finite preprocessing values (the only way NaN can reach byte-valued inputs)', async () => {
-    await rejects({ preprocessing: { mean: Number.NaN, std: 1 } }, ConfigError, /mean NaN/);
-    await rejects({ preprocessing: { mean: 0, std: 0 } }, ConfigError, /std 0/);
+    await rejects({ preprocessing: { mean: Number.NaN, std: 1 } }, ConfigError, /mean is NaN/);
+    await rejects({ preprocessing: { mean: 0, std: 0 } }, ConfigError, /std is 0/);
+    await rejects({ preprocessing: { mean: 0, std: Float32Array.from([1, 1, Number.POSITIVE_INFINITY, 1]) } }, ConfigError, /std\[2\] is Infinity/);
   });
 
   it('a request beyond the adapter limits fails before any dispatch', async () => {

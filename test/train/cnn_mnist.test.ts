@@ -24,11 +24,11 @@ describe('convolutional networks on MNIST', () => {
     console.log(`[cnn] 2000 images, 1 epoch: loss ${report.loss.toFixed(4)}, test accuracy ${report.testAccuracy}, ${report.seconds.toFixed(1)} s`);
     // Measured 0.83 (seed 1); a full run of 3 epochs on 60,000 images is the must-show figure (bench/RESULTS.md).
     expect(report.testAccuracy).toBeGreaterThan(0.78);
-    const probabilities = await trainer.predict(test.images);
+    const probabilities = await trainer.predict(test.x);
     let correct = 0;
     for (let i = 0; i < test.count; i++) {
       const row = probabilities.subarray(i * 10, (i + 1) * 10);
-      if (row.indexOf(Math.max(...row)) === test.labels[i]) correct++;
+      if (row.indexOf(Math.max(...row)) === test.labels![i]) correct++;
     }
     expect(correct / test.count).toBe((await trainer.evaluate()).accuracy);
     trainer.destroy();

@@ -76,16 +76,16 @@ async function checkEpochs(setup: Setup): Promise<{ failures: string[]; worst: R
       const before = weights[globalStep];
       const layers: RefLayer[] = widths.slice(1).map((out, i) => ({ weight: Float64Array.from(before.get(`${2 * i + 1}.weight`)!), bias: Float64Array.from(before.get(`${2 * i + 1}.bias`)!), in: widths[i], out }));
       const samples = order.subarray(start, start + rows);
-      const labels = Array.from(samples, (i) => data.labels[i]);
+      const labels = Array.from(samples, (i) => data.labels![i]);
       let x: Float64Array<ArrayBufferLike> = new Float64Array(rows * features);
-      samples.forEach((sample, r) => x.set(Array.from(data.images.subarray(sample * features, (sample + 1) * features), (v) => v / 255), r * features));
+      samples.forEach((sample, r) => x.set(Array.from(data.x.subarray(sample * features, (sample + 1) * features), (v) => v / 255), r * features));
       // Augmentation: the kernel's float32 sampling error on the inputs (augmentTolerance), carried to the
       // loss to first order by the reference's dL/dx.
       let inputError = 0;
       const rotated = !!augment?.maxRotate;
       if (augment?.maxRotate || augment?.maxShift) {
-        const settings = { width: data.cols, height: data.rows, maxShift: augment.maxShift ?? 0, maxRotate: Math.fround(((augment.maxRotate ?? 0) * Math.PI) / 180), noiseStd: 0, scale: Math.fround(1 / 255), shift: 0 };
-        x = augmentBatchRef(data.images, order, start, rows, seed, globalStep, settings);
+        const settings = { width: data.sampleShape[2], height: data.sampleShape[1], maxShift: augment.maxShift ?? 0, maxRotate: Math.fround(((augment.maxRotate ?? 0) * Math.PI) / 180), noiseStd: 0, scale: Math.fround(1 / 255), shift: 0 };
+        x = augmentBatchRef(data.x, order, start, rows, seed, globalStep, settings);
         inputError = rotated ? augmentTolerance(settings).atol : 0; // shift only: a few hundred u, inside chainTolerance's 100u·scale
       }
       let targets: Float64Array | undefined;

@@ -11,11 +11,10 @@ describe('the numerical gradient-check utility', () => {
     const rng = new Rng(4);
     const count = 16;
     const data = {
-      images: Uint8Array.from({ length: count * 20 }, () => rng.nextBelow(256)),
+      x: Uint8Array.from({ length: count * 20 }, () => rng.nextBelow(256)),
       labels: Uint8Array.from({ length: count }, () => rng.nextBelow(10)),
       count,
-      rows: 4,
-      cols: 5,
+      sampleShape: [1, 4, 5],
       numClasses: 10,
     };
     const results = await gradientCheck(gpu, { layers: [20, 13, 10], activation: 'tanh', init: 'xavier_normal' }, data, { samplesPerParameter: 4, seed: 3 });

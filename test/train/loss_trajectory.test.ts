@@ -69,9 +69,9 @@ describe('fixed-seed loss trajectory (784-32-10, 2000 MNIST samples, batch 100, 
       const samples = order.subarray(s * batch, (s + 1) * batch);
       const x = new Float64Array(batch * 784);
       samples.forEach((sample, r) => {
-        for (let f = 0; f < 784; f++) x[r * 784 + f] = mnist.train.images[sample * 784 + f] / 255;
+        for (let f = 0; f < 784; f++) x[r * 784 + f] = mnist.train.x[sample * 784 + f] / 255;
       });
-      const labels = Array.from(samples, (sample) => mnist.train.labels[sample]);
+      const labels = Array.from(samples, (sample) => mnist.train.labels![sample]);
       const atGpu = names.map((n) => newParam(gpuWeights[s].get(n)!, n.endsWith('weight')));
       const teacherForced = mlpLossAndGrads(asLayers(atGpu), x, labels, batch, 'relu');
       const independent = mlpLossAndGrads(asLayers(reference), x, labels, batch, 'relu');

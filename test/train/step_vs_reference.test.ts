@@ -32,8 +32,8 @@ describe('a GPU training step matches the float64 reference', () => {
         seed: 3,
       });
       const before = await referenceLayers(trainer);
-      const x = Float64Array.from(data.images, (v) => v / 255);
-      const { loss, grads } = mlpLossAndGrads(before, x, data.labels, 24, activation);
+      const x = Float64Array.from(data.x, (v) => v / 255);
+      const { loss, grads } = mlpLossAndGrads(before, x, data.labels!, 24, activation);
       const [report] = await trainer.fit({ epochs: 1 });
       const widths = [15, 9, 7, 10];
       expectValueClose(report.loss, loss, chainTolerance(mlpForwardSums(widths), loss), 'epoch loss');
