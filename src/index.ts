@@ -15,7 +15,7 @@ export { requestGpu, type GpuContext, type DeviceOptions } from './gpu/device';
 export { paceDawnTicks } from './gpu/dawn_ticks';
 
 // Data
-export { makeDataset, subset, splitDataset, type Dataset } from './data/dataset';
+export { makeDataset, tensorDataset, subset, splitDataset, selectClasses, type Dataset, type DatasetParts, type Labels } from './data/dataset';
 export { fetchMnist } from './data/mnist_fetch';
 export { type Mnist } from './data/mnist';
 export { parseIdx, encodeIdx, type IdxTensor } from './data/idx';

@@ -70,6 +70,27 @@ function asWords(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * How a dataset's inputs are split over buffers: as many samples a buffer as the adapter binds (or
+ * `maxChunkBytes`), at most MAX_CHUNKS buffers. Throws a ConfigError naming the sizes when they do not fit,
+ * so callers can check before any GPU work.
+ */
+export function chunking(limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>, name: string, data: Dataset, maxChunkBytes?: number): { samplesPerChunk: number; chunkCount: number } {
+  if (maxChunkBytes !== undefined && !(maxChunkBytes >= 4 && Number.isFinite(maxChunkBytes))) {
+    throw new ConfigError(`The largest data buffer must be a finite number of bytes ≥ 4; got ${maxChunkBytes}.`);
+  }
+  const sampleBytes = sampleSize(data) * (data.x instanceof Float32Array ? 4 : 1);
+  const maxBytes = Math.min(maxChunkBytes ?? Infinity, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const samplesPerChunk = Math.min(data.count, Math.floor(maxBytes / sampleBytes));
+  const chunkCount = Math.ceil(data.count / Math.max(1, samplesPerChunk));
+  if (samplesPerChunk < 1 || chunkCount > MAX_CHUNKS) {
+    throw new ConfigError(
+      `Dataset '${name}' has ${data.count * sampleBytes} bytes of inputs; this adapter binds at most ${maxBytes} bytes a buffer and the input stage reads ${MAX_CHUNKS} buffers (${MAX_CHUNKS * maxBytes} bytes). Use a subset, or bytes instead of float32 inputs.`,
+    );
+  }
+  return { samplesPerChunk, chunkCount };
+}
+
 export class GpuDataset {
   /** The GPU buffer of each of the source's handles. */
   readonly buffers = new Map<ExternalBuffer, GPUBuffer>();
@@ -91,16 +112,7 @@ export class GpuDataset {
     }
     const features = sampleSize(data);
     const float = data.x instanceof Float32Array;
-    const sampleBytes = features * (float ? 4 : 1);
-    const limits = resources.device.limits;
-    const maxBytes = Math.min(options.maxChunkBytes ?? Infinity, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    const samplesPerChunk = Math.min(data.count, Math.floor(maxBytes / sampleBytes));
-    const chunkCount = Math.ceil(data.count / Math.max(1, samplesPerChunk));
-    if (samplesPerChunk < 1 || chunkCount > MAX_CHUNKS) {
-      throw new ConfigError(
-        `Dataset '${name}' has ${data.count * sampleBytes} bytes of inputs; this adapter binds at most ${maxBytes} bytes a buffer and the input stage reads ${MAX_CHUNKS} buffers (${MAX_CHUNKS * maxBytes} bytes). Use a subset, or bytes instead of float32 inputs.`,
-      );
-    }
+    const { samplesPerChunk, chunkCount } = chunking(resources.device.limits, name, data, options.maxChunkBytes);
     const size = imageSize(data);
     if (augment && (augment.maxShift || augment.maxRotate || augment.noiseStd)) {
       if (float || !size || (data.sampleShape.length === 3 && data.sampleShape[0] !== 1) || chunkCount > 1) {

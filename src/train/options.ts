@@ -29,6 +29,11 @@ export interface TrainerOptions {
   augment?: Augmentation;
   /** Hold out this many training samples (or this fraction, if < 1) as a seeded validation split. */
   validation?: number;
+  /**
+   * Largest GPU buffer for a dataset's inputs (default: the adapter's maxStorageBufferBindingSize). Larger
+   * datasets are split by samples over up to four buffers; the result does not depend on the split.
+   */
+  maxDataBufferBytes?: number;
   /** Evaluation batch size (default 1000). */
   evalBatchSize?: number;
   /** Training steps encoded into one command buffer (default: a whole epoch). Results do not depend on it. */

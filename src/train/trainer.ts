@@ -18,7 +18,7 @@ import { checkBatching } from './batching';
 export { checkBatching } from './batching';
 import { Rng, shuffledIndices } from '../data/rng';
 import { sampleSize, splitDataset, type Dataset } from '../data/dataset';
-import { GpuDataset, type Normalisation } from '../data/gpu_dataset';
+import { chunking, GpuDataset, type Normalisation } from '../data/gpu_dataset';
 import { Predictor } from './predictor';
 import { mixupLambda } from '../data/mixup';
 import { preprocessing } from '../data/preprocess';
@@ -108,6 +108,9 @@ export class Trainer {
         throw new ShapeError(`The model's output per sample is [${model.outputShape.join(', ')}] but the ${name} data has ${data.numClasses} classes (one logit per class is needed).`);
       }
     }
+    for (const [name, data] of [['train', train], ['validation', validation], ['test', test]] as const) {
+      if (data) chunking(resources.device.limits, name, data, options.maxDataBufferBytes); // fits, before any GPU work
+    }
     const normalisation = preprocessing(options.preprocessing ?? 'scale', train);
     const steps = Math.ceil(train.count / batchSize);
     let batchesTracked = 0;
@@ -121,9 +124,9 @@ export class Trainer {
     }, steps);
 
     const datasets = {
-      train: new GpuDataset(resources, 'train', train, normalisation, { augment: options.augment }),
-      validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation) : undefined,
-      test: test ? new GpuDataset(resources, 'test', test, normalisation) : undefined,
+      train: new GpuDataset(resources, 'train', train, normalisation, { augment: options.augment, maxChunkBytes: options.maxDataBufferBytes }),
+      validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation, { maxChunkBytes: options.maxDataBufferBytes }) : undefined,
+      test: test ? new GpuDataset(resources, 'test', test, normalisation, { maxChunkBytes: options.maxDataBufferBytes }) : undefined,
     };
     const bindings = new Map([...state.bindings, ...datasets.train.buffers]);
     const common = { model, layout: state.layout, step: state.step, autotune: options.autotune, tuning: options.tuning };
