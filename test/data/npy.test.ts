@@ -130,11 +130,15 @@ describe('encodeNpy and parseNpy', () => {
     expect(encodeNpy([2, 3, 4], Float32Array.from(range(24)), { version: 3 })).toEqual(fixture('v3.npy'));
   });
 
-  it('reads from a view with an odd byte offset', () => {
-    const file = encodeNpy([3], Float32Array.of(1, 2, 3));
-    const padded = new Uint8Array(file.length + 3);
-    padded.set(file, 3);
-    expect(Array.from(parseNpy(padded.subarray(3), 'o.npy').data)).toEqual([1, 2, 3]);
+  it('reads from a view at an odd or an aligned byte offset', () => {
+    for (const data of [Float32Array.of(1, 2, 3), Float64Array.of(1, 2, 3), BigInt64Array.of(1n, 2n, 3n), Uint16Array.of(1, 2, 3)]) {
+      for (const offset of [3, 8]) {
+        const file = encodeNpy([3], data);
+        const padded = new Uint8Array(file.length + offset);
+        padded.set(file, offset);
+        expect(Array.from(parseNpy(padded.subarray(offset), 'o.npy').data)).toEqual([1, 2, 3]);
+      }
+    }
   });
 
   it('a 1-d Fortran array is its own C order; a rank-4 one is transposed', () => {
