@@ -299,9 +299,14 @@ export function parseNpy(bytes: Uint8Array, fileName: string): NpyArray {
 function decode(raw: Uint8Array, info: DtypeInfo, count: number, fileName: string): NpyData {
   // One copy into a fresh, aligned buffer; then the typed array reads it in the host's order, which is
   // little-endian on every platform JS runs on today (a big-endian host takes the DataView path).
-  if (info.bytes === 1) return info.dtype === 'uint8' ? raw.slice() : new Int8Array(raw.slice().buffer);
+  // (Not raw.slice(): on a Node Buffer, which readFile returns, slice is a view into the shared pool.)
+  const buffer = () => {
+    const copy = new Uint8Array(raw.byteLength);
+    copy.set(raw);
+    return copy.buffer;
+  };
+  if (info.bytes === 1) return info.dtype === 'uint8' ? new Uint8Array(buffer()) : new Int8Array(buffer());
   if (!LITTLE_ENDIAN_HOST) return decodeWithDataView(raw, info, count, fileName);
-  const buffer = () => raw.slice().buffer;
   // The 8-byte types are converted into a new array anyway, so they are read in place when aligned (a
   // float64 x_train of MNIST is 376 MB; readFile's buffer of a large file starts at offset 0).
   const wide = <T>(type: { new (b: ArrayBufferLike, offset: number, length: number): T; BYTES_PER_ELEMENT: number }): T => {

@@ -141,6 +141,19 @@ describe('encodeNpy and parseNpy', () => {
     }
   });
 
+  it('reads a Node Buffer from the shared pool (as readFile gives small files) into fresh arrays of their own', () => {
+    for (const data of [Uint8Array.of(1, 2, 3), Int8Array.of(1, 2, 3), Int16Array.of(1, 2, 3), Float32Array.of(1, 2, 3), Float64Array.of(1, 2, 3), BigInt64Array.of(1n, 2n, 3n)]) {
+      const pooled = Buffer.concat([Buffer.alloc(5), Buffer.from(encodeNpy([3], data))]).subarray(5);
+      expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length); // a view into a larger pool
+      const array = parseNpy(pooled, 'p.npy');
+      expect(Buffer.isBuffer(array.data)).toBe(false);
+      expect(array.data.length).toBe(3);
+      expect(Array.from(array.data)).toEqual([1, 2, 3]);
+      pooled.fill(0);
+      expect(Array.from(array.data)).toEqual([1, 2, 3]);
+    }
+  });
+
   it('a 1-d Fortran array is its own C order; a rank-4 one is transposed', () => {
     expect(Array.from(parseNpy(encodeNpy([3], Int32Array.of(4, 5, 6), { fortranOrder: true }), 'a').data)).toEqual([4, 5, 6]);
     const shape = [2, 3, 2, 2];
