@@ -8,7 +8,7 @@ import { loadMnist } from '../data/mnist_node';
 import { sampleSize, splitDataset, subset } from '../data/dataset';
 import { formatResults, search, type SearchSpace } from '../train/search';
 import { choice, formatHelp, int, parseFlags } from './flags';
-import { dataFlag, jsonFlag, seedFlag } from './shared_flags';
+import { jsonFlag, mnistDataFlag, seedFlag } from './shared_flags';
 import { processIo, runIfEntryPoint, type CliIo } from './run';
 
 export const searchFlags = {
@@ -17,7 +17,7 @@ export const searchFlags = {
   epochs: int({ min: 1, default: 2, help: 'epochs a trial' }),
   subset: int({ min: 300, default: 10000, help: 'training samples to search on (a tenth is held out; batches go up to 256)' }),
   seed: seedFlag(1, 'seed for the split and the sampled trials'),
-  data: dataFlag,
+  data: mnistDataFlag,
   json: jsonFlag,
 } as const;
 
