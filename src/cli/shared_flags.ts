@@ -1,6 +1,6 @@
 /** Flag rows more than one command uses: the data folder, the seed, JSON output. */
 import { dataFolderProblem, mnistFolderProblem } from '../data/data_folder';
-import { KERAS_FILE_LIST } from '../data/keras_folder';
+import { KERAS_FILE_LIST } from '../data/keras';
 import { boolean, dir, int } from './flags';
 
 /** `train --data`: the four MNIST IDX files, or the four Keras NumPy files (src/data/data_folder.ts tells which). */

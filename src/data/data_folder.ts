@@ -8,7 +8,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataFormatError } from '../errors';
 import type { Dataset } from './dataset';
-import { KERAS_FILE_LIST, KERAS_FILES, loadNpyFolder } from './keras_folder';
+import { KERAS_FILE_LIST, KERAS_FILES } from './keras';
+import { loadNpyFolder } from './keras_folder';
 import { MNIST_FILE_LIST, MNIST_FILES } from './mnist';
 import { loadMnist } from './mnist_node';
 

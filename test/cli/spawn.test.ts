@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runBuilt, STACK_FRAME, temporaryFolder } from '../helpers/cli';
-import { KERAS_FILES } from '../../src/data/keras_folder';
+import { KERAS_FILES } from '../../src/data/keras';
 import { encodeNpy } from '../../src/data/npy';
 
 let dir = '';

@@ -9,7 +9,7 @@ import { main as initMain, initExperimentFlags } from '../../src/cli/init_experi
 import { formatHelp } from '../../src/cli/flags';
 import { checkpointModel } from '../helpers/checkpoint';
 import { MNIST_FILES } from '../../src/data/mnist';
-import { KERAS_FILES } from '../../src/data/keras_folder';
+import { KERAS_FILES } from '../../src/data/keras';
 import { encodeNpy } from '../../src/data/npy';
 import { runInProcess, STACK_FRAME, temporaryFolder } from '../helpers/cli';
 
