@@ -1,7 +1,7 @@
 /**
  * `npm run train`: trains a model (a torch.nn-shaped layer list, or an MLP) on MNIST, or on a folder of
- * Keras-named .npy files (--data), in Node on whatever WebGPU adapter there is. The flags are the table below (`--help` prints it). Every value is checked
- * before any GPU work is done: the table checks each flag, `settingsFrom` the flags together (the
+ * Keras-named .npy files (--data), in Node on whatever WebGPU adapter there is. The flags are the table
+ * below (`--help` prints it). Every value is checked before any GPU work is done: the table checks each flag, `settingsFrom` the flags together (the
  * optimizer, the schedule), then, once the data is read, --classes against the data's labels, the model
  * against the data's shape and number of classes, a --resume checkpoint or --weights file against the
  * model, and the data's size against --batch-size and --validation, all before the GPU is requested.
