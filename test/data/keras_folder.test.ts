@@ -1,13 +1,14 @@
 // A folder of Keras-named .npy files (src/data/keras_folder.ts) and the detection of a data folder's kind
 // (src/data/data_folder.ts): shapes, labels, targets and every refusal naming the file.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataFolderProblem, detectDataFolder, loadDataFolder } from '../../src/data/data_folder';
 import { encodeIdx } from '../../src/data/idx';
 import { KERAS_FILES, kerasSampleShape } from '../../src/data/keras';
 import { loadNpyFolder } from '../../src/data/keras_folder';
 import { MNIST_FILES } from '../../src/data/mnist';
+import { loadMnist } from '../../src/data/mnist_node';
 import { encodeNpy, type NpyInput } from '../../src/data/npy';
 import { DataFormatError } from '../../src/errors';
 import { temporaryFolder } from '../helpers/cli';
@@ -47,6 +48,7 @@ const refusal = async (promise: Promise<unknown>): Promise<string> => {
 beforeAll(() => {
   root = temporaryFolder('keras');
 });
+afterAll(() => rmSync(root, { recursive: true, force: true })); // MNIST as .npy is 55 MB
 
 describe('loadNpyFolder', () => {
   it('uint8 [N, H, W] images: byte inputs of [1, H, W], labels, numClasses from both splits', async () => {
@@ -162,6 +164,25 @@ describe('data folder detection', () => {
     expect(loaded.kind).toBe('keras');
     expect(loaded.train).toMatchObject({ count: 2, sampleShape: [1, 2, 3], numClasses: 2 });
     expect(dataFolderProblem(keras)).toBeUndefined();
+  });
+
+  it('MNIST saved as Keras gives it (x uint8 [N, 28, 28], y uint8 [N]) loads as the very dataset the IDX files give', async () => {
+    const idx = await loadMnist();
+    const dir = folder('mnist-npy', {
+      [KERAS_FILES.xTrain]: [[idx.train.count, 28, 28], idx.train.x as Uint8Array],
+      [KERAS_FILES.yTrain]: [[idx.train.count], idx.train.labels as Uint8Array],
+      [KERAS_FILES.xTest]: [[idx.test.count, 28, 28], idx.test.x as Uint8Array],
+      [KERAS_FILES.yTest]: [[idx.test.count], idx.test.labels as Uint8Array],
+    });
+    const npy = await loadDataFolder(dir);
+    expect(npy.kind).toBe('keras');
+    for (const split of ['train', 'test'] as const) {
+      const [a, b] = [idx[split], npy[split]];
+      expect([b.count, b.sampleShape, b.numClasses]).toEqual([a.count, a.sampleShape, a.numClasses]);
+      expect(b.x).toBeInstanceOf(Uint8Array);
+      expect(Buffer.compare(Buffer.from(b.x.buffer, b.x.byteOffset, b.x.byteLength), Buffer.from(a.x.buffer, a.x.byteOffset, a.x.byteLength))).toBe(0);
+      expect(Array.from(b.labels!)).toEqual(Array.from(a.labels!));
+    }
   });
 
   it('a folder with neither names both sets of files; partial sets name what is missing', async () => {
