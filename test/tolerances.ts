@@ -635,3 +635,16 @@ export const REGRESSION_GRAD: Tolerance = { atol: 0, rtol: 5 * U };
 export function regressionSumTolerance(n: number): Tolerance {
   return { atol: 0, rtol: 2 * U * Math.sqrt(n) + 8 * U };
 }
+
+/**
+ * A small regression fit (test/train/regression_fit.test.ts: 3-16-2 tanh, 64 SGD steps at lr 0.5) in
+ * float32 on the GPU against the same fit in float64 from the same weights and batches. Each step's
+ * gradient carries chainTolerance's ≈ 10⁻⁶ relative error (sums of ≤ 32 terms), SGD adds lr times it to
+ * the weights, and the weights' difference feeds back into later steps at most by the (small, ≲ 1 per step
+ * at this learning rate) Lipschitz constant of a tanh net's gradient: ≲ 64·10⁻⁶ relative after 64
+ * steps. The reported losses and test errors inherit it, plus their own sums' 2u·√n: rtol 2·10⁻⁴ is
+ * three times that (measured on SwiftShader: the worst step loss uses 0.3% of it, i.e. float32 and
+ * float64 agree to ~6·10⁻⁷); atol 10⁻⁶ for losses near 0. A wrong gradient scale (2× or 1/T) or a wrong
+ * mean moves the trajectory by ≥ 10⁻² within a few steps.
+ */
+export const REGRESSION_FIT: Tolerance = { atol: 1e-6, rtol: 2e-4 };
