@@ -77,6 +77,12 @@ const badInvocations: [string[], string, string | undefined, RegExp][] = [
   [['--lr'], 'lr', undefined, /got nothing \(the value is missing\)/],
   [['--lr', '--epochs', '2'], 'lr', undefined, /the value is missing before --epochs/],
   [['--json=yes'], 'json', 'yes', /takes no value/],
+  [['--loss', 'cross-entropy'], 'loss', 'cross-entropy', /one of cross_entropy, bce, mse, l1, huber, smooth_l1; got 'cross-entropy' \(did you mean cross_entropy\?\)/],
+  [['--label-smoothing', '1'], 'label-smoothing', '1', /a number in \[0, 1\)/],
+  [['--loss', 'mse', '--label-smoothing', '0.1'], 'label-smoothing', '0.1', /applies to --loss cross_entropy, not mse/],
+  [['--loss', 'l1', '--huber-delta', '2'], 'huber-delta', '2', /applies to --loss huber or smooth_l1, not l1/],
+  [['--huber-delta', '0'], 'huber-delta', '0', /a positive number/],
+  [['--loss', 'bce', '--augment', 'mixup=0.2'], 'augment', undefined, /mixup works with plain cross-entropy only/],
   [['--batch-size', '100000'], 'batch-size', '100000', /larger than the 60000 training samples/],
   [['--validation', '60000'], 'validation', '60000', /the training set has 60000 samples/],
 ];
