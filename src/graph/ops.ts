@@ -138,8 +138,8 @@ export const opDefs: Record<OpName, OpDef> = {
   },
 
   /**
-   * Fused softmax + cross-entropy on logits [B, C], labels [B] (u32) and the metrics accumulator [4]
-   * (external; the batch's loss sum, correct count, rows and a non-finite flag are added to it).
+   * Fused softmax + cross-entropy on logits [B, C], labels [B] (u32) and the metrics accumulator (external,
+   * METRICS_FLOATS values; the batch's loss sum, correct count, rows and a non-finite flag are added to its first four).
    * Its one output is dlogits = (softmax − onehot)/B, the gradient of the mean loss: the op is its own
    * backward. Attr training=false skips writing it (evaluation).
    */

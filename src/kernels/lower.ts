@@ -43,8 +43,8 @@ const kindOf = (name: unknown) => activationKinds[name as ActivationName];
 
 /**
  * Every dispatch of one node, in order: none for views (reshape); one for most ops (`lower`); two for the
- * norm ops (src/kernels/lower_norm_pool.ts), a partial-sums pass and a pass that combines them, sharing a
- * scratch operand.
+ * norm ops (src/kernels/lower_norm_pool.ts) and the loss op (lowerLoss), a partial-sums pass and a pass
+ * that combines them, sharing a scratch operand.
  */
 export function lowerNode(node: Node): LoweredDispatch[] {
   const normPool = lowerNormPool(node);

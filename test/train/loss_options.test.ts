@@ -11,6 +11,10 @@ import { resolveLoss, type LossOption } from '../../src/train/loss';
 import { Trainer, type TrainerOptions } from '../../src/train/trainer';
 import { testGpu } from '../helpers/gpu';
 import { syntheticDataset } from '../helpers/synthetic';
+import { mnistLikeSource, modelGraph } from '../helpers/step_graph';
+import { fuse } from '../../src/scheduler/fuse';
+import { planStep } from '../../src/scheduler/plan';
+import { externalBuffer } from '../../src/graph/graph';
 
 const rng = new Rng(21);
 const features = 4;
@@ -58,6 +62,26 @@ describe('resolveLoss refuses bad settings (ConfigError, naming the value)', () 
     expect(resolveLoss({ kind: 'cross_entropy', labelSmoothing: 0 }).plain).toBe(true);
     expect(resolveLoss({ kind: 'cross_entropy', labelSmoothing: 0.1 }).plain).toBe(false);
     expect(resolveLoss('mse').regression && !resolveLoss('bce').regression).toBe(true);
+  });
+});
+
+describe('the plans: plain cross-entropy keeps softmax_xent; the other losses add two dispatches', () => {
+  const kernelsOf = (loss?: LossOption) => {
+    const source = mnistLikeSource();
+    if (loss && loss !== 'cross_entropy' && !(typeof loss === 'object' && loss.kind === 'cross_entropy')) {
+      Object.assign(source, { labels: undefined, numClasses: undefined, targets: externalBuffer('train.targets', 60000 * 40), targetShape: [10] });
+    }
+    const { graph, layout } = modelGraph({ layers: [784, 128, 64, 10] }, 128, true, source, loss);
+    return planStep(fuse(graph.nodes), layout).dispatches.map((d) => d.kernel);
+  };
+  it('784-128-64-10: the default plan is unchanged by loss: cross_entropy; smoothing and mse swap softmax_xent for loss + loss_reduce', () => {
+    const plain = kernelsOf();
+    expect(plain).toContain('softmaxXent');
+    expect(plain).not.toContain('loss');
+    expect(kernelsOf('cross_entropy')).toEqual(plain);
+    const swap = (k: string[]) => k.flatMap((x) => (x === 'softmaxXent' ? ['loss', 'lossReduce'] : [x]));
+    expect(kernelsOf({ kind: 'cross_entropy', labelSmoothing: 0.1 })).toEqual(swap(plain));
+    expect(kernelsOf('mse')).toEqual(swap(plain));
   });
 });
 
