@@ -98,7 +98,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 
   if (KIND == 0u) {
     var scale = params.grad_scale;
-    if (WEIGHTED) { scale = 1.0 / batch_weight(lid); }
+    if (WEIGHTED && WRITE_GRAD) { scale = 1.0 / batch_weight(lid); } // only the gradient needs the batch total
     let r = group * WORKGROUP_SIZE + lid;
     if (r < params.rows) {
       let classes = params.cols;

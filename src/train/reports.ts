@@ -9,7 +9,11 @@ import { totalsOf, type MetricTotals } from './metrics';
 
 export interface EpochReport {
   epoch: number;
-  /** The mean training loss of the epoch (the loss the trainer was given, src/train/loss.ts). */
+  /**
+   * The mean training loss of the epoch (the loss the trainer was given, src/train/loss.ts): the sum of its
+   * batches' losses over the sum of their denominators (rows; elements; with class weights, the weights of
+   * the targets), so each batch's mean counts in proportion to its denominator.
+   */
   loss: number;
   /**
    * Classification: the fraction of correct predictions (argmax = label for cross-entropy; for bce,

@@ -131,7 +131,7 @@ describe('fusion and the plan', () => {
         act5       5.0 KiB
         dummy      16 B
         uniforms   3.5 KiB
-      externals (7): train.perm 234.4 KiB, step 32 B uniform, train.x0 45937.5 KiB, train.labels 234.4 KiB, params 427.5 KiB, train.metrics 16 B, grads 427.5 KiB
+      externals (7): train.perm 234.4 KiB, step 32 B uniform, train.x0 45937.5 KiB, train.labels 234.4 KiB, params 427.5 KiB, train.metrics 32 B, grads 427.5 KiB
       commands (0 transfers, 14 dispatches):
          0 gather             [98×1×1] {WORDS CHUNKS=1} (train.x0, dummy, dummy, dummy, train.perm, dummy, act0, step, uniforms)  gather→x
          1 gatherRows         [1×1×1] (train.labels, train.perm, act1, step, uniforms+256)  gather_rows→labels
