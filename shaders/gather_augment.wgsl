@@ -1,14 +1,15 @@
 // Batch gather with on-GPU augmentation (training only): a random affine warp per sample, then noise.
 // Byte images (one chunk, four pixels packed in a u32), single channel [1, H, W] or [H, W]; scale and
-// shift as in gather.wgsl (PER_FEATURE: per output pixel, applied after the warp).
+// shift as in gather.wgsl (PER_FEATURE: per output pixel, applied after the warp); the batch's labels or
+// targets are copied from `side` as gather.wgsl copies them.
 //
 // Per sample r, from a counter-based hash of (seed, step, r): a rotation θ ∈ [−max_rotate, max_rotate]
 // (radians) and a shift (dx, dy) ∈ [−max_shift, max_shift]² pixels. Each output pixel samples the source
 // image at the inverse-warped position (bilinear, zero outside), so the warp never leaves holes.
 // Gaussian noise N(0, noise_std²) (Box–Muller from the same hash) is added after scale and shift.
 //
-// Bindings: 0 images (read), 1 perm (read), 2 affine (read; a dummy unless PER_FEATURE), 3 x (read_write),
-//           4 Step, 5 Params.
+// Bindings: 0 images (read), 1 perm (read), 2 side (read), 3 x (read_write), 4 rows_out (read_write),
+//           5 Step, 6 Params.
 
 struct Params {
   rows: u32,
@@ -20,6 +21,8 @@ struct Params {
   max_shift: f32,
   max_rotate: f32,
   noise_std: f32,
+  rows_offset: u32,
+  row_width: u32,
 }
 
 struct Step {
@@ -35,10 +38,11 @@ override PER_FEATURE: bool = false;
 
 @group(0) @binding(0) var<storage, read> images: array<u32>;
 @group(0) @binding(1) var<storage, read> perm: array<u32>;
-@group(0) @binding(2) var<storage, read> affine: array<f32>;
+@group(0) @binding(2) var<storage, read> side: array<u32>;
 @group(0) @binding(3) var<storage, read_write> x: array<f32>;
-@group(0) @binding(4) var<uniform> step: Step;
-@group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read_write> rows_out: array<u32>;
+@group(0) @binding(5) var<uniform> step: Step;
+@group(0) @binding(6) var<uniform> params: Params;
 
 // PCG hash (Jarzynski & Olano 2020): a good 32-bit mix, cheap on every GPU.
 fn pcg(v: u32) -> u32 {
@@ -61,6 +65,10 @@ fn pixel(sample: u32, px: i32, py: i32) -> f32 {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (i < params.rows * params.row_width) {
+    let w = params.row_width;
+    rows_out[i] = side[params.rows_offset + perm[step.batch_start + i / w] * w + i % w];
+  }
   if (i >= params.rows * params.features) { return; }
   let r = i / params.features;
   let f = i % params.features;
@@ -95,6 +103,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     noise = params.noise_std * sqrt(-2.0 * log(u1)) * cos(6.2831853 * u2);
   }
   var scaled = value * params.scale + params.shift;
-  if (PER_FEATURE) { scaled = value * affine[f] + affine[params.features + f]; }
+  if (PER_FEATURE) { scaled = value * bitcast<f32>(side[f]) + bitcast<f32>(side[params.features + f]); }
   x[i] = scaled + noise;
 }

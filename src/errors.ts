@@ -17,7 +17,7 @@ export class ShapeError extends WebgradError {
   override name = 'ShapeError';
 }
 
-/** A file or buffer that is not what its format promises (IDX, safetensors). */
+/** A file or buffer that is not what its format promises (IDX, NPY, safetensors), or data files that do not fit together. */
 export class DataFormatError extends WebgradError {
   override name = 'DataFormatError';
 }

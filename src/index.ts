@@ -19,6 +19,8 @@ export { makeDataset, tensorDataset, subset, splitDataset, selectClasses, type D
 export { fetchMnist } from './data/mnist_fetch';
 export { type Mnist } from './data/mnist';
 export { parseIdx, encodeIdx, type IdxTensor } from './data/idx';
+export { parseNpy, encodeNpy, type NpyArray, type NpyData, type NpyDtype } from './data/npy';
+export { kerasDatasets, KERAS_FILES, type KerasArrays } from './data/keras';
 export { preprocessing, type Preprocessing } from './data/preprocess';
 export { type Normalisation, type Augmentation } from './data/gpu_dataset';
 

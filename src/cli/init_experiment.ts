@@ -11,7 +11,7 @@ import { ConfigError } from '../errors';
 import { activationKinds, type ActivationName } from '../graph/ops';
 import { formatInitDiagnostic, initDiagnostic, type InitDiagnosticOptions } from '../nn/init_diagnostic';
 import { choice, formatHelp, int, InvalidValue, nearest, parseFlags, spec } from './flags';
-import { dataFlag, jsonFlag, seedFlag } from './shared_flags';
+import { jsonFlag, mnistDataFlag, seedFlag } from './shared_flags';
 import { processIo, runIfEntryPoint, type CliIo } from './run';
 
 const activationNames = Object.keys(activationKinds) as ActivationName[];
@@ -31,7 +31,7 @@ export const initExperimentFlags = {
   width: int({ min: 1, max: 65536, default: 256, help: 'units per layer' }),
   activations: spec({ metavar: 'A,B', expected: `activation names joined by commas, from ${activationNames.join(', ')}`, default: ['relu', 'tanh'] as ActivationName[], defaultText: 'relu,tanh', help: 'activations to compare', parse: parseActivations }),
   inputs: choice(['random', 'mnist'] as const, { default: 'random', help: 'random (N(0, 1) values) or mnist (the first training images, scaled to [0, 1])' }),
-  data: dataFlag,
+  data: mnistDataFlag,
   seed: seedFlag(0, 'seed for inputs and weights'),
   json: jsonFlag,
 } as const;

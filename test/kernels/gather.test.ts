@@ -1,7 +1,7 @@
 /**
- * The input stage's kernels against plain CPU references: gather (a batch of inputs from bytes or float32,
- * split over up to four buffers, with one affine map or one per feature) and gather_rows (the batch's
- * labels or targets), outputs poisoned first.
+ * The input stage's kernel against plain CPU references: gather builds a batch of inputs from bytes or
+ * float32, split over up to four buffers, with one affine map or one per feature, and copies the batch's
+ * labels or targets from the dataset's side table in the same dispatch. Outputs poisoned first.
  */
 import { describe, expect, it } from 'vitest';
 import { Rng, shuffledIndices } from '../../src/data/rng';
@@ -45,22 +45,30 @@ const cases: Case[] = [
   { count: 100, features: 33, rows: 50, start: 25, scale: 1, shift: 0, float: true, perChunk: 30, perFeature: true },
 ];
 
-/** Runs `gather` on `values` (bytes or floats) as the lowering would bind it. */
-async function gather(c: Case, values: Uint8Array | Float32Array, perm: Uint32Array, affine: Float32Array | undefined, words: boolean) {
+/**
+ * Runs `gather` on `values` (bytes or floats) as the lowering binds it; the side table holds the affine map
+ * (when per feature) and then `rowValues` (rowWidth words a sample). Returns x and the gathered rows.
+ */
+async function gather(c: Case, values: Uint8Array | Float32Array, perm: Uint32Array, affine: Float32Array | undefined, words: boolean, rowValues: Uint32Array, rowWidth: number) {
   const perChunk = c.perChunk ?? c.count;
   const chunks: Arg[] = Array.from({ length: Math.ceil(c.count / perChunk) }, (_, k) => {
     const part = values.subarray(k * perChunk * c.features, Math.min(c.count, (k + 1) * perChunk) * c.features);
     return { data: part instanceof Float32Array ? new Uint32Array(part.slice().buffer) : packBytes(part) };
   });
   while (chunks.length < 4) chunks.push({ data: new Uint32Array(4) });
-  const [x] = await runKernel(
+  const affineWords = affine ? affine.length : 0;
+  const side = new Uint32Array(affineWords + rowValues.length);
+  if (affine) side.set(new Uint32Array(affine.slice().buffer));
+  side.set(rowValues, affineWords);
+  const invocations = Math.max((c.rows * c.features) / (words ? 4 : 1), c.rows * rowWidth);
+  const [x, rows] = await runKernel(
     'gather',
     { WORDS: words, FLOAT: !!c.float, PER_FEATURE: !!affine, CHUNKS: Math.ceil(c.count / perChunk) },
-    [...chunks, { data: perm }, { data: affine ?? new Float32Array(4) }, { output: c.rows * c.features }, stepArg({ step: 12, batch_start: c.start, seed: 99 })],
-    { rows: c.rows, features: c.features, scale: c.scale, shift: c.shift, samples_per_chunk: perChunk },
-    grid1d((c.rows * c.features) / (words ? 4 : 1), 256),
+    [...chunks, { data: perm }, { data: side }, { output: c.rows * c.features }, { output: c.rows * rowWidth, dtype: 'u32' }, stepArg({ step: 12, batch_start: c.start, seed: 99 })],
+    { rows: c.rows, features: c.features, scale: c.scale, shift: c.shift, samples_per_chunk: perChunk, rows_offset: affineWords, row_width: rowWidth },
+    grid1d(invocations, 256),
   );
-  return x as Float32Array;
+  return { x: x as Float32Array, rows: rows as Uint32Array };
 }
 
 describe('gather kernel: a batch of inputs from the GPU-resident dataset', () => {
@@ -73,7 +81,11 @@ describe('gather kernel: a batch of inputs from the GPU-resident dataset', () =>
         const values = c.float ? Float32Array.from({ length: c.count * c.features }, () => rng.normal() * 3) : Uint8Array.from({ length: c.count * c.features }, () => rng.nextBelow(256));
         const perm = shuffledIndices(c.count, rng);
         const affine = c.perFeature ? Float32Array.from({ length: 2 * c.features }, (_, i) => (i < c.features ? 0.5 + rng.nextFloat() : rng.nextFloat() - 0.5)) : undefined;
-        const x = await gather(c, values, perm, affine, words);
+        // Labels (any count of classes) for byte data, targets of 3 (as f32 bits) for float data.
+        const rowWidth = c.float ? 3 : 1;
+        const rowValues = c.float ? new Uint32Array(Float32Array.from({ length: c.count * 3 }, () => rng.normal()).buffer) : Uint32Array.from({ length: c.count }, () => rng.nextBelow(100000));
+        const { x, rows } = await gather(c, values, perm, affine, words, rowValues, rowWidth);
+        expect([...rows]).toEqual(Array.from({ length: c.rows * rowWidth }, (_, i) => rowValues[perm[c.start + Math.floor(i / rowWidth)] * rowWidth + (i % rowWidth)]));
         const expected = new Float64Array(c.rows * c.features);
         for (let r = 0; r < c.rows; r++) {
           const sample = perm[c.start + r];
@@ -91,27 +103,20 @@ describe('gather kernel: a batch of inputs from the GPU-resident dataset', () =>
   it('the identity permutation reproduces the dataset bytes exactly (scale 1, shift 0)', async () => {
     const c: Case = { count: 11, features: 5, rows: 11, start: 0, scale: 1, shift: 0 };
     const images = Uint8Array.from({ length: c.count * c.features }, (_, i) => (i * 37 + 250) % 256);
-    const x = await gather({ ...c, start: 0 }, images, Uint32Array.from({ length: c.count }, (_, i) => i), undefined, false);
+    const { x } = await gather({ ...c, start: 0 }, images, Uint32Array.from({ length: c.count }, (_, i) => i), undefined, false, new Uint32Array(c.count), 1);
     expect([...x]).toEqual([...images]);
   });
 });
 
-describe('gather_rows kernel: the batch\'s labels or targets', () => {
-  for (const [count, width, rows, start] of [[1, 1, 1, 0], [300, 1, 129, 100], [50, 3, 17, 31], [70, 10, 70, 0]] as const) {
-    it(`${width === 1 ? 'labels' : `targets of ${width}`}: count=${count} rows=${rows} start=${start}`, async () => {
-      const rng = new Rng(count + width);
-      const source = width === 1 ? Uint32Array.from({ length: count }, () => rng.nextBelow(1000)) : Float32Array.from({ length: count * width }, () => rng.normal());
-      const perm = shuffledIndices(count, rng);
-      const [out] = await runKernel(
-        'gatherRows',
-        {},
-        [{ data: source instanceof Float32Array ? new Uint32Array(source.buffer) : source }, { data: perm }, { output: rows * width, dtype: 'u32' }, stepArg({ batch_start: start })],
-        { rows, width },
-        grid1d(rows * width, 256),
-      );
-      const expected = Array.from({ length: rows * width }, (_, i) => source[perm[start + Math.floor(i / width)] * width + (i % width)]);
-      const got = source instanceof Float32Array ? [...new Float32Array(out.buffer, out.byteOffset, out.length)] : [...out];
-      expect(got).toEqual(expected);
-    });
-  }
+describe('gather: more label rows than input values', () => {
+  it('a 2-feature dataset with targets of 7: the dispatch covers the rows too', async () => {
+    const c: Case = { count: 20, features: 2, rows: 9, start: 4, scale: 1, shift: 0, float: true };
+    const rng = new Rng(77);
+    const values = Float32Array.from({ length: c.count * c.features }, () => rng.normal());
+    const targets = Float32Array.from({ length: c.count * 7 }, () => rng.normal());
+    const perm = shuffledIndices(c.count, rng);
+    const { x, rows } = await gather(c, values, perm, undefined, false, new Uint32Array(targets.buffer), 7);
+    expect([...new Float32Array(rows.buffer, rows.byteOffset, rows.length)]).toEqual(Array.from({ length: 63 }, (_, i) => targets[perm[4 + Math.floor(i / 7)] * 7 + (i % 7)]));
+    expect([...x]).toEqual(Array.from({ length: 18 }, (_, i) => values[perm[4 + Math.floor(i / 2)] * 2 + (i % 2)]));
+  });
 });

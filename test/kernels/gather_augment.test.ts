@@ -24,13 +24,16 @@ function dataset(count: number, seed: number) {
 async function augment(count: number, rows: number, settings: { max_shift?: number; max_rotate?: number; noise_std?: number }, step = 0, seed = 1) {
   const { images } = dataset(count, 3);
   const perm = Uint32Array.from({ length: count }, (_, i) => count - 1 - i);
-  const [x] = await runKernel(
+  const labels = Uint32Array.from({ length: count }, (_, i) => i * 37 + 5);
+  const [x, y] = await runKernel(
     'gatherAugment',
     {},
-    [{ data: images }, { data: perm }, { data: new Float32Array(4) }, { output: rows * features }, stepArg({ step, seed, mix_lambda: 0 })],
-    { rows, features, scale: 1 / 255, shift: 0, width, height, max_shift: 0, max_rotate: 0, noise_std: 0, ...settings },
+    [{ data: images }, { data: perm }, { data: labels }, { output: rows * features }, { output: rows, dtype: 'u32' }, stepArg({ step, seed, mix_lambda: 0 })],
+    { rows, features, scale: 1 / 255, shift: 0, width, height, max_shift: 0, max_rotate: 0, noise_std: 0, rows_offset: 0, row_width: 1, ...settings },
     [Math.ceil((rows * features) / 256), 1, 1],
   );
+  // The batch's labels come out of the same dispatch, whatever the warp.
+  expect([...y]).toEqual(Array.from({ length: rows }, (_, r) => labels[perm[r]]));
   return { x, perm };
 }
 
@@ -77,8 +80,8 @@ async function augmentImages(images: Uint8Array, perm: Uint32Array, batchStart: 
   const [x] = await runKernel(
     'gatherAugment',
     {},
-    [{ data: new Uint32Array(bytes.buffer) }, { data: perm }, { data: new Float32Array(4) }, { output: rows * features }, stepArg({ step, batch_start: batchStart, seed, mix_lambda: 0 })],
-    { rows, features, scale: s.scale, shift: s.shift, width: s.width, height: s.height, max_shift: s.maxShift, max_rotate: s.maxRotate, noise_std: s.noiseStd },
+    [{ data: new Uint32Array(bytes.buffer) }, { data: perm }, { data: new Uint32Array(perm.length) }, { output: rows * features }, { output: rows, dtype: 'u32' }, stepArg({ step, batch_start: batchStart, seed, mix_lambda: 0 })],
+    { rows, features, scale: s.scale, shift: s.shift, width: s.width, height: s.height, max_shift: s.maxShift, max_rotate: s.maxRotate, noise_std: s.noiseStd, rows_offset: 0, row_width: 1 },
     [Math.ceil((rows * features) / 256), 1, 1],
   );
   return x as Float32Array;

@@ -75,16 +75,18 @@ describe('1-D kernels past 65,535 workgroups (folded into 2-D)', () => {
     const rng = new Rng(4);
     const images = Uint8Array.from({ length: count * features }, () => rng.nextBelow(256));
     const perm = Uint32Array.from({ length: count }, (_, i) => count - 1 - i);
+    const labels = Uint32Array.from({ length: count }, (_, i) => (i * 7) % 1000);
     const [scale, shift] = [Math.fround(1 / (255 * 0.3081)), Math.fround(-0.1307 / 0.3081)];
-    const [x] = await runKernel(
+    const [x, y] = await runKernel(
       'gather',
       { WORDS: false },
-      [{ data: packed(images) }, ...dummies(3), { data: perm }, ...dummies(1), { output: rows * features }, step({ batch_start: 5 })],
-      { rows, features, scale, shift, samples_per_chunk: count },
+      [{ data: packed(images) }, ...dummies(3), { data: perm }, { data: labels }, { output: rows * features }, { output: rows, dtype: 'u32' }, step({ batch_start: 5 })],
+      { rows, features, scale, shift, samples_per_chunk: count, rows_offset: 0, row_width: 1 },
       grid1d(rows * features, 256),
     );
     expect(grid1d(rows * features, 256)[1]).toBe(2);
     expectAllCloseWith(x, (i) => images[perm[5 + Math.floor(i / features)] * features + (i % features)] * scale + shift, gatherTolerance(scale, shift), 'x');
+    expectAllCloseWith(y, (r) => labels[perm[5 + r]], { atol: 0, rtol: 0 }, 'labels');
   });
 
   it(`gather, WORDS: ${N256} words of 4 features`, async () => {
@@ -95,20 +97,30 @@ describe('1-D kernels past 65,535 workgroups (folded into 2-D)', () => {
     const [x] = await runKernel(
       'gather',
       { WORDS: true },
-      [{ data: new Uint32Array(images.buffer) }, ...dummies(3), { data: perm }, ...dummies(1), { output: rows * 4 }, step({})],
-      { rows, features: 4, scale: 1, shift: 0, samples_per_chunk: rows },
+      [{ data: new Uint32Array(images.buffer) }, ...dummies(3), { data: perm }, { data: new Uint32Array(rows) }, { output: rows * 4 }, { output: rows, dtype: 'u32' }, step({})],
+      { rows, features: 4, scale: 1, shift: 0, samples_per_chunk: rows, rows_offset: 0, row_width: 1 },
       grid1d(rows, 256),
     );
     expectAllCloseWith(x, (i) => images[perm[i >> 2] * 4 + (i & 3)], { atol: 0, rtol: 0 }, 'x (exact bytes)');
   });
 
-  it(`gather_rows: ${N256} labels of a permuted batch`, async () => {
-    const rows = N256;
-    const labels = Uint32Array.from({ length: rows + 3 }, (_, i) => (i * 13) % 1000);
-    const perm = Uint32Array.from({ length: rows + 3 }, (_, i) => (i * 7919) % (rows + 3));
-    const [y] = await runKernel('gatherRows', {}, [{ data: labels }, { data: perm }, { output: rows, dtype: 'u32' }, step({ batch_start: 3 })], { rows, width: 1 }, grid1d(rows, 256));
-    expect(grid1d(rows, 256)[1]).toBe(2);
-    expectAllCloseWith(y, (r) => labels[perm[3 + r]], { atol: 0, rtol: 0 }, 'labels');
+  it(`gather, targets: ${N256} target values (257 a row, 1 feature): the rows set the dispatch`, async () => {
+    const width = 257;
+    const rows = Math.ceil(N256 / width);
+    const count = rows + 3;
+    const rng = new Rng(8);
+    const targets = Float32Array.from({ length: count * width }, () => rng.normal());
+    const perm = Uint32Array.from({ length: count }, (_, i) => (i * 7919) % count);
+    const [, y] = await runKernel(
+      'gather',
+      { FLOAT: true },
+      [{ data: new Uint32Array(count) }, ...dummies(3), { data: perm }, { data: new Uint32Array(targets.buffer) }, { output: rows }, { output: rows * width, dtype: 'u32' }, step({ batch_start: 3 })],
+      { rows, features: 1, scale: 1, shift: 0, samples_per_chunk: count, rows_offset: 0, row_width: width },
+      grid1d(rows * width, 256),
+    );
+    expect(grid1d(rows * width, 256)[1]).toBe(2);
+    const got = new Float32Array(y.buffer, y.byteOffset, y.length);
+    expectAllCloseWith(got, (i) => targets[perm[3 + Math.floor(i / width)] * width + (i % width)], { atol: 0, rtol: 0 }, 'targets');
   });
 
   it(`gather_augment: ${N256} values (7×9 images, ±0.3 rad, ±1.5 px)`, async () => {
@@ -121,8 +133,8 @@ describe('1-D kernels past 65,535 workgroups (folded into 2-D)', () => {
     const [x] = await runKernel(
       'gatherAugment',
       {},
-      [{ data: packed(images) }, { data: perm }, ...dummies(1), { output: rows * features }, step({ step: 3, seed: 9 })],
-      { rows, features, scale: s.scale, shift: 0, width: 9, height: 7, max_shift: s.maxShift, max_rotate: s.maxRotate, noise_std: 0 },
+      [{ data: packed(images) }, { data: perm }, { data: new Uint32Array(rows) }, { output: rows * features }, { output: rows, dtype: 'u32' }, step({ step: 3, seed: 9 })],
+      { rows, features, scale: s.scale, shift: 0, width: 9, height: 7, max_shift: s.maxShift, max_rotate: s.maxRotate, noise_std: 0, rows_offset: 0, row_width: 1 },
       grid1d(rows * features, 256),
     );
     let cached = -1;

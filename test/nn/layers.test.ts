@@ -37,11 +37,11 @@ describe('the model graph', () => {
   const model: MlpConfig = { layers: [15, 9, 7, 10], norm: 'batch', dropout: 0.2 };
 
   it('orders each hidden layer linear → norm → activation → dropout, and evaluation drops dropout', () => {
-    expect(opsOf(model, true).slice(0, 12)).toEqual(['gather', 'gather_rows', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'softmax_xent']);
+    expect(opsOf(model, true).slice(0, 11)).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'batch_norm', 'activation', 'dropout', 'matmul', 'softmax_xent']);
     const evaluation = graphOf(model, 8, false).graph;
-    expect(opsOf(model, false)).toEqual(['gather', 'gather_rows', 'matmul', 'batch_norm', 'activation', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent']);
+    expect(opsOf(model, false)).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent']);
     expect(evaluation.nodes.filter((n) => n.op === 'batch_norm').every((n) => n.attrs.training === false)).toBe(true);
-    expect(opsOf({ ...model, norm: 'layer' }, false)).toEqual(['gather', 'gather_rows', 'matmul', 'layer_norm', 'activation', 'matmul', 'layer_norm', 'activation', 'matmul', 'softmax_xent']);
+    expect(opsOf({ ...model, norm: 'layer' }, false)).toEqual(['gather', 'matmul', 'layer_norm', 'activation', 'matmul', 'layer_norm', 'activation', 'matmul', 'softmax_xent']);
   });
 
   it('fuses: the activation into the matmul only without a norm; the activation gradient into the dropout backward', () => {
@@ -50,9 +50,9 @@ describe('the model graph', () => {
         .filter((n) => n.op !== 'reshape')
         .map((n) => (n.attrs.act ? `${n.op}+act` : n.attrs.actGrad ? `${n.op}+actGrad` : n.op));
     const plain = ops({ layers: [15, 9, 10], dropout: 0.5 });
-    expect(plain).toEqual(['gather', 'gather_rows', 'matmul+act', 'dropout', 'matmul', 'softmax_xent', 'matmul', 'matmul', 'column_sum', 'dropout_grad+actGrad', 'matmul', 'column_sum']);
+    expect(plain).toEqual(['gather', 'matmul+act', 'dropout', 'matmul', 'softmax_xent', 'matmul', 'matmul', 'column_sum', 'dropout_grad+actGrad', 'matmul', 'column_sum']);
     const normed = ops({ layers: [15, 9, 10], norm: 'batch' });
-    expect(normed).toEqual(['gather', 'gather_rows', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent', 'matmul+actGrad', 'matmul', 'column_sum', 'batch_norm_grad', 'matmul', 'column_sum']);
+    expect(normed).toEqual(['gather', 'matmul', 'batch_norm', 'activation', 'matmul', 'softmax_xent', 'matmul+actGrad', 'matmul', 'column_sum', 'batch_norm_grad', 'matmul', 'column_sum']);
   });
 
   it('names parameters and buffers as torch.nn.Sequential does; γ and running variance start at 1; norm parameters are not decayed', () => {

@@ -95,15 +95,17 @@ describe(`kernels on ${CASES} random shapes`, () => {
       const start = rng.nextBelow(count - rows + 1);
       const bytes = Uint8Array.from({ length: Math.ceil((count * features) / 4) * 4 }, () => rng.nextBelow(256));
       const perm = Uint32Array.from({ length: count }, () => rng.nextBelow(count));
-      const [x] = await runKernel(
+      const labels = Uint32Array.from({ length: count }, () => rng.nextBelow(1 << 20));
+      const [x, y] = await runKernel(
         'gather',
         {},
-        [{ data: new Uint32Array(bytes.buffer) }, ...dummies(3), { data: perm }, ...dummies(1), { output: rows * features }, stepArg({ batch_start: start, mix_lambda: 0 })],
-        { rows, features, scale: 1 / 255, shift: 0, samples_per_chunk: count },
+        [{ data: new Uint32Array(bytes.buffer) }, ...dummies(3), { data: perm }, { data: labels }, { output: rows * features }, { output: rows, dtype: 'u32' }, stepArg({ batch_start: start, mix_lambda: 0 })],
+        { rows, features, scale: 1 / 255, shift: 0, samples_per_chunk: count, rows_offset: 0, row_width: 1 },
         grid1d(rows * features, 256),
       );
       const ref = new Float64Array(rows * features);
       for (let r = 0; r < rows; r++) for (let f = 0; f < features; f++) ref[r * features + f] = bytes[perm[start + r] * features + f] / 255;
+      expect([...y], `labels: count=${count} rows=${rows} start=${start}`).toEqual(Array.from({ length: rows }, (_, r) => labels[perm[start + r]]));
       return check(x, ref, gatherTolerance(1 / 255, 0), `count=${count} rows=${rows} features=${features} start=${start}`);
     });
   });

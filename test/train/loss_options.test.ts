@@ -69,7 +69,7 @@ describe('the plans: plain cross-entropy keeps softmax_xent; the other losses ad
   const kernelsOf = (loss?: LossOption) => {
     const source = mnistLikeSource();
     if (loss && loss !== 'cross_entropy' && !(typeof loss === 'object' && loss.kind === 'cross_entropy')) {
-      Object.assign(source, { labels: undefined, numClasses: undefined, targets: externalBuffer('train.targets', 60000 * 40), targetShape: [10] });
+      Object.assign(source, { rowKind: 'targets', rowWidth: 10, numClasses: undefined, side: externalBuffer('train.side', 60000 * 40), targetShape: [10] });
     }
     const { graph, layout } = modelGraph({ layers: [784, 128, 64, 10] }, 128, true, source, loss);
     return planStep(fuse(graph.nodes), layout).dispatches.map((d) => d.kernel);
