@@ -308,9 +308,10 @@ export class Trainer {
 
   /**
    * Predictions for new inputs, [count, outputs] row-major: class probabilities (softmax for
-   * cross-entropy, per-class sigmoid for bce) or, for regression losses, the model's outputs. Computed by the model in evaluation mode (no
-   * dropout, batch norm's running statistics) on the GPU, in batches of `evalBatchSize`. `images` holds
-   * whole samples as the training data does (bytes, preprocessed on the GPU exactly as in training).
+   * cross-entropy, per-class sigmoid for bce) or, for regression losses, the model's outputs; computed by
+   * the model in evaluation mode (no dropout, batch norm's running statistics) on the GPU, in batches of
+   * `evalBatchSize`. `images` holds whole samples as the training data does (bytes, preprocessed on the
+   * GPU exactly as in training).
    */
   async predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
     this.predictor ??= Predictor.create(this.resources, this.model, this.state, this.trainData.data, this.normalisation, this.options.evalBatchSize ?? 1000, this.loss);
