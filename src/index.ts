@@ -37,6 +37,7 @@ export { parseSchedule, type Schedule } from './optim/schedule';
 
 // Training, metrics and diagnostics
 export { Trainer, type TrainerOptions, type EpochReport, type FitOptions, type StepReport } from './train/trainer';
+export { resolveLoss, lossNames, type LossName, type LossSpec, type LossOption } from './train/loss';
 export { type EarlyStoppingOptions } from './train/early_stopping';
 export { diagnose, gradientTable } from './train/diagnose';
 export { gradientCheck, type GradientCheckResult } from './train/gradcheck';

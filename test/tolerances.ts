@@ -574,3 +574,77 @@ export function poolTolerance(kernelH: number, kernelW: number, scale = 1): Tole
 export function torchStepTolerance(scale: number): Tolerance {
   return { atol: 1e-5 * scale, rtol: 1e-4 };
 }
+
+// ---- Losses beyond softmax cross-entropy (shaders/loss.wgsl + loss_reduce.wgsl) ----
+// The metrics are summed per workgroup in a tree and the workgroups' partials in a strided run and a tree:
+// no longer a chain than one sequential sum, so sumTolerance's one-signed bound (rtol 2u·√n) covers every
+// sum of positive terms (loss sums, weights, squared and absolute errors).
+
+/**
+ * Cross-entropy with class weights w ≤ wMax and label smoothing ε: the gradient
+ * (p_k·coef − (1 − ε)·w_y·[k = y] − (ε/C)·w_k)/W. p carries softmaxGradTolerance's relative (12 + 7C)·u;
+ * coef = (1 − ε)·w_y + (ε/C)·S_w ≤ (1 + ε)·wMax rounds 4 times; the label entry cancels, so that is an
+ * absolute error of (rel + 6u)·coef/W. 1/W: W is a one-signed sum of `rows` weights (2u·√rows, exact for
+ * unit weights), then a 2.5-ulp division: in rtol with p's own relative error.
+ */
+export function lossCeGradTolerance(classes: number, rows: number, wMax: number, eps: number, scale: number): Tolerance {
+  const rel = (12 + 7 * classes) * U;
+  return { atol: (rel + 6 * U) * (1 + eps) * wMax * scale, rtol: rel + 2 * U * Math.sqrt(rows) + 8 * U };
+}
+
+/**
+ * Cross-entropy's loss sum with weights ≤ wMax and smoothing: each row's lse carries lossSumTolerance's
+ * per-row error, which every term w·(lse − z_j) inherits (their weights add up to ≤ wMax·(1 − ε + ε) per
+ * row), plus 4 roundings of terms ≤ wMax·(2L + ln C) each; rows summed one-signed.
+ */
+export function lossCeSumTolerance(rows: number, classes: number, maxLogit: number, wMax: number): Tolerance {
+  const base = lossSumTolerance(1, classes, maxLogit).atol;
+  return { atol: rows * wMax * (base + 4 * U * (2 * maxLogit + Math.log(classes + 1))), rtol: 2 * U * Math.sqrt(rows) + 4 * U };
+}
+
+/**
+ * BCE with logits, per element: sigmoid(x) = 1/(1 + e) or e/(1 + e) with e = exp(−|x|), whose absolute
+ * error (6 + 4|x|)·u·e^{−|x|} is ≤ 6u; 1 + e and the 2.5-ulp division add ≤ 6u; − t one rounding: 13u
+ * absolute in all, times grad_scale (itself f32(1/n): u relative).
+ */
+export function bceGradTolerance(scale: number): Tolerance {
+  return { atol: 14 * U * scale, rtol: 2 * U };
+}
+
+/**
+ * BCE's loss sum: max(x, 0) − x·t + log(1 + e): log's argument is in [1, 2], where WGSL allows 2⁻²¹
+ * absolute, plus e's ≤ 6u and 1 + e's u; the product and the two additions round by ≤ 2u·(2L + 1)
+ * (L = max |x|). Terms are ≥ 0: one-signed sum of n elements.
+ */
+export function bceSumTolerance(n: number, maxLogit: number): Tolerance {
+  return { atol: n * (2 ** -21 + 8 * U + 2 * U * (2 * maxLogit + 1)), rtol: 2 * U * Math.sqrt(n) + 2 * U };
+}
+
+/**
+ * MSE, L1, Huber / smooth L1 gradients: d = x − t rounds once (relative u; its sign is exact), then 2d,
+ * sign(d) or clamp(d, ±δ) (exact), times f32(1/β) for smooth L1 (u) and f32(1/n) (u) and the product (u).
+ * Purely relative: 5u.
+ */
+export const REGRESSION_GRAD: Tolerance = { atol: 0, rtol: 5 * U };
+
+/**
+ * Their loss sums and the squared / absolute error sums: each term is d², |d|, d²/2 or δ·(|d| − δ/2)
+ * (|d| ≥ δ, so no cancellation beyond a factor 2) times f32(1/β): ≤ 8u relative per term, all ≥ 0, summed
+ * one-signed.
+ */
+export function regressionSumTolerance(n: number): Tolerance {
+  return { atol: 0, rtol: 2 * U * Math.sqrt(n) + 8 * U };
+}
+
+/**
+ * A small regression fit (test/train/regression_fit.test.ts: 3-16-2 tanh, 64 SGD steps at lr 0.5) in
+ * float32 on the GPU against the same fit in float64 from the same weights and batches. Each step's
+ * gradient carries chainTolerance's ≈ 10⁻⁶ relative error (sums of ≤ 32 terms), SGD adds lr times it to
+ * the weights, and the weights' difference feeds back into later steps at most by the (small, ≲ 1 per step
+ * at this learning rate) Lipschitz constant of a tanh net's gradient: ≲ 64·10⁻⁶ relative after 64
+ * steps. The reported losses and test errors inherit it, plus their own sums' 2u·√n: rtol 2·10⁻⁴ is
+ * three times that (measured on SwiftShader: the worst step loss uses 0.3% of it, i.e. float32 and
+ * float64 agree to ~6·10⁻⁷); atol 10⁻⁶ for losses near 0. A wrong gradient scale (2× or 1/T) or a wrong
+ * mean moves the trajectory by ≥ 10⁻² within a few steps.
+ */
+export const REGRESSION_FIT: Tolerance = { atol: 1e-6, rtol: 2e-4 };

@@ -11,7 +11,8 @@ import { writeFileAtomically } from '../io/atomic_write';
 import { requestGpu } from '../gpu/device';
 import { loadMnist } from '../data/mnist_node';
 import { loadDataFolder } from '../data/data_folder';
-import { subset, type Dataset } from '../data/dataset';
+import { oneHotTargets, subset, type Dataset } from '../data/dataset';
+import { lossNames, resolveLoss, type LossSpec } from '../train/loss';
 import { Trainer, type EpochReport, type TrainerOptions } from '../train/trainer';
 import { encodeSafetensors } from '../io/safetensors';
 import { decodeCheckpoint } from '../io/checkpoint';
@@ -120,6 +121,13 @@ export const trainFlags = {
   preprocess: choice(['scale', 'standardize', 'minmax'] as const, { default: 'scale', help: 'scale, standardize or minmax' }),
   'early-stop': int({ min: 0, help: 'stop after N epochs without validation improvement, restoring the best weights' }),
   monitor: choice(['valLoss', 'valAccuracy'] as const, { default: 'valLoss', help: 'what --early-stop watches: valLoss or valAccuracy' }),
+  loss: choice(lossNames, {
+    default: 'cross_entropy',
+    help: 'cross_entropy, bce, mse, l1, huber or smooth_l1; on data with class labels (MNIST) the losses other than\n' +
+      'cross_entropy train on one-hot targets, one per class (bce reports per-element accuracy, the rest MSE and MAE)',
+  }),
+  'label-smoothing': number({ min: 0, max: 1, maxExclusive: true, default: 0, help: 'label smoothing ε of --loss cross_entropy (PyTorch label_smoothing)' }),
+  'huber-delta': number({ min: 0, minExclusive: true, defaultText: '1', help: 'δ of --loss huber (HuberLoss), β of --loss smooth_l1 (SmoothL1Loss)' }),
   seed: seedFlag(1),
   layers: spec({ metavar: 'A-B-..', expected: "layer widths joined by '-', input first, e.g. 784-128-10", defaultText: '784-128-64-10', help: 'layer widths', parse: parseLayers }),
   activation: choice(Object.keys(activationKinds) as ActivationName[], { defaultText: 'relu', help: Object.keys(activationKinds).join(', ') }),
@@ -193,6 +201,7 @@ function settingsFrom(values: FlagValues<typeof trainFlags>): TrainSettings {
   };
   resolveOptimizer(optimizer);
   new LrScheduler(values.lr, values.schedule, values.warmup);
+  const loss = lossFrom(values);
   return {
     model,
     optimizer,
@@ -203,8 +212,22 @@ function settingsFrom(values: FlagValues<typeof trainFlags>): TrainSettings {
       warmupSteps: values.warmup,
       preprocessing: values.preprocess,
       augment: values.augment,
+      loss,
     },
   };
+}
+
+/** --loss, --label-smoothing and --huber-delta as a loss option, checked together. */
+function lossFrom(values: FlagValues<typeof trainFlags>): LossSpec {
+  const kind = values.loss;
+  const smoothing = values['label-smoothing'];
+  if (smoothing && kind !== 'cross_entropy') throw flagError('label-smoothing', trainFlags['label-smoothing'], String(smoothing), `it applies to --loss cross_entropy, not ${kind}`);
+  const delta = values['huber-delta'];
+  if (delta !== undefined && kind !== 'huber' && kind !== 'smooth_l1') throw flagError('huber-delta', trainFlags['huber-delta'], String(delta), `it applies to --loss huber or smooth_l1, not ${kind}`);
+  if (values.augment?.mixup && (kind !== 'cross_entropy' || smoothing)) throw flagError('augment', trainFlags.augment, 'mixup=…', 'mixup works with plain cross-entropy only (no --loss other than cross_entropy, no --label-smoothing)');
+  const spec: LossSpec = kind === 'cross_entropy' ? { kind, labelSmoothing: smoothing || undefined } : kind === 'huber' ? { kind, delta } : kind === 'smooth_l1' ? { kind, beta: delta } : { kind };
+  resolveLoss(spec);
+  return spec;
 }
 
 /** The data folder (MNIST by default), narrowed to --classes when given. */
@@ -263,8 +286,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   const log = (text: string) => !values.json && io.out(text);
 
   const data = await readData(values);
-  const test = data.test;
-  const train = values.subset !== undefined ? subset(data.train, 0, Math.min(data.train.count, values.subset)) : data.train;
+  // Losses on float targets see class labels as one-hot rows (a dataset with targets stays as it is).
+  const asLoss = (d: Dataset) => (resolveLoss(settings.options.loss).usesLabels ? d : oneHotTargets(d));
+  const test = asLoss(data.test);
+  const train = asLoss(values.subset !== undefined ? subset(data.train, 0, Math.min(data.train.count, values.subset)) : data.train);
   const validationCount = values.validation < 1 ? Math.round(values.validation * train.count) : values.validation;
   if (validationCount >= train.count) {
     throw flagError('validation', trainFlags.validation, String(values.validation), `the training set has ${train.count} samples and needs some left to train on`);
@@ -308,9 +333,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.out(JSON.stringify(flat));
     } else {
       const pct = (x = 0) => `${(100 * x).toFixed(2)}%`;
-      const val = r.valLoss === undefined ? '' : `  val loss ${r.valLoss.toFixed(4)}  val acc ${pct(r.valAccuracy)}`;
+      const regression = r.mse !== undefined;
+      const fit = (what: string, acc?: number, mse?: number, mae?: number) => (regression ? `  ${what}mse ${mse?.toFixed(5)}  ${what}mae ${mae?.toFixed(5)}` : `  ${what}acc ${pct(acc)}`);
+      const val = r.valLoss === undefined ? '' : `  val loss ${r.valLoss.toFixed(4)}${fit('val ', r.valAccuracy, r.valMse, r.valMae)}`;
       log(
-        `epoch ${r.epoch}/${values.epochs}  loss ${r.loss.toFixed(4)}  train acc ${pct(r.accuracy)}${val}  test acc ${pct(r.testAccuracy)}` +
+        `epoch ${r.epoch}/${values.epochs}  loss ${r.loss.toFixed(4)}${fit('train ', r.accuracy, r.mse, r.mae)}${val}${fit('test ', r.testAccuracy, r.testMse, r.testMae)}` +
           `  lr ${r.lr.toPrecision(3)}  grad norm ${r.gradNorm.toFixed(3)}  ${r.seconds.toFixed(2)} s  ${Math.round(r.samplesPerSecond)} samples/s`,
       );
     }
@@ -336,9 +363,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   });
   for (const line of diagnose(reports)) log(`diagnosis: ${line}`);
   // After early stopping the best weights are back in place, so evaluate them afresh.
-  const final = earlyStopping || !reports.length ? (await trainer.evaluate()).accuracy : reports.at(-1)!.testAccuracy!;
-  if (values.json) io.out(JSON.stringify({ final: true, testAccuracy: final }));
-  else log(`final test accuracy: ${(100 * final).toFixed(2)}%`);
+  const last = reports.at(-1);
+  const final = earlyStopping || !last ? await trainer.evaluate() : { loss: last.testLoss!, accuracy: last.testAccuracy!, mse: last.testMse, mae: last.testMae };
+  if (final.mse !== undefined) {
+    if (values.json) io.out(JSON.stringify({ final: true, testLoss: final.loss, testMse: final.mse, testMae: final.mae }));
+    else log(`final test loss: ${final.loss.toFixed(5)}  MSE ${final.mse.toFixed(5)}  MAE ${final.mae!.toFixed(5)}`);
+  } else if (values.json) io.out(JSON.stringify({ final: true, testAccuracy: final.accuracy }));
+  else log(`final test accuracy: ${(100 * final.accuracy).toFixed(2)}%`);
 
   if (values.save) {
     const bytes = encodeSafetensors(await trainer.stateDict(), { format: 'pt', model: JSON.stringify(trainer.model.spec) });

@@ -177,3 +177,16 @@ export function selectClasses(ds: Dataset, classes: readonly number[]): Dataset 
   for (let i = 0; i < picked.count; i++) labels[i] = map.get(picked.labels![i])!;
   return { ...picked, labels, numClasses: classes.length };
 }
+
+/**
+ * The dataset with its class labels as one-hot float targets [numClasses] per sample (for the losses on
+ * targets: bce, or mse as a classifier's loss). A dataset with targets is returned as it is.
+ */
+export function oneHotTargets(data: Dataset): Dataset {
+  if (!data.labels) return data;
+  let classes = data.numClasses ?? 0;
+  for (let i = 0; i < data.count && data.numClasses === undefined; i++) classes = Math.max(classes, data.labels[i] + 1);
+  const targets = new Float32Array(data.count * classes);
+  for (let i = 0; i < data.count; i++) targets[i * classes + data.labels[i]] = 1;
+  return { x: data.x, sampleShape: data.sampleShape, count: data.count, targets, targetShape: [classes], numClasses: classes };
+}

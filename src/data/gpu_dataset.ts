@@ -10,6 +10,7 @@ import type { GpuResources } from '../gpu/resources';
 import { externalBuffer, type ExternalBuffer } from '../graph/graph';
 import { imageSize, sampleSize, targetSize, type Dataset } from './dataset';
 import { inputAffine, type Normalisation } from './preprocess';
+import { METRICS_FLOATS } from '../train/loss';
 
 export type { Normalisation } from './preprocess';
 
@@ -52,12 +53,14 @@ export interface BatchSource {
   rowKind: 'labels' | 'targets';
   numClasses?: number;
   targetShape?: number[];
+  /** Weighted cross-entropy's class weights [numClasses] (src/train/loss.ts). */
+  classWeights?: ExternalBuffer;
   /** Image size, for augmentation's warps. */
   width: number;
   height: number;
   /** Random shifts, rotations and noise, applied by the input stage in training graphs only. */
   augment?: Augmentation;
-  /** The epoch's order of samples, and the metrics accumulator. */
+  /** The epoch's order of samples, and the metrics accumulator (METRICS_FLOATS values, src/train/loss.ts). */
   perm: ExternalBuffer;
   metrics: ExternalBuffer;
 }
@@ -66,6 +69,8 @@ export interface GpuDatasetOptions {
   augment?: Augmentation;
   /** Largest buffer for the inputs (default: the adapter's maxStorageBufferBindingSize); tests make it small. */
   maxChunkBytes?: number;
+  /** Weighted cross-entropy's class weights, uploaded with the dataset for its batches' loss. */
+  classWeights?: Float32Array;
 }
 
 const MAX_CHUNKS = 4;
@@ -167,7 +172,8 @@ export class GpuDataset {
         height: size?.height ?? 1,
         augment,
         perm: add('perm', Uint32Array.from({ length: data.count }, (_, i) => i)),
-        metrics: add('metrics', new Float32Array(4)),
+        classWeights: options.classWeights ? add('class_weights', options.classWeights) : undefined,
+        metrics: add('metrics', new Float32Array(METRICS_FLOATS)),
       };
     } catch (error) {
       this.destroy();

@@ -40,6 +40,7 @@ export type OpName =
   | 'activation_grad'
   | 'column_sum'
   | 'softmax_xent'
+  | 'loss'
   | 'gather'
   | 'mixup_inputs'
   | 'mixup_targets'
@@ -136,14 +137,14 @@ export const opDefs: Record<OpName, OpDef> = {
   },
 
   /**
-   * Fused softmax + cross-entropy on logits [B, C], labels [B] (u32) and the metrics accumulator [4]
-   * (external; the batch's loss sum, correct count, rows and a non-finite flag are added to it).
+   * Fused softmax + cross-entropy on logits [B, C], labels [B] (u32) and the metrics accumulator (external,
+   * METRICS_FLOATS values; the batch's loss sum, correct count, rows and a non-finite flag are added to its first four).
    * Its one output is dlogits = (softmax − onehot)/B, the gradient of the mean loss: the op is its own
    * backward. Attr training=false skips writing it (evaluation).
    */
   softmax_xent: {
     infer([logits, labels, metrics]) {
-      if (metrics.size !== 4) throw new ShapeError(`softmax_xent: metrics ${shapeText(metrics)} must hold 4 values.`);
+      if (metrics.size < 4) throw new ShapeError(`softmax_xent: metrics ${shapeText(metrics)} must hold at least 4 values.`);
       expectRank('softmax_xent', logits, 2);
       if (labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0]) {
         throw new ShapeError(`softmax_xent: labels ${shapeText(labels)} must be [${logits.shape[0]}], one per row of ${shapeText(logits)}.`);
@@ -152,6 +153,32 @@ export const opDefs: Record<OpName, OpDef> = {
     },
     backward(node) {
       return [node.outputs[0], undefined, undefined];
+    },
+  },
+
+  /**
+   * The losses other than plain softmax cross-entropy (shaders/loss.wgsl, kinds as src/train/loss.ts
+   * numbers them): inputs outputs [B, C], labels u32 [B] (kind 0, cross-entropy) or targets f32 [B, C]
+   * (the rest), the metrics accumulator [8], and for weighted cross-entropy the class weights [C]. Its one
+   * output is the gradient of the batch's mean loss, so, like softmax_xent, it is its own backward.
+   * Attrs kind, smoothing, weightSum (Σ class weights, or C), delta, huberScale, training.
+   */
+  loss: {
+    infer([outputs, truth, metrics, weights], attrs) {
+      expectRank('loss', outputs, 2);
+      if (metrics.size < 8) throw new ShapeError(`loss: metrics ${shapeText(metrics)} must hold 8 values.`);
+      if (Number(attrs.kind) === 0) {
+        if (truth.dtype !== 'u32' || truth.shape.length !== 1 || truth.shape[0] !== outputs.shape[0]) {
+          throw new ShapeError(`loss: labels ${shapeText(truth)} must be u32 [${outputs.shape[0]}], one per row of ${shapeText(outputs)}.`);
+        }
+        if (weights && weights.size !== outputs.shape[1]) throw new ShapeError(`loss: class weights ${shapeText(weights)} must hold one value per class (${outputs.shape[1]}).`);
+      } else if (truth.dtype !== 'f32' || truth.shape.join() !== outputs.shape.join()) {
+        throw new ShapeError(`loss: targets ${shapeText(truth)} must be f32 of the outputs' shape ${shapeText(outputs)}.`);
+      }
+      return [{ shape: [...outputs.shape], name: `d${outputs.name}` }];
+    },
+    backward(node) {
+      return node.inputs.map((_, i) => (i === 0 ? node.outputs[0] : undefined));
     },
   },
 

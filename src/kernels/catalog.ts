@@ -106,6 +106,30 @@ const fixedKernels = {
     bindings: ['read', 'write', 'uniform', 'uniform'],
     params: new UniformLayout('Params', [['rows', 'u32'], ['features', 'u32']]),
   },
+  /** The losses of the `loss` op (shaders/loss.wgsl): gradient and per-workgroup partial metrics. */
+  loss: {
+    name: 'loss',
+    files: ['loss.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'read', 'read', 'write', 'write', 'uniform'],
+    params: new UniformLayout('Params', [
+      ['rows', 'u32'],
+      ['cols', 'u32'],
+      ['smoothing', 'f32'],
+      ['weight_sum', 'f32'],
+      ['grad_scale', 'f32'],
+      ['delta', 'f32'],
+      ['huber_scale', 'f32'],
+    ]),
+  },
+  /** Adds loss.wgsl's partial metrics into the accumulator in a fixed order (shaders/loss_reduce.wgsl). */
+  lossReduce: {
+    name: 'loss_reduce',
+    files: ['loss_reduce.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['groups', 'u32'], ['rows', 'u32']]),
+  },
   mixupTargets: {
     name: 'mixup_targets',
     files: ['mixup_targets.wgsl'],

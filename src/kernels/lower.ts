@@ -43,14 +43,56 @@ const kindOf = (name: unknown) => activationKinds[name as ActivationName];
 
 /**
  * Every dispatch of one node, in order: none for views (reshape); one for most ops (`lower`); two for the
- * norm ops (src/kernels/lower_norm_pool.ts), a partial-sums pass and a pass that combines them, sharing a
- * scratch operand.
+ * norm ops (src/kernels/lower_norm_pool.ts) and the loss op (lowerLoss), a partial-sums pass and a pass
+ * that combines them, sharing a scratch operand.
  */
 export function lowerNode(node: Node): LoweredDispatch[] {
   const normPool = lowerNormPool(node);
   if (normPool) return normPool;
+  if (node.op === 'loss') return lowerLoss(node);
   const dispatch = lower(node);
   return dispatch ? [dispatch] : [];
+}
+
+/** Rows a workgroup of shaders/loss.wgsl takes (cross-entropy), and elements (the elementwise losses). */
+export const LOSS_ROWS_PER_GROUP = 64;
+export const LOSS_ELEMENTS_PER_GROUP = 256;
+
+/**
+ * The `loss` op: loss.wgsl over many workgroups (gradient, and each workgroup's partial metrics in a
+ * scratch buffer), then loss_reduce.wgsl adds the partials into the metrics accumulator in a fixed order.
+ */
+function lowerLoss(node: Node): LoweredDispatch[] {
+  const [outputs, truth, metrics, weights] = node.inputs;
+  const attrs = node.attrs;
+  const [rows, cols] = outputs.shape;
+  const kind = Number(attrs.kind);
+  const groups = kind === 0 ? Math.ceil(rows / LOSS_ROWS_PER_GROUP) : Math.ceil((rows * cols) / LOSS_ELEMENTS_PER_GROUP);
+  const partials: Operand = { scratch: 0, bytes: 32 * groups };
+  return [
+    {
+      kernel: 'loss',
+      constants: { KIND: kind, WRITE_GRAD: attrs.training !== false, WEIGHTED: !!weights },
+      operands: [t(outputs), t(truth), weights ? t(weights) : { dummy: true }, t(node.outputs[0]), partials],
+      params: {
+        rows,
+        cols,
+        smoothing: Number(attrs.smoothing ?? 0),
+        weight_sum: Number(attrs.weightSum ?? cols),
+        grad_scale: kind === 0 ? 1 / rows : 1 / (rows * cols),
+        delta: Number(attrs.delta ?? 1),
+        huber_scale: Number(attrs.huberScale ?? 1),
+      },
+      workgroups: grid1d(groups, 1),
+    },
+    {
+      kernel: 'lossReduce',
+      constants: {},
+      operands: [partials, t(metrics)],
+      params: { groups, rows },
+      workgroups: [1, 1, 1],
+    },
+  ];
 }
 
 /** The dispatch that runs `node`; undefined for views (reshape), which run nothing. */

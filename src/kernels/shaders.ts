@@ -16,6 +16,8 @@ import matmulSplitK from '../../shaders/matmul_split_k.wgsl?raw';
 import matmulTiled from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulVec4k from '../../shaders/matmul_vec4k.wgsl?raw';
 import matmulVec4n from '../../shaders/matmul_vec4n.wgsl?raw';
+import loss from '../../shaders/loss.wgsl?raw';
+import lossReduce from '../../shaders/loss_reduce.wgsl?raw';
 import gradNorm from '../../shaders/grad_norm.wgsl?raw';
 import groupNorm from '../../shaders/group_norm.wgsl?raw';
 import mixupInputs from '../../shaders/mixup_inputs.wgsl?raw';
@@ -46,6 +48,8 @@ export const shaderFiles = {
   'matmul_vec4k.wgsl': matmulVec4k,
   'matmul_vec4n.wgsl': matmulVec4n,
   'grad_norm.wgsl': gradNorm,
+  'loss.wgsl': loss,
+  'loss_reduce.wgsl': lossReduce,
   'group_norm.wgsl': groupNorm,
   'mixup_inputs.wgsl': mixupInputs,
   'mixup_targets.wgsl': mixupTargets,

@@ -18,6 +18,7 @@ import { matmulRequestsOf } from '../kernels/matmul_plan';
 import { adoptChoices, type TuningTable } from '../kernels/matmul_select';
 import { splitForAdapter, withReductionSplit, type ReductionSplit } from '../kernels/norm';
 import { buildStepGraph } from './step_graph';
+import type { ResolvedLoss } from './loss';
 import { STEP_STRIDE } from './training_state';
 
 export interface RunnerSetup {
@@ -32,6 +33,8 @@ export interface RunnerSetup {
   /** Dispatches appended to every training step (the optimizer). */
   update?: readonly LoweredDispatch[];
   frozen?: ReadonlySet<string>;
+  /** The loss (default plain cross-entropy). */
+  loss?: ResolvedLoss;
   /**
    * Time each matmul's verified variants on this adapter (src/kernels/autotune.ts) to fill the tuning table
    * before planning. Default true; false plans with `tuning` as it is (empty: the reference kernel everywhere).

@@ -14,6 +14,9 @@ import { Rng } from '../data/rng';
 import { toModel, type ModelInput } from '../nn/model_input';
 import { resolveOptimizer } from '../optim/optimizer';
 import { BatchRunner } from './batch_runner';
+import { checkLossData, METRICS_FLOATS, resolveLoss, type LossOption } from './loss';
+import { totalsOf } from './metrics';
+import { lossOf } from './reports';
 import { packStepTable, TrainingState } from './training_state';
 
 export interface GradientCheckResult {
@@ -29,6 +32,8 @@ export interface GradientCheckOptions {
   samplesPerParameter?: number;
   epsilon?: number;
   seed?: number;
+  /** The loss to differentiate (default plain cross-entropy), as TrainerOptions.loss. */
+  loss?: LossOption;
 }
 
 export async function gradientCheck(gpu: GpuContext | GpuResources, modelInput: ModelInput, data: Dataset, options: GradientCheckOptions = {}): Promise<GradientCheckResult[]> {
@@ -37,17 +42,19 @@ export async function gradientCheck(gpu: GpuContext | GpuResources, modelInput: 
   const seed = options.seed ?? 0;
   const epsilon = options.epsilon ?? 1e-2;
   const model = toModel(modelInput, data.sampleShape);
+  const lossSpec = resolveLoss(options.loss);
+  checkLossData(lossSpec, data, model.outputShape, 'gradient-check');
   let initial: Float32Array = new Float32Array(0);
   const state = new TrainingState(resources, model, resolveOptimizer({ lr: 1 }), (arena, stateArena) => {
     initial = model.initialParameters(arena, seed, () => {});
     return { params: initial, state: model.initialBuffers(stateArena) };
   }, 1);
   state.writeStepTable(packStepTable([{ step: 0, batchStart: 0, seed, mixLambda: 1, lr: 1 }]));
-  const dataset = new GpuDataset(resources, 'train', data);
+  const dataset = new GpuDataset(resources, 'train', data, undefined, { classWeights: lossSpec.classWeights });
   const { arena } = state;
   const runner = await BatchRunner.create(
     resources,
-    { model, source: dataset.source, batchSize: data.count, training: true, layout: state.layout, step: state.step, stepTable: state.stepTable, autotune: false },
+    { model, loss: lossSpec, source: dataset.source, batchSize: data.count, training: true, layout: state.layout, step: state.step, stepTable: state.stepTable, autotune: false },
     new Map([...state.bindings, ...dataset.buffers]),
   );
 
@@ -56,8 +63,7 @@ export async function gradientCheck(gpu: GpuContext | GpuResources, modelInput: 
     encoder.clearBuffer(dataset.metrics);
     runner.encode(encoder, 0);
     device.queue.submit([encoder.finish()]);
-    const [lossSum, , rows] = await readFloats(resources, dataset.metrics, 0, 4);
-    return lossSum / rows;
+    return lossOf(totalsOf(await readFloats(resources, dataset.metrics, 0, METRICS_FLOATS)));
   };
   const setParam = (index: number, value: number) => device.queue.writeBuffer(state.params, index * 4, new Float32Array([value]));
 

@@ -7,16 +7,36 @@
  */
 import type { GpuResources } from '../gpu/resources';
 
-/** [loss_sum, correct, rows, non_finite], as softmax_xent.wgsl accumulates them. */
+/**
+ * A dataset's metrics accumulator (METRICS_FLOATS values, src/train/loss.ts):
+ *   [loss_sum, correct, rows, non_finite, loss_weight, squared_error, absolute_error, predictions]
+ * softmax_xent.wgsl adds the first four (its loss's denominator and accuracy's are the rows); loss.wgsl
+ * adds all eight: loss_weight is the mean loss's denominator (Σ class weights of the targets, or elements),
+ * predictions the accuracy's and the error means' (rows for cross-entropy, elements otherwise).
+ */
 export interface MetricTotals {
   lossSum: number;
   correct: number;
   rows: number;
   nonFinite: boolean;
+  lossWeight: number;
+  squaredError: number;
+  absoluteError: number;
+  predictions: number;
 }
 
 export function totalsOf(values: Float32Array): MetricTotals {
-  return { lossSum: values[0], correct: values[1], rows: values[2], nonFinite: values[3] !== 0 || !Number.isFinite(values[0]) };
+  const rows = values[2];
+  return {
+    lossSum: values[0],
+    correct: values[1],
+    rows,
+    nonFinite: values[3] !== 0 || !Number.isFinite(values[0]),
+    lossWeight: values.length > 4 && values[4] > 0 ? values[4] : rows,
+    squaredError: values[5] ?? 0,
+    absoluteError: values[6] ?? 0,
+    predictions: values.length > 7 && values[7] > 0 ? values[7] : rows,
+  };
 }
 
 export interface Source {

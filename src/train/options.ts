@@ -8,6 +8,7 @@ import type { OptimizerOptions } from '../optim/optimizer';
 import type { Schedule } from '../optim/schedule';
 import type { EarlyStoppingOptions } from './early_stopping';
 import type { EpochReport, StepReport } from './reports';
+import type { LossOption } from './loss';
 
 export interface TrainerOptions {
   /** A layer list (torch.nn names), or the compact MLP settings ({ layers: [784, 128, 10], ... }). */
@@ -16,6 +17,14 @@ export interface TrainerOptions {
   init?: string;
   /** Starting weights: a state dict (safetensors bytes, as PyTorch or `stateDict()` writes it), loaded strictly. */
   weights?: Uint8Array;
+  /**
+   * The loss (default 'cross_entropy'): 'cross_entropy' (class labels; with { kind, labelSmoothing,
+   * classWeights } PyTorch's CrossEntropyLoss(weight, label_smoothing)), 'bce' (multi-label targets in
+   * [0, 1], BCEWithLogitsLoss), 'mse', 'l1', 'huber' ({ kind, delta }, HuberLoss) or 'smooth_l1'
+   * ({ kind, beta }, SmoothL1Loss) on float targets; every one the mean over the batch. Reports carry
+   * accuracy for cross-entropy and bce, MSE and MAE for the regression losses. See src/train/loss.ts.
+   */
+  loss?: LossOption;
   /** Default: SGD with lr 0.1. */
   optimizer?: OptimizerOptions;
   schedule?: Schedule;

@@ -15,6 +15,7 @@ import { Executable, type BufferBindings } from '../scheduler/executable';
 import { fuse } from '../scheduler/fuse';
 import { planStep, type ArenaLayout } from '../scheduler/plan';
 import { buildStepGraph } from './step_graph';
+import { resolveLoss, type ResolvedLoss } from './loss';
 import { packStepTable, STEP_STRIDE } from './training_state';
 
 interface ChunkPlan {
@@ -36,6 +37,7 @@ export class Predictor {
     private readonly bindings: BufferBindings,
     readonly capacity: number,
     readonly classes: number,
+    private readonly loss: ResolvedLoss,
   ) {
     this.output = resources.createBuffer('predict.output', capacity * classes * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
   }
@@ -48,6 +50,7 @@ export class Predictor {
     like: Dataset,
     normalisation: Normalisation,
     capacity: number,
+    loss: ResolvedLoss = resolveLoss(),
   ): Predictor {
     const size = sampleSize(like);
     const x = like.x instanceof Float32Array ? new Float32Array(capacity * size) : new Uint8Array(capacity * size);
@@ -57,13 +60,13 @@ export class Predictor {
     const handle = externalBuffer('predict.steps', bytes.byteLength);
     const table = { handle, buffer: resources.createStorage(handle.name, new Uint8Array(bytes)) };
     const bindings = new Map([...setup.bindings, ...input.buffers, [handle, table.buffer]]);
-    return new Predictor(resources, model, setup.layout, setup.step, input, table, bindings, capacity, like.numClasses ?? model.outputShape[0]);
+    return new Predictor(resources, model, setup.layout, setup.step, input, table, bindings, capacity, loss.usesLabels ? (like.numClasses ?? model.outputShape[0]) : model.outputShape[0], loss);
   }
 
   private plan(rows: number): Promise<ChunkPlan> {
     let plan = this.plans.get(rows);
     if (!plan) {
-      const { graph, probabilities } = buildStepGraph({ model: this.model, source: this.input.source, step: this.step, training: false, predict: true }, rows);
+      const { graph, probabilities } = buildStepGraph({ model: this.model, source: this.input.source, step: this.step, training: false, predict: true, loss: this.loss }, rows);
       const planned = planStep(fuse(graph.nodes), this.layout, { stepValues: { table: this.table.handle, step: this.step, stride: STEP_STRIDE } });
       plan = Executable.create(this.resources, planned, this.bindings, `predict[${rows}]`).then((executable) => ({ executable, probabilities: executable.locate(probabilities!.id) }));
       this.plans.set(rows, plan);

@@ -9,12 +9,28 @@ import { totalsOf, type MetricTotals } from './metrics';
 
 export interface EpochReport {
   epoch: number;
+  /**
+   * The mean training loss of the epoch (the loss the trainer was given, src/train/loss.ts): the sum of its
+   * batches' losses over the sum of their denominators (rows; elements; with class weights, the weights of
+   * the targets), so each batch's mean counts in proportion to its denominator.
+   */
   loss: number;
+  /**
+   * Classification: the fraction of correct predictions (argmax = label for cross-entropy; for bce,
+   * per element, the logit's sign against target ≥ 0.5). Regression losses: NaN (see mse, mae).
+   */
   accuracy: number;
   valLoss?: number;
   valAccuracy?: number;
   testLoss?: number;
   testAccuracy?: number;
+  /** Regression losses (mse, l1, huber, smooth_l1): mean squared and mean absolute error over all elements. */
+  mse?: number;
+  mae?: number;
+  valMse?: number;
+  valMae?: number;
+  testMse?: number;
+  testMae?: number;
   /** Learning rate at the end of the epoch. */
   lr: number;
   /** Mean and largest global gradient norm over the epoch's steps (before clipping). */
@@ -35,8 +51,22 @@ export interface StepReport {
   loss: number;
 }
 
-export const lossOf = (t: MetricTotals) => t.lossSum / Math.max(1, t.rows);
-export const accuracyOf = (t: MetricTotals) => t.correct / Math.max(1, t.rows);
+export const lossOf = (t: MetricTotals) => (t.lossWeight > 0 ? t.lossSum / t.lossWeight : 0);
+export const accuracyOf = (t: MetricTotals) => t.correct / Math.max(1, t.predictions);
+export const mseOf = (t: MetricTotals) => t.squaredError / Math.max(1, t.predictions);
+export const maeOf = (t: MetricTotals) => t.absoluteError / Math.max(1, t.predictions);
+
+/** A split's loss and the metrics that fit it: accuracy for classification, MSE and MAE for regression. */
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  mse?: number;
+  mae?: number;
+}
+
+export function evaluationOf(t: MetricTotals, regression: boolean): Evaluation {
+  return regression ? { loss: lossOf(t), accuracy: NaN, mse: mseOf(t), mae: maeOf(t) } : { loss: lossOf(t), accuracy: accuracyOf(t) };
+}
 
 export interface EpochValues {
   epoch: number;
@@ -47,6 +77,8 @@ export interface EpochValues {
   stats: Float32Array;
   validation?: Float32Array;
   test?: Float32Array;
+  /** The loss is a regression loss: report MSE and MAE, accuracy NaN. */
+  regression?: boolean;
 }
 
 /** The report of one epoch from its accumulators; throws NonFiniteError when training diverged. */
@@ -66,10 +98,13 @@ export function epochReport(values: EpochValues, arena: ParameterArena, seconds:
       step ?? 0,
     );
   }
+  const regression = !!values.regression;
+  const trained = evaluationOf(train, regression);
   const report: EpochReport = {
     epoch: values.epoch,
-    loss: lossOf(train),
-    accuracy: accuracyOf(train),
+    loss: trained.loss,
+    accuracy: trained.accuracy,
+    ...(regression && { mse: trained.mse, mae: trained.mae }),
     lr: values.lr,
     gradNorm: stats[slots] / steps,
     maxGradNorm: stats[slots + 3],
@@ -78,14 +113,16 @@ export function epochReport(values: EpochValues, arena: ParameterArena, seconds:
     samplesPerSecond: train.rows / seconds,
   };
   if (values.validation) {
-    const t = totalsOf(values.validation);
-    report.valLoss = lossOf(t);
-    report.valAccuracy = accuracyOf(t);
+    const e = evaluationOf(totalsOf(values.validation), regression);
+    report.valLoss = e.loss;
+    report.valAccuracy = e.accuracy;
+    if (regression) [report.valMse, report.valMae] = [e.mse, e.mae];
   }
   if (values.test) {
-    const t = totalsOf(values.test);
-    report.testLoss = lossOf(t);
-    report.testAccuracy = accuracyOf(t);
+    const e = evaluationOf(totalsOf(values.test), regression);
+    report.testLoss = e.loss;
+    report.testAccuracy = e.accuracy;
+    if (regression) [report.testMse, report.testMae] = [e.mse, e.mae];
   }
   return report;
 }

@@ -32,7 +32,9 @@ import { BatchRunner } from './batch_runner';
 import { formatPlan } from '../scheduler/plan';
 import { MetricsReader, totalsOf } from './metrics';
 import { EarlyStopping } from './early_stopping';
-import { accuracyOf, epochReport, lossOf, type EpochReport } from './reports';
+import { epochReport, evaluationOf, type Evaluation, type EpochReport } from './reports';
+import { checkLossData, METRICS_FLOATS, resolveLoss, type ResolvedLoss } from './loss';
+import { describeLoss } from './step_graph';
 import { SubmitQueue } from './submit_queue';
 import { packStepTable, TrainingState, type StepValues } from './training_state';
 import { Evaluator } from './evaluator';
@@ -73,6 +75,8 @@ export class Trainer {
     readonly model: Model,
     readonly optimizer: Required<OptimizerOptions>,
     private options: TrainerOptions & { seed: number },
+    /** The loss every runner (training, validation, test) computes. */
+    readonly loss: ResolvedLoss,
     readonly state: TrainingState,
     readonly trainData: GpuDataset,
     private readonly trainRunner: BatchRunner,
@@ -90,6 +94,10 @@ export class Trainer {
     const model = toModel(options.model, train.sampleShape, { init: options.init });
     const optimizer = resolveOptimizer(options.optimizer ?? { lr: 0.1 });
     const seed = options.seed ?? 0;
+    const loss = resolveLoss(options.loss);
+    if (options.augment?.mixup && !loss.plain) {
+      throw new ConfigError(`Mixup blends one-hot class targets and works with plain cross-entropy only; the loss is ${describeLoss(loss)}.`);
+    }
     let validation: Dataset | undefined;
     if (options.validation) ({ train, validation } = splitDataset(train, options.validation, seed));
     const batchSize = options.batchSize ?? 128;
@@ -104,9 +112,10 @@ export class Trainer {
       if (sampleSize(data) !== sampleSize(train) || (data.labels === undefined) !== (train.labels === undefined)) {
         throw new ShapeError(`The ${name} data's samples are [${data.sampleShape.join(', ')}] with ${data.labels ? 'labels' : 'targets'}; the training data's are [${train.sampleShape.join(', ')}] with ${train.labels ? 'labels' : 'targets'}.`);
       }
-      if (data.labels && (model.outputShape.length !== 1 || model.outputShape[0] !== data.numClasses)) {
-        throw new ShapeError(`The model's output per sample is [${model.outputShape.join(', ')}] but the ${name} data has ${data.numClasses} classes (one logit per class is needed).`);
+      if (data.labels && data.numClasses !== train.numClasses && loss.classWeights) {
+        throw new ShapeError(`The ${name} data has ${data.numClasses} classes; the training data's ${train.numClasses} (the class weights are per class).`);
       }
+      checkLossData(loss, data, model.outputShape, name);
     }
     for (const [name, data] of [['train', train], ['validation', validation], ['test', test]] as const) {
       if (data) chunking(resources.device.limits, name, data, options.maxDataBufferBytes); // fits, before any GPU work
@@ -124,12 +133,12 @@ export class Trainer {
     }, steps);
 
     const datasets = {
-      train: new GpuDataset(resources, 'train', train, normalisation, { augment: options.augment, maxChunkBytes: options.maxDataBufferBytes }),
-      validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation, { maxChunkBytes: options.maxDataBufferBytes }) : undefined,
-      test: test ? new GpuDataset(resources, 'test', test, normalisation, { maxChunkBytes: options.maxDataBufferBytes }) : undefined,
+      train: new GpuDataset(resources, 'train', train, normalisation, { augment: options.augment, maxChunkBytes: options.maxDataBufferBytes, classWeights: loss.classWeights }),
+      validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation, { maxChunkBytes: options.maxDataBufferBytes, classWeights: loss.classWeights }) : undefined,
+      test: test ? new GpuDataset(resources, 'test', test, normalisation, { maxChunkBytes: options.maxDataBufferBytes, classWeights: loss.classWeights }) : undefined,
     };
     const bindings = new Map([...state.bindings, ...datasets.train.buffers]);
-    const common = { model, layout: state.layout, step: state.step, autotune: options.autotune, tuning: options.tuning };
+    const common = { model, loss, layout: state.layout, step: state.step, autotune: options.autotune, tuning: options.tuning };
     const update = optimizerDispatches(state.arena, optimizer, state.optimizerBuffers);
     const evaluator = (data: GpuDataset | undefined) => data && Evaluator.create(resources, data, { ...common, batchSize: options.evalBatchSize ?? 1000 }, state.bindings);
     const [trainRunner, validationEval, testEval] = await Promise.all([
@@ -137,9 +146,9 @@ export class Trainer {
       evaluator(datasets.validation),
       evaluator(datasets.test),
     ]);
-    const metrics = new MetricsReader(resources, 12 + statsLength(state.arena));
+    const metrics = new MetricsReader(resources, 3 * METRICS_FLOATS + statsLength(state.arena));
     resources.gpu.check();
-    const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics, normalisation);
+    const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, loss, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics, normalisation);
     trainer.batchesTrackedBefore = batchesTracked;
     return trainer;
   }
@@ -177,7 +186,7 @@ export class Trainer {
     this.state.writeStepTable(packStepTable(table));
     this.currentLr = table[steps - 1].lr;
     const chunk = Math.min(steps, this.options.stepsPerSubmit ?? Infinity, fit.reportEvery ?? Infinity);
-    let lastReported = { lossSum: 0, rows: 0 };
+    let lastReported = { lossSum: 0, lossWeight: 0 };
     // Reports arrive in order: this epoch's steps after the previous epoch's report, before its own.
     const gate = this.previousReported;
     let reported!: () => void;
@@ -193,27 +202,27 @@ export class Trainer {
       for (let s = start; s < end; s++) this.trainRunner.encode(encoder, s);
       this.globalStep += end - start;
       const reportNow = fit.reportEvery && (end % fit.reportEvery === 0 || end === steps);
-      const read = reportNow ? await this.metrics.snapshot(encoder, [{ buffer: this.trainData.metrics, floats: 4 }]) : undefined;
+      const read = reportNow ? await this.metrics.snapshot(encoder, [{ buffer: this.trainData.metrics, floats: METRICS_FLOATS }]) : undefined;
       await this.submits.submit(encoder);
       if (read) {
         const values = read();
         stepsDelivered = stepsDelivered.then(async () => {
           const totals = totalsOf((await values)[0]);
-          fit.onStep?.({ epoch, step: end, loss: (totals.lossSum - lastReported.lossSum) / (totals.rows - lastReported.rows) });
+          fit.onStep?.({ epoch, step: end, loss: (totals.lossSum - lastReported.lossSum) / (totals.lossWeight - lastReported.lossWeight) });
           lastReported = totals;
         });
       }
       fit.afterSubmit?.(epoch, end);
     }
     const sources = [
-      { buffer: this.trainData.metrics, floats: 4 },
+      { buffer: this.trainData.metrics, floats: METRICS_FLOATS },
       { buffer: this.state.buffer(this.state.optimizerBuffers.stats), floats: statsLength(this.state.arena) },
     ];
     const encoder = this.device.createCommandEncoder();
     for (const evaluation of [this.evaluations.validation, this.evaluations.test]) {
       if (!evaluate || !evaluation) continue;
       evaluation.encode(encoder);
-      sources.push({ buffer: evaluation.metrics, floats: 4 });
+      sources.push({ buffer: evaluation.metrics, floats: METRICS_FLOATS });
     }
     const snapshot = (epoch % 2) as 0 | 1;
     encoder.copyBufferToBuffer(this.state.params, 0, this.state.buffer(this.state.snapshots[snapshot]), 0, this.state.arena.totalFloats * 4);
@@ -231,6 +240,9 @@ export class Trainer {
   async fit(fit: FitOptions): Promise<EpochReport[]> {
     if (!Number.isInteger(fit.epochs) || fit.epochs < 0) throw new ConfigError(`epochs must be a non-negative integer; got ${fit.epochs}.`);
     const evaluate = fit.evaluate ?? true;
+    if (fit.earlyStopping?.monitor === 'valAccuracy' && this.loss.regression) {
+      throw new ConfigError(`Early stopping cannot monitor valAccuracy with the ${this.loss.kind} loss (regression reports MSE and MAE); monitor valLoss.`);
+    }
     const stopper = fit.earlyStopping ? new EarlyStopping(fit.earlyStopping, !!this.evaluations.validation) : undefined;
     const reports: EpochReport[] = [];
     let last = performance.now();
@@ -242,7 +254,7 @@ export class Trainer {
       let e = 0;
       const validation = evaluate && this.evaluations.validation ? evals[e++] : undefined;
       const test = evaluate && this.evaluations.test ? evals[e++] : undefined;
-      const report = epochReport({ epoch: submitted.epoch, firstStep: submitted.firstStep, lr: submitted.lr, train, stats, validation, test }, this.state.arena, (now - last) / 1000);
+      const report = epochReport({ epoch: submitted.epoch, firstStep: submitted.firstStep, lr: submitted.lr, train, stats, validation, test, regression: this.loss.regression }, this.state.arena, (now - last) / 1000);
       last = now;
       reports.push(report);
       this.history.push(report);
@@ -279,25 +291,30 @@ export class Trainer {
     this.device.queue.submit([encoder.finish()]);
   }
 
-  /** Loss and accuracy over the test (or validation) set with the current weights. */
-  async evaluate(which: 'test' | 'validation' = 'test'): Promise<{ loss: number; accuracy: number }> {
+  /**
+   * The loss over the test (or validation) set with the current weights, with accuracy (classification;
+   * NaN for regression losses) and, for regression losses, MSE and MAE.
+   */
+  async evaluate(which: 'test' | 'validation' = 'test'): Promise<Evaluation> {
     const evaluation = this.evaluations[which];
     if (!evaluation) throw new ConfigError(`evaluate('${which}') needs a ${which} set (pass it to Trainer.create).`);
     const encoder = this.device.createCommandEncoder();
     evaluation.encode(encoder);
-    const read = await this.metrics.snapshot(encoder, [{ buffer: evaluation.metrics, floats: 4 }]);
+    const read = await this.metrics.snapshot(encoder, [{ buffer: evaluation.metrics, floats: METRICS_FLOATS }]);
     await this.submits.submit(encoder);
     const totals = totalsOf((await read())[0]);
-    return { loss: lossOf(totals), accuracy: accuracyOf(totals) };
+    return evaluationOf(totals, this.loss.regression);
   }
 
   /**
-   * Class probabilities for new inputs, [count, classes] row-major: the model in evaluation mode (no
-   * dropout, batch norm's running statistics) on the GPU, in batches of `evalBatchSize`. `images` holds
-   * whole samples as the training data does (bytes, preprocessed on the GPU exactly as in training).
+   * Predictions for new inputs, [count, outputs] row-major: class probabilities (softmax for
+   * cross-entropy, per-class sigmoid for bce) or, for regression losses, the model's outputs; computed by
+   * the model in evaluation mode (no dropout, batch norm's running statistics) on the GPU, in batches of
+   * `evalBatchSize`. `images` holds whole samples as the training data does (bytes, preprocessed on the
+   * GPU exactly as in training).
    */
   async predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
-    this.predictor ??= Predictor.create(this.resources, this.model, this.state, this.trainData.data, this.normalisation, this.options.evalBatchSize ?? 1000);
+    this.predictor ??= Predictor.create(this.resources, this.model, this.state, this.trainData.data, this.normalisation, this.options.evalBatchSize ?? 1000, this.loss);
     return this.predictor.predict(images);
   }
 

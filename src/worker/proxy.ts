@@ -18,6 +18,7 @@ import type { DeviceOptions } from '../gpu/device';
 import type { KernelTiming } from '../gpu/profiler';
 import type { NamedSafetensorsTensor } from '../io/safetensors';
 import type { EpochReport, FitOptions, StepReport, TrainerOptions } from '../train/trainer';
+import type { Evaluation } from '../train/reports';
 import { isMessage, PROTOCOL, reviveError, type DataSource, type EventName, type FromWorker, type MessageEndpoint, type RemoteGpuInfo, type ToWorker } from './protocol';
 import type { TrainerInfo, WireFitOptions, WireTrainerOptions } from './serve';
 
@@ -228,7 +229,8 @@ export class TrainerProxy {
     this.channel.stop(this.target);
   }
 
-  evaluate(which: 'test' | 'validation' = 'test'): Promise<{ loss: number; accuracy: number }> {
+  /** Trainer.evaluate in the worker: the loss, accuracy (NaN for regression losses), and MSE/MAE for regression. */
+  evaluate(which: 'test' | 'validation' = 'test'): Promise<Evaluation> {
     return this.call('evaluate', which);
   }
 

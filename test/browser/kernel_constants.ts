@@ -17,6 +17,7 @@ import { kernels, type KernelName } from '../../src/kernels/catalog';
 import type { Constants } from '../../src/kernels/kernel';
 import { matmulVariants, REFERENCE_MATMUL, variantConstants } from '../../src/kernels/matmul_variants';
 import { activationKinds } from '../../src/graph/ops';
+import { lossKinds } from '../../src/train/loss';
 import { repoRoot } from './serve';
 
 export interface CompileCase {
@@ -42,12 +43,15 @@ export function overridesIn(source: string): Override[] {
 const ACTIVATIONS = Object.values(activationKinds);
 /** OPTIMIZER in optimizer.wgsl: 0 SGD (plain, momentum, Nesterov), 1 Adagrad, 2 RMSprop, 3 Adam(W). */
 const OPTIMIZER_KERNELS = [0, 1, 2, 3];
+/** KIND in loss.wgsl: 0 cross-entropy, 1 BCE, 2 MSE, 3 L1, 4 Huber / smooth L1. */
+const LOSS_KINDS = [...new Set(Object.values(lossKinds))];
 
 /** The values the engine gives an override; WORKGROUP_SIZE and other tuning knobs keep their defaults. */
 function valuesOf(o: Override): (number | boolean)[] {
   if (o.type === 'bool') return [true, false];
   if (o.name === 'ACT' || o.name === 'ACT_GRAD') return ACTIVATIONS;
   if (o.name === 'OPTIMIZER') return OPTIMIZER_KERNELS;
+  if (o.name === 'KIND') return LOSS_KINDS;
   return [];
 }
 

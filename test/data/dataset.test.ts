@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataFormatError, ShapeError } from '../../src/errors';
-import { makeDataset, selectClasses, splitDataset, subset, tensorDataset } from '../../src/data/dataset';
+import { makeDataset, oneHotTargets, selectClasses, splitDataset, subset, tensorDataset } from '../../src/data/dataset';
 import type { IdxTensor } from '../../src/data/idx';
 
 const names = { images: 'imgs.idx', labels: 'lbls.idx' };
@@ -125,5 +125,16 @@ describe('tensorDataset: a dataset from typed arrays, checked before any GPU wor
     expect(five.numClasses).toBe(5);
     expect([...five.labels!].slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
     expect(five.x[0]).toBe(5);
+  });
+});
+
+describe('oneHotTargets (the CLI turns MNIST labels into targets for the losses on targets)', () => {
+  it('labels become one-hot rows [numClasses]; a dataset with targets is returned as it is', () => {
+    const data = tensorDataset({ x: new Float32Array(6), sampleShape: [2], labels: [2, 0, 1], numClasses: 4 });
+    const hot = oneHotTargets(data);
+    expect(hot.labels).toBeUndefined();
+    expect(hot.targetShape).toEqual([4]);
+    expect([...hot.targets!]).toEqual([0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0]);
+    expect(oneHotTargets(hot)).toBe(hot);
   });
 });

@@ -130,7 +130,7 @@ describe('fusion and the plan', () => {
         act5       5.0 KiB
         dummy      16 B
         uniforms   3.3 KiB
-      externals (7): train.perm 234.4 KiB, step 32 B uniform, train.side 234.4 KiB, train.x0 45937.5 KiB, params 427.5 KiB, train.metrics 16 B, grads 427.5 KiB
+      externals (7): train.perm 234.4 KiB, step 32 B uniform, train.side 234.4 KiB, train.x0 45937.5 KiB, params 427.5 KiB, train.metrics 32 B, grads 427.5 KiB
       commands (0 transfers, 13 dispatches):
          0 gather             [98×1×1] {WORDS CHUNKS=1} (train.x0, dummy, dummy, dummy, train.perm, train.side, act0, act1, step, uniforms)  gather→x,labels
          1 matmul             [4×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act0, params, params+436736, act2, uniforms+256)  matmul→l2

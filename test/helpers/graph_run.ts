@@ -19,6 +19,7 @@ import { planStep } from '../../src/scheduler/plan';
 import { BatchRunner } from '../../src/train/batch_runner';
 import { packStepTable, TrainingState, type StepValues } from '../../src/train/training_state';
 import { testGpu } from './gpu';
+import { resolveLoss, type LossOption } from '../../src/train/loss';
 
 export interface StepResult {
   model: Model;
@@ -26,7 +27,7 @@ export interface StepResult {
   grads: Map<string, Float32Array>;
   /** Parameter values the step started from, by name. */
   params: Map<string, Float32Array>;
-  /** The dataset's [loss sum, correct, rows, non-finite] after the step. */
+  /** The dataset's metrics accumulator after the step (src/train/metrics.ts). */
   metrics: Float32Array;
   /** Buffers (running statistics) after the step, by name. */
   buffers: Map<string, Float32Array>;
@@ -39,7 +40,7 @@ export interface StepResult {
 export async function trainingStepGradients(
   input: ModelInput,
   data: Dataset,
-  options: { initial?: (model: Model, arena: ParameterArena) => Float32Array; step?: Partial<StepValues>; training?: boolean } = {},
+  options: { initial?: (model: Model, arena: ParameterArena) => Float32Array; step?: Partial<StepValues>; training?: boolean; loss?: LossOption } = {},
 ): Promise<StepResult> {
   const { gpu, resources } = await testGpu();
   const model = toModel(input, data.sampleShape);
@@ -51,10 +52,11 @@ export async function trainingStepGradients(
   state.writeStepTable(packStepTable([{ step: 0, batchStart: 0, seed: 0, mixLambda: 1, lr: 1, ...options.step }]));
   const grads = state.buffer(state.optimizerBuffers.grads);
   resources.device.queue.writeBuffer(grads, 0, new Float32Array(state.arena.totalFloats).fill(NaN));
-  const dataset = new GpuDataset(resources, 'train', data);
+  const loss = resolveLoss(options.loss);
+  const dataset = new GpuDataset(resources, 'train', data, undefined, { classWeights: loss.classWeights });
   const runner = await BatchRunner.create(
     resources,
-    { model, source: dataset.source, batchSize: data.count, training: options.training ?? true, layout: state.layout, step: state.step, stepTable: state.stepTable, autotune: false },
+    { model, loss, source: dataset.source, batchSize: data.count, training: options.training ?? true, layout: state.layout, step: state.step, stepTable: state.stepTable, autotune: false },
     new Map([...state.bindings, ...dataset.buffers]),
   );
   try {

@@ -71,3 +71,39 @@ export function sgdStep(layers: RefLayer[], grads: { weight: Float64Array<ArrayB
     layer.bias.forEach((b, j) => (layer.bias[j] = b - lr * grads[i].bias[j]));
   });
 }
+
+/**
+ * The MLP with any loss head: `head(outputs)` returns the mean loss and its gradient with respect to the
+ * outputs [rows, out] (e.g. lossRef of test/helpers/loss_reference.ts). Returns the loss and dW, db per layer.
+ */
+export function mlpLossAndGradsWith(
+  layers: RefLayer[],
+  x: Float64Array,
+  rows: number,
+  activation: string,
+  head: (outputs: Float64Array) => { loss: number; grad: Float64Array },
+  alpha = 0.01,
+) {
+  const pre: Float64Array[] = [];
+  const acts: Float64Array[] = [x];
+  let h = x;
+  layers.forEach((layer, i) => {
+    const z = matmulRef(h, layer.weight, rows, layer.out, layer.in, false, true);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < layer.out; j++) z[r * layer.out + j] += layer.bias[j];
+    pre.push(z);
+    h = i < layers.length - 1 ? z.map((v) => activateRef(v, activation, alpha)) : z;
+    acts.push(h);
+  });
+  const { loss, grad } = head(h);
+  const grads = layers.map(() => ({ weight: new Float64Array(0) as Float64Array<ArrayBufferLike>, bias: new Float64Array(0) }));
+  let d: Float64Array<ArrayBufferLike> = grad;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i];
+    if (i < layers.length - 1) d = d.map((v, j) => v * activateGradRef(pre[i][j], activation, alpha));
+    grads[i].weight = matmulRef(d, acts[i], layer.out, layer.in, rows, true, false);
+    grads[i].bias = new Float64Array(layer.out);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < layer.out; j++) grads[i].bias[j] += d[r * layer.out + j];
+    d = matmulRef(d, layer.weight, rows, layer.in, layer.out);
+  }
+  return { loss, grads, outputs: h };
+}

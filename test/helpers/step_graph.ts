@@ -10,6 +10,7 @@ import type { Model } from '../../src/nn/model';
 import { ParameterArena } from '../../src/nn/parameters';
 import type { ArenaLayout } from '../../src/scheduler/plan';
 import { buildStepGraph } from '../../src/train/step_graph';
+import { METRICS_FLOATS, resolveLoss, type LossOption } from '../../src/train/loss';
 
 export function mnistLikeSource(count = 60000, name = 'train', side = 28, numClasses = 10): BatchSource {
   const features = side * side;
@@ -32,7 +33,7 @@ export function mnistLikeSource(count = 60000, name = 'train', side = 28, numCla
     rowWidth: 1,
     rowKind: 'labels',
     perm: externalBuffer(`${name}.perm`, count * 4),
-    metrics: externalBuffer(`${name}.metrics`, 16),
+    metrics: externalBuffer(`${name}.metrics`, 4 * METRICS_FLOATS),
   };
 }
 
@@ -51,9 +52,9 @@ export function arenaLayout(model: Model): ArenaLayout {
 }
 
 /** The training (or evaluation) graph of `input` over `rows` MNIST-shaped samples. */
-export function modelGraph(input: ModelInput, rows = 128, training = true, source = mnistLikeSource()) {
+export function modelGraph(input: ModelInput, rows = 128, training = true, source = mnistLikeSource(), loss?: LossOption) {
   const model = toModel(input, source.sampleShape);
-  const { graph, lossNode, logits } = buildStepGraph({ model, source, step: stepHandle, training }, rows);
+  const { graph, lossNode, logits } = buildStepGraph({ model, source, step: stepHandle, training, loss: loss === undefined ? undefined : resolveLoss(loss) }, rows);
   return { model, graph, lossNode, logits, layout: arenaLayout(model) };
 }
 
