@@ -172,7 +172,7 @@ How things are measured:
 
 - **matmul**: webgrad's kernels dispatched directly: the reference \`matmul\` (what lowering emits: 8×8
   invocations of 4×4 blocks, a 32×32 tile per workgroup) and the variant the engine's autotuner chooses for
-  the shape on this adapter (`tuneMatmuls` then `selectMatmul`, what a training plan runs; its tuning is not timed); TF.js's
+  the shape on this adapter (\`tuneMatmuls\` then \`selectMatmul\`, what a training plan runs; its tuning is not timed); TF.js's
   \`tf.matMul\` with the transpose flags. A run is N repetitions submitted back to back after a warm-up; the clock stops when the GPU is done (webgrad: \`queue.onSubmittedWorkDone()\`; TF.js: a 4-byte
   read of a 1×1 slice of the last product). The full product is read back and spot-checked only after timing.
 - **training step**: MLP 784-128-64-10 (ReLU), softmax cross-entropy, SGD lr 0.1 without momentum, batch 128.
