@@ -105,7 +105,7 @@ import { createSuite } from '/bench/suite.mjs';
 import { createJaxSuite } from '/bench/suite_jaxjs.mjs';
 import { createCnnSuite } from '/bench/suite_cnn.mjs';
 const loadMnist = () => webgrad.fetchMnist('/mnist');
-window.suite = { ...createSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }), ...createJaxSuite({ jax, loadMnist }), ...createCnnSuite({ webgrad, tf: window.tf, loadMnist }) };
+window.suite = { ...createSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }), ...createJaxSuite({ jax, loadMnist }), ...createCnnSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }) };
 </script>`;
   const server = await serve.startServer({
     '/dist': path.join(repoRoot, 'dist'),
@@ -164,7 +164,7 @@ async function nodeHost() {
   const suite = {
     ...createSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log }),
     ...createJaxSuite({ jax, loadMnist: () => loadMnist() }),
-    ...createCnnSuite({ webgrad, tf, loadMnist: () => loadMnist() }),
+    ...createCnnSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log }),
   };
   return {
     environment: { host: 'node', node: process.version, dawn: 'webgpu (npm)', vkIcd: process.env.VK_ICD_FILENAMES ?? null, dawnTicks: paced ? 'paced (1 ms timer)' : 'setImmediate loop' },

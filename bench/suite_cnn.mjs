@@ -49,8 +49,11 @@ export function convGeometry(layers, sample = [1, 28, 28]) {
 /** FLOPs of one conv computation (forward, input gradient or weight gradient: the same count) at batch B. */
 const convFlops = (g, batch) => 2 * batch * g.outChannels * g.outH * g.outW * g.inChannels * g.kernel * g.kernel;
 
-export function createCnnSuite({ webgrad, tf, loadMnist }) {
+export function createCnnSuite({ webgrad, tf, loadMnist, log = () => {} }) {
   const state = {};
+  // Progress of the long TF.js phases (minutes on SwiftShader), as page console lines.
+  const started = performance.now();
+  const progress = (what) => log(`cnn +${((performance.now() - started) / 1000).toFixed(0)} s: ${what}`);
 
   async function gpu() {
     state.gpu ??= await webgrad.requestGpu();
@@ -119,6 +122,7 @@ export function createCnnSuite({ webgrad, tf, loadMnist }) {
 
   /** Compiles TF.js's pipelines (a training step per distinct batch size) on a throw-away model. */
   async function warmTfjs(layers, batches) {
+    progress('TF.js warm-up (pipelines compiled on a throw-away model)');
     const warm = tfjsCnn(layers);
     const shapes = [batches[0], batches.at(-1)].filter((b, i, all) => i === 0 || b.rows !== all[0].rows);
     let cost;
@@ -192,6 +196,7 @@ export function createCnnSuite({ webgrad, tf, loadMnist }) {
       const times = [];
       let loss;
       for (let r = 0; r < runs; r++) {
+        progress(`TF.js step run ${r + 1} of ${runs}`);
         const t0 = performance.now();
         loss = await epoch();
         times.push(performance.now() - t0);
@@ -252,6 +257,7 @@ export function createCnnSuite({ webgrad, tf, loadMnist }) {
     }
     const setupSeconds = (performance.now() - t0) / 1000;
     try {
+      progress(`TF.js epoch of ${count} samples`);
       const t1 = performance.now();
       const costs = batches.map(({ xs, ys }) => net.step(xs, ys));
       await costs.at(-1).data(); // waits for the whole epoch; the per-batch losses are read after the clock stops
@@ -259,6 +265,7 @@ export function createCnnSuite({ webgrad, tf, loadMnist }) {
       let lossSum = 0;
       for (let i = 0; i < costs.length; i++) lossSum += (await costs[i].data())[0] * batches[i].rows;
       tf.dispose(costs);
+      progress(`TF.js evaluation of ${testCount} test images`);
       const t2 = performance.now();
       const { correct, lossSum: testLossSum } = await evaluateTfjs(net.model, testBatches);
       const evalSeconds = (performance.now() - t2) / 1000;
@@ -332,6 +339,7 @@ export function createCnnSuite({ webgrad, tf, loadMnist }) {
       const runs = [];
       let list;
       for (let rep = 0; rep < repeats; rep++) {
+        progress(`TF.js profiled step ${rep + 1} of ${repeats}`);
         const profile = await tf.profile(() => {
           net.step(batch.xs, batch.ys).dispose();
         });
