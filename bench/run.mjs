@@ -51,9 +51,11 @@ const settings = quick
   : { matmulRuns: 7, matmulWarmup: 2, matmulRunFlops: 6e8, matmulMaxReps: 60, stepSteps: 20, stepRuns: 7, epochSamples: 60000, kernelRepeats: 9 };
 // The CNN (section cnn) costs ~1.25 GFLOP per training step at batch 128, so on SwiftShader its sizes are
 // far smaller than the MLP's; TF.js's steps take most of the time.
+// Test images are evaluated in batches of 128 by both: TF.js's conv over 1,000 images at once ran so long on
+// SwiftShader that Chromium's GPU process went away in our first trial.
 const cnnSettings = quick
-  ? { stepSteps: 2, stepRuns: 3, epochSamples: 1280, testSamples: 1000, kernelRepeats: 3 }
-  : { stepSteps: 5, stepRuns: 5, epochSamples: 6000, testSamples: 10000, kernelRepeats: 5 };
+  ? { stepSteps: 1, stepRuns: 3, epochSamples: 512, testSamples: 512, evalBatchSize: 128, kernelRepeats: 2 }
+  : { stepSteps: 3, stepRuns: 3, epochSamples: 6000, testSamples: 2000, evalBatchSize: 128, kernelRepeats: 3 };
 const BATCH = 128;
 /** The CNN of the cnn section: a torch.nn-style layer list, the same file the demo and CLI take. */
 const CNN_FILE = 'models/cnn.json';
@@ -224,7 +226,7 @@ async function runCnn(host, results, save) {
   console.log(`[${stamp()}] CNN step TF.js:   ${fmt(tfjsStep.msPerStep)} ms (×${fmt(cnn.step.ratio)})`);
   save();
 
-  const epochArgs = { layers, batchSize: BATCH, count: c.epochSamples, testCount: c.testSamples };
+  const epochArgs = { layers, batchSize: BATCH, count: c.epochSamples, testCount: c.testSamples, evalBatchSize: c.evalBatchSize };
   const webgradEpoch = await host.call('cnnEpochWebgrad', epochArgs);
   console.log(`[${stamp()}] CNN epoch webgrad: ${fmt(webgradEpoch.epochSeconds)} s, test accuracy ${fmt(webgradEpoch.testAccuracy, 4)}`);
   const tfjsEpoch = await host.call('cnnEpochTfjs', epochArgs);

@@ -211,11 +211,11 @@ export function createCnnSuite({ webgrad, tf, loadMnist, log = () => {} }) {
   // ---------------------------------------------------------------------------------------------------
   // Epoch: fresh weights, `count` training samples, then accuracy on the first `testCount` test images
 
-  async function cnnEpochWebgrad({ layers, count, testCount, batchSize }) {
+  async function cnnEpochWebgrad({ layers, count, testCount, batchSize, evalBatchSize = 1000 }) {
     const g = await gpu();
     const { train, test } = await mnist();
     const t0 = performance.now();
-    const trainer = await webgrad.Trainer.create(g, webgrad.subset(train, 0, count), webgrad.subset(test, 0, testCount), webgradOptions(layers, batchSize));
+    const trainer = await webgrad.Trainer.create(g, webgrad.subset(train, 0, count), webgrad.subset(test, 0, testCount), { ...webgradOptions(layers, batchSize), evalBatchSize });
     await g.device.queue.onSubmittedWorkDone();
     const setupSeconds = (performance.now() - t0) / 1000;
     try {
