@@ -307,26 +307,6 @@ export function createCnnSuite({ webgrad, tf, loadMnist, log = () => {} }) {
     }
   }
 
-  /**
-   * The conv dispatches by layer, from the plan's labels: forward `conv2d→l<i or a fused successor>` in
-   * layer order; input gradient `conv2d_grad_input→dl<i-1>`; weight gradient `conv2d_grad_weight→d<i>.weight…`
-   * plus its reduction `conv2d_grad_weight_reduce→d<i>.weight…`.
-   */
-  function webgradConvKernels(layers, kernels) {
-    const forwards = kernels.filter((k) => /^conv2d→/.test(k.name));
-    return convGeometry(layers).map((g, n) => {
-      const gradInput = kernels.filter((k) => k.name.startsWith(`conv2d_grad_input→dl${g.index - 1},`) || k.name === `conv2d_grad_input→dl${g.index - 1}`);
-      const gradWeight = kernels.filter((k) => /^conv2d_grad_weight(_reduce)?→/.test(k.name) && k.name.split('→')[1].startsWith(`d${g.index}.weight`));
-      const sum = (ks) => (ks.length ? round(ks.reduce((s, k) => s + k.ms, 0), 4) : null);
-      return {
-        layer: g.index,
-        forward: forwards[n] ? { ms: forwards[n].ms, kernels: [forwards[n].kernel] } : null,
-        gradInput: gradInput.length ? { ms: sum(gradInput), kernels: gradInput.map((k) => k.kernel) } : null,
-        gradWeight: gradWeight.length ? { ms: sum(gradWeight), kernels: gradWeight.map((k) => k.kernel) } : null,
-      };
-    });
-  }
-
   async function cnnKernelsTfjs({ layers, batchSize, repeats }) {
     if (!tf.backend().supportTimestampQuery) return { skipped: 'the TF.js device has no timestamp-query (kernelMs not available)' };
     const { train } = await mnist();
@@ -355,26 +335,46 @@ export function createCnnSuite({ webgrad, tf, loadMnist, log = () => {} }) {
     }
   }
 
-  /** TF.js's conv kernels by layer, told apart by their shapes (NHWC): x for the forward and the filter gradient, dy for the input gradient. */
-  function tfjsConvKernels(layers, kernels, batch) {
-    const same = (a, b) => Array.isArray(a) && a.length === b.length && a.every((v, i) => v === b[i]);
-    const pick = (names, shape) => {
-      const ks = kernels.filter((k) => names.includes(k.name) && same(k.inputShapes?.[0], shape));
-      return ks.length ? { ms: round(ks.reduce((s, k) => s + k.ms, 0), 4), kernels: ks.map((k) => k.name) } : null;
-    };
-    return convGeometry(layers).map((g) => {
-      const x = [batch, g.inH, g.inW, g.inChannels];
-      const dy = [batch, g.outH, g.outW, g.outChannels];
-      return {
-        layer: g.index,
-        forward: pick(['Conv2D', 'FusedConv2D'], x),
-        gradInput: pick(['Conv2DBackpropInput'], dy),
-        gradWeight: pick(['Conv2DBackpropFilter'], x),
-      };
-    });
-  }
-
   return { cnnStepWebgrad, cnnStepTfjs, cnnEpochWebgrad, cnnEpochTfjs, cnnKernelsWebgrad, cnnKernelsTfjs };
+}
+
+/**
+ * The conv dispatches by layer, from the plan's labels: forward `conv2d→l<i or a fused successor>` in
+ * layer order; input gradient `conv2d_grad_input→dl<i-1>`; weight gradient `conv2d_grad_weight→d<i>.weight…`
+ * plus its reduction `conv2d_grad_weight_reduce→d<i>.weight…`.
+ */
+export function webgradConvKernels(layers, kernels) {
+  const forwards = kernels.filter((k) => /^conv2d→/.test(k.name));
+  return convGeometry(layers).map((g, n) => {
+    const gradInput = kernels.filter((k) => k.name.startsWith(`conv2d_grad_input→dl${g.index - 1},`) || k.name === `conv2d_grad_input→dl${g.index - 1}`);
+    const gradWeight = kernels.filter((k) => /^conv2d_grad_weight(_reduce)?→/.test(k.name) && k.name.split('→')[1].startsWith(`d${g.index}.weight`));
+    const sum = (ks) => (ks.length ? round(ks.reduce((s, k) => s + k.ms, 0), 4) : null);
+    return {
+      layer: g.index,
+      forward: forwards[n] ? { ms: forwards[n].ms, kernels: [forwards[n].kernel] } : null,
+      gradInput: gradInput.length ? { ms: sum(gradInput), kernels: gradInput.map((k) => k.kernel) } : null,
+      gradWeight: gradWeight.length ? { ms: sum(gradWeight), kernels: gradWeight.map((k) => k.kernel) } : null,
+    };
+  });
+}
+
+/** TF.js's conv kernels by layer, told apart by their shapes (NHWC): x for the forward and the filter gradient, dy for the input gradient. */
+export function tfjsConvKernels(layers, kernels, batch) {
+  const same = (a, b) => Array.isArray(a) && a.length === b.length && a.every((v, i) => v === b[i]);
+  const pick = (names, shape) => {
+    const ks = kernels.filter((k) => names.includes(k.name) && same(k.inputShapes?.[0], shape));
+    return ks.length ? { ms: round(ks.reduce((s, k) => s + k.ms, 0), 4), kernels: ks.map((k) => k.name) } : null;
+  };
+  return convGeometry(layers).map((g) => {
+    const x = [batch, g.inH, g.inW, g.inChannels];
+    const dy = [batch, g.outH, g.outW, g.outChannels];
+    return {
+      layer: g.index,
+      forward: pick(['Conv2D', 'FusedConv2D'], x),
+      gradInput: pick(['Conv2DBackpropInput'], dy),
+      gradWeight: pick(['Conv2DBackpropFilter'], x),
+    };
+  });
 }
 
 /**
