@@ -55,7 +55,7 @@ export function cnnSection(r, file) {
     const rows = [];
     if (c.step) {
       const { webgrad: w, tfjs: t } = c.step;
-      rows.push([`step time (ms; ${w.steps} steps per run, median of ${w.runsMs?.length ?? '?'})`, num(w.msPerStep), num(t.msPerStep), ratio(c.step.ratio)]);
+      rows.push([`step time (ms; ${w.steps} step${w.steps === 1 ? '' : 's'} per run, median of ${w.runsMs?.length ?? '?'})`, num(w.msPerStep), num(t.msPerStep), ratio(c.step.ratio)]);
       rows.push(['samples / s (steps)', num(w.samplesPerSecond), num(t.samplesPerSecond), ratio(w.samplesPerSecond / t.samplesPerSecond)]);
     }
     if (c.epoch) {
@@ -76,7 +76,7 @@ export function cnnSection(r, file) {
     out.push(
       'From the per-kernel profiles below, matched to the conv layers by shape. webgrad\'s weight gradient is its two passes ' +
         '(partial sums with the bias gradient, then their reduction); TF.js\'s is `Conv2DBackpropFilter` (its bias gradient is a separate `Sum`). ' +
-        'The first layer has no input gradient (its input is the data).',
+        'webgrad does not compute the first layer\'s input gradient (its input is the data); TF.js does, so that row has no ratio.',
       '',
     );
     out.push(
