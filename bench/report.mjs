@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gpuSection } from './report_gpu.mjs';
+import { cnnSection, hasCnn } from './report_cnn.mjs';
 
 /** RESULTS.md from this line on is hand-written and survives regeneration. */
 const KEEP_MARKER = '<!-- hand-written below: kept by bench/report.mjs -->';
@@ -172,7 +173,7 @@ How things are measured:
 
 - **matmul**: webgrad's kernels dispatched directly: the reference \`matmul\` (what lowering emits: 8×8
   invocations of 4×4 blocks, a 32×32 tile per workgroup) and the variant the engine's autotuner chooses for
-  the shape on this adapter (`tuneMatmuls` then `selectMatmul`, what a training plan runs; its tuning is not timed); TF.js's
+  the shape on this adapter (\`tuneMatmuls\` then \`selectMatmul\`, what a training plan runs; its tuning is not timed); TF.js's
   \`tf.matMul\` with the transpose flags. A run is N repetitions submitted back to back after a warm-up; the clock stops when the GPU is done (webgrad: \`queue.onSubmittedWorkDone()\`; TF.js: a 4-byte
   read of a 1×1 slice of the last product). The full product is read back and spot-checked only after timing.
 - **training step**: MLP 784-128-64-10 (ReLU), softmax cross-entropy, SGD lr 0.1 without momentum, batch 128.
@@ -192,6 +193,8 @@ How things are measured:
 /** Writes RESULTS.md from the newest file of each mode; returns its path. */
 export function writeResultsMarkdown(resultsDir, target) {
   const newest = new Map();
+  // The CNN sections: per mode, the newest file with a CNN run (complete or --only=cnn).
+  const newestCnn = new Map();
   for (const file of readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort()) {
     try {
       const r = JSON.parse(readFileSync(path.join(resultsDir, file), 'utf8'));
@@ -200,13 +203,17 @@ export function writeResultsMarkdown(resultsDir, target) {
       const prev = newest.get(r.mode);
       const better = !prev || (!r.only && prev.r.only) || (!r.only === !prev.r.only && prev.r.date < r.date);
       if (better) newest.set(r.mode, { r, file });
+      if (r.mode !== 'gpu' && hasCnn(r) && !(newestCnn.get(r.mode)?.r.date > r.date)) newestCnn.set(r.mode, { r, file });
     } catch {
       // not a result file
     }
   }
   const rank = (mode) => (MODE_ORDER.includes(mode) ? MODE_ORDER.indexOf(mode) : MODE_ORDER.length);
   const modes = [...newest.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  const body = modes.map((m) => (m === 'gpu' ? gpuSection : section)(newest.get(m).r, newest.get(m).file)).join('\n');
+  const sections = modes.map((m) => (m === 'gpu' ? gpuSection : section)(newest.get(m).r, newest.get(m).file));
+  const cnnModes = [...newestCnn.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  for (const m of cnnModes) sections.push(cnnSection(newestCnn.get(m).r, newestCnn.get(m).file));
+  const body = sections.join('\n');
   // Everything from KEEP_MARKER on is written by hand (figures from other tools) and kept as it is.
   let kept = '';
   try {

@@ -8,7 +8,8 @@
  *   node bench/run.mjs --node     the same suite in Node on Dawn (the `webgpu` package) instead of Chromium
  *   node bench/run.mjs --gpu      Node on the machine's own GPU driver: matmul against the card's peak,
  *                                 MLP (and CNN) epochs, dispatches per step, PyTorch beside it (bench/gpu.mjs)
- *   --only=matmul,step,epoch,kernels   run a subset of the sections
+ *   --only=matmul,step,epoch,kernels,cnn   run a subset of the sections (cnn: the CNN of models/cnn.json,
+ *                                          webgrad and TF.js: step, epoch, per-kernel and conv kernel times)
  *   --note=TEXT                        a remark kept in the JSON and shown in RESULTS.md
  *
  * Needs a built dist/ (`npm run build`). Writes bench/results/<date>-<mode>.json and regenerates
@@ -21,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeResultsMarkdown } from './report.mjs';
+import { CNN_LR, CNN_MOMENTUM, convComparison } from './suite_cnn.mjs';
 
 // `--gpu` is its own benchmark (bench/gpu.mjs), with its own flags.
 if (process.argv.includes('--gpu')) {
@@ -38,7 +40,7 @@ const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const note = args.find((a) => a.startsWith('--note='))?.slice(7);
 const unknown = args.filter((a) => !['--quick', '--node'].includes(a) && !a.startsWith('--only=') && !a.startsWith('--note='));
 if (unknown.length) {
-  console.error(`Unknown argument(s): ${unknown.join(' ')}\nUsage: node bench/run.mjs [--quick] [--node] [--gpu ...] [--only=matmul,step,epoch,kernels] [--note=TEXT]`);
+  console.error(`Unknown argument(s): ${unknown.join(' ')}\nUsage: node bench/run.mjs [--quick] [--node] [--gpu ...] [--only=matmul,step,epoch,kernels,cnn] [--note=TEXT]`);
   process.exit(2);
 }
 const wants = (section) => !only || only.includes(section);
@@ -47,7 +49,16 @@ const mode = `${inNode ? 'node-' : ''}${quick ? 'quick' : 'full'}`;
 const settings = quick
   ? { matmulRuns: 5, matmulWarmup: 1, matmulRunFlops: 1.5e8, matmulMaxReps: 20, stepSteps: 10, stepRuns: 5, epochSamples: 6000, kernelRepeats: 5 }
   : { matmulRuns: 7, matmulWarmup: 2, matmulRunFlops: 6e8, matmulMaxReps: 60, stepSteps: 20, stepRuns: 7, epochSamples: 60000, kernelRepeats: 9 };
+// The CNN (section cnn) costs ~1.25 GFLOP per training step at batch 128, so on SwiftShader its sizes are
+// far smaller than the MLP's; TF.js's steps take most of the time.
+// Test images are evaluated in batches of 128 by both: TF.js's conv over 1,000 images at once ran so long on
+// SwiftShader that Chromium's GPU process went away in our first trial.
+const cnnSettings = quick
+  ? { stepSteps: 1, stepRuns: 3, epochSamples: 512, testSamples: 512, evalBatchSize: 128, kernelRepeats: 2 }
+  : { stepSteps: 3, stepRuns: 3, epochSamples: 6000, testSamples: 2000, evalBatchSize: 128, kernelRepeats: 3 };
 const BATCH = 128;
+/** The CNN of the cnn section: a torch.nn-style layer list, the same file the demo and CLI take. */
+const CNN_FILE = 'models/cnn.json';
 
 /** Matmul cases: square sizes, then the MLP's first layer (784 → 128) forward and backward at B = 128 and 1024. */
 function matmulCases() {
@@ -94,8 +105,9 @@ import * as webgrad from '/dist/internals.js'; // the public API and the engine'
 import * as jax from '/jaxjs/index.js';
 import { createSuite } from '/bench/suite.mjs';
 import { createJaxSuite } from '/bench/suite_jaxjs.mjs';
+import { createCnnSuite } from '/bench/suite_cnn.mjs';
 const loadMnist = () => webgrad.fetchMnist('/mnist');
-window.suite = { ...createSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }), ...createJaxSuite({ jax, loadMnist }) };
+window.suite = { ...createSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }), ...createJaxSuite({ jax, loadMnist }), ...createCnnSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }) };
 </script>`;
   const server = await serve.startServer({
     '/dist': path.join(repoRoot, 'dist'),
@@ -149,8 +161,13 @@ async function nodeHost() {
   await import('@tensorflow/tfjs-backend-webgpu');
   const { createSuite } = await import('./suite.mjs');
   const { createJaxSuite } = await import('./suite_jaxjs.mjs');
+  const { createCnnSuite } = await import('./suite_cnn.mjs');
   const jax = await import('@jax-js/jax');
-  const suite = { ...createSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log }), ...createJaxSuite({ jax, loadMnist: () => loadMnist() }) };
+  const suite = {
+    ...createSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log }),
+    ...createJaxSuite({ jax, loadMnist: () => loadMnist() }),
+    ...createCnnSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log }),
+  };
   return {
     environment: { host: 'node', node: process.version, dawn: 'webgpu (npm)', vkIcd: process.env.VK_ICD_FILENAMES ?? null, dawnTicks: paced ? 'paced (1 ms timer)' : 'setImmediate loop' },
     call: (name, callArgs) => suite[name](callArgs),
@@ -192,6 +209,43 @@ function engineVersion() {
   }
 }
 
+/**
+ * The cnn section: the CNN of models/cnn.json trained by webgrad and by TF.js (suite_cnn.mjs): step time,
+ * an epoch on a sample subset with test accuracy, per-kernel GPU times and the conv kernels side by side.
+ * Saved after each part, so a run cut short keeps what it measured.
+ */
+async function runCnn(host, results, save) {
+  const layers = JSON.parse(readFileSync(path.join(repoRoot, CNN_FILE), 'utf8'));
+  const c = cnnSettings;
+  const cnn = (results.cnn = { file: CNN_FILE, layers, batchSize: BATCH });
+  const stepArgs = { layers, batchSize: BATCH, steps: c.stepSteps, runs: c.stepRuns };
+  const webgradStep = await host.call('cnnStepWebgrad', stepArgs);
+  console.log(`[${stamp()}] CNN step webgrad: ${fmt(webgradStep.msPerStep)} ms`);
+  const tfjsStep = await host.call('cnnStepTfjs', stepArgs);
+  cnn.step = { webgrad: webgradStep, tfjs: tfjsStep, ratio: ratioOf(tfjsStep.msPerStep, webgradStep.msPerStep) };
+  console.log(`[${stamp()}] CNN step TF.js:   ${fmt(tfjsStep.msPerStep)} ms (×${fmt(cnn.step.ratio)})`);
+  save();
+
+  const epochArgs = { layers, batchSize: BATCH, count: c.epochSamples, testCount: c.testSamples, evalBatchSize: c.evalBatchSize };
+  const webgradEpoch = await host.call('cnnEpochWebgrad', epochArgs);
+  console.log(`[${stamp()}] CNN epoch webgrad: ${fmt(webgradEpoch.epochSeconds)} s, test accuracy ${fmt(webgradEpoch.testAccuracy, 4)}`);
+  const tfjsEpoch = await host.call('cnnEpochTfjs', epochArgs);
+  cnn.epoch = { webgrad: webgradEpoch, tfjs: tfjsEpoch, ratio: ratioOf(tfjsEpoch.epochSeconds, webgradEpoch.epochSeconds) };
+  console.log(`[${stamp()}] CNN epoch TF.js:   ${fmt(tfjsEpoch.epochSeconds)} s, test accuracy ${fmt(tfjsEpoch.testAccuracy, 4)} (×${fmt(cnn.epoch.ratio)})`);
+  save();
+
+  const kernelArgs = { layers, batchSize: BATCH, repeats: c.kernelRepeats };
+  const webgradKernels = await host.call('cnnKernelsWebgrad', kernelArgs);
+  const tfjsKernels = await host.call('cnnKernelsTfjs', kernelArgs);
+  cnn.kernels = { webgrad: webgradKernels, tfjs: tfjsKernels, ratio: ratioOf(tfjsKernels.totalMs, webgradKernels.totalMs) };
+  cnn.conv = convComparison(layers, webgradKernels.conv, tfjsKernels.conv, BATCH);
+  console.log(`[${stamp()}] CNN per-kernel GPU time in a step: webgrad ${fmt(webgradKernels.totalMs)} ms, TF.js ${fmt(tfjsKernels.totalMs)} ms (×${fmt(cnn.kernels.ratio)})`);
+  for (const r of cnn.conv.rows) {
+    console.log(`[${stamp()}]   conv layer ${r.layer} ${r.computation.padEnd(10)} webgrad ${fmt(r.webgradMs)} ms, TF.js ${fmt(r.tfjsMs)} ms (×${fmt(r.ratio)}${r.meetsTarget === false ? `, below ${cnn.conv.target}×` : ''})`);
+  }
+  save();
+}
+
 async function main() {
   const started = new Date();
   console.log(`[${stamp()}] webgrad vs TF.js and jax-js (${mode} mode) on ${inNode ? 'Node/Dawn' : 'headless Chromium'}`);
@@ -210,6 +264,7 @@ async function main() {
     webgrad: engineVersion(),
     settings: { ...settings, batchSize: BATCH, model: '784-128-64-10 relu, SGD lr 0.1 momentum 0' },
   };
+  if (wants('cnn')) results.settings.cnn = { ...cnnSettings, file: CNN_FILE, optimizer: `SGD lr ${CNN_LR} momentum ${CNN_MOMENTUM}` };
   if (only) results.only = only;
   if (note) results.note = note;
   const save = () => {
@@ -283,6 +338,8 @@ async function main() {
       results.kernels = { webgrad, tfjs };
       console.log(`[${stamp()}] per-kernel GPU time in a step: webgrad ${fmt(webgrad.totalMs)} ms over ${webgrad.dispatches} dispatches, TF.js ${fmt(tfjs.totalMs)} ms over ${tfjs.dispatches} kernels`);
     }
+
+    if (wants('cnn')) await runCnn(host, results, save);
     const engine = await host.call('engineInfo', {});
     if (engine) results.webgrad = { ...results.webgrad, ...engine };
     results.seconds = Math.round((Date.now() - started.getTime()) / 1000);

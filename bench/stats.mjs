@@ -49,11 +49,15 @@ export function summariseSteps(times, steps, batchSize, extra) {
 
 /**
  * MNIST batches on the host: images scaled to [0, 1] float32 [rows, features], labels int32, in the fixed
- * shuffled order of `seed`; the last batch is partial when the count is not a multiple of the batch.
+ * shuffled order of `seed` (or in order when `shuffle` is false); the last batch is partial when the count
+ * is not a multiple of the batch. Takes a webgrad Dataset (`x` bytes and `sampleShape`) or, from older
+ * builds, `images` with `rows` × `cols`.
  */
-export function hostBatches(ds, count, batchSize, seed) {
-  const features = ds.rows * ds.cols;
-  const order = shuffled(count, seed);
+export function hostBatches(ds, count, batchSize, seed, shuffle = true) {
+  const pixelsOf = ds.x ?? ds.images;
+  const features = ds.sampleShape ? ds.sampleShape.reduce((a, b) => a * b, 1) : ds.rows * ds.cols;
+  const scale = pixelsOf instanceof Uint8Array ? 1 / 255 : 1;
+  const order = shuffle ? shuffled(count, seed) : Uint32Array.from({ length: count }, (_, i) => i);
   const batches = [];
   for (let start = 0; start < count; start += batchSize) {
     const rows = Math.min(batchSize, count - start);
@@ -61,8 +65,8 @@ export function hostBatches(ds, count, batchSize, seed) {
     const labels = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
       const src = order[start + r];
-      const pixels = ds.images.subarray(src * features, (src + 1) * features);
-      for (let f = 0; f < features; f++) x[r * features + f] = pixels[f] / 255;
+      const pixels = pixelsOf.subarray(src * features, (src + 1) * features);
+      for (let f = 0; f < features; f++) x[r * features + f] = scale === 1 ? pixels[f] : pixels[f] / 255;
       labels[r] = ds.labels[src];
     }
     batches.push({ x, labels, rows, features });
