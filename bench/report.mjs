@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gpuSection } from './report_gpu.mjs';
 import { cnnSection, hasCnn } from './report_cnn.mjs';
+import { kernelTimeLines, num, ratio, table } from './report_format.mjs';
 
 /** RESULTS.md from this line on is hand-written and survives regeneration. */
 const KEEP_MARKER = '<!-- hand-written below: kept by bench/report.mjs -->';
@@ -16,14 +17,7 @@ const MODE_ORDER = ['gpu', 'full', 'quick', 'node-full', 'node-quick'];
 /** Modes that never make a section: smoke runs of the GPU benchmark on a CPU adapter or at tiny sizes. */
 const UNREPORTED = new Set(['gpu-smoke']);
 
-const num = (x, digits = 3) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 }) : '—');
-const ratio = (x) => (typeof x === 'number' && Number.isFinite(x) ? `${num(x, 3)}×` : '—');
 
-/** A markdown table; a column is right-aligned when every cell in it is a figure (or a dash). */
-function table(header, rows) {
-  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^[\d—]/.test(r[i])));
-  return [`| ${header.join(' | ')} |`, `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
 
 function section(r, file) {
   const env = r.environment ?? {};
@@ -136,28 +130,8 @@ function section(r, file) {
   }
 
   if (r.kernels) {
-    const { webgrad: w, tfjs: t } = r.kernels;
     out.push('### d. GPU time per kernel in one training step (timestamp queries, median of repeats)', '');
-    if (w?.kernels) {
-      out.push(`webgrad: ${w.dispatches} dispatches, ${num(w.totalMs)} ms in all (each dispatch in its own pass).`, '');
-      out.push(table(['#', 'dispatch', 'kernel', 'ms'], w.kernels.map((k, i) => [String(i), `\`${k.name}\``, k.kernel ? `\`${k.kernel}\`` : '—', num(k.ms)])), '');
-    } else if (w?.skipped) out.push(`webgrad: skipped (${w.skipped}).`, '');
-    if (t?.kernels) {
-      const byName = new Map();
-      for (const k of t.kernels) {
-        const e = byName.get(k.name) ?? { count: 0, ms: 0 };
-        e.count++;
-        e.ms += Number.isFinite(k.ms) ? k.ms : 0;
-        byName.set(k.name, e);
-      }
-      const timed = [...byName].filter(([, e]) => e.ms > 0);
-      const untimed = [...byName].filter(([, e]) => !(e.ms > 0)).map(([name, e]) => `${name} ×${e.count}`);
-      const rows = timed.sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => [`\`${name}\``, String(e.count), num(e.ms)]);
-      const gpuKernels = timed.reduce((s, [, e]) => s + e.count, 0);
-      out.push(`TF.js (tf.profile): ${gpuKernels} timed kernels, ${num(t.totalMs)} ms in all.`, '');
-      out.push(table(['kernel', 'count', 'ms'], rows), '');
-      if (untimed.length) out.push(`No GPU time (views, CPU-side or op wrappers): ${untimed.join(', ')}.`, '');
-    } else if (t?.skipped) out.push(`TF.js: skipped (${t.skipped}).`, '');
+    out.push(...kernelTimeLines(r.kernels));
   }
   return out.join('\n');
 }

@@ -2,14 +2,7 @@
  * The CNN part of bench/RESULTS.md (the `cnn` section of bench/run.mjs, bench/suite_cnn.mjs): one section
  * per mode, from the newest result file of that mode that has a CNN run (a complete run or `--only=cnn`).
  */
-
-const num = (x, digits = 3) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 }) : '—');
-const ratio = (x) => (typeof x === 'number' && Number.isFinite(x) ? `${num(x, 3)}×` : '—');
-
-function table(header, rows) {
-  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^[\d—]/.test(r[i])));
-  return [`| ${header.join(' | ')} |`, `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
+import { kernelTimeLines, num, ratio, table } from './report_format.mjs';
 
 const COMPUTATION = { forward: 'forward', gradInput: 'input gradient', gradWeight: 'weight gradient' };
 
@@ -103,24 +96,7 @@ export function cnnSection(r, file) {
     const { webgrad: w, tfjs: t } = c.kernels;
     out.push(`### GPU time per kernel in one training step (timestamp queries, median of ${w?.repeats ?? t?.repeats ?? '?'} repeats)`, '');
     if (w?.kernels && t?.kernels) out.push(`In all: webgrad ${num(w.totalMs)} ms over ${w.dispatches} dispatches, TF.js ${num(t.totalMs)} ms (TF.js / webgrad ${ratio(c.kernels.ratio)}).`, '');
-    if (w?.kernels) {
-      out.push(`webgrad: ${w.dispatches} dispatches, ${num(w.totalMs)} ms in all (each dispatch in its own pass).`, '');
-      out.push(table(['#', 'dispatch', 'kernel', 'ms'], w.kernels.map((k, i) => [String(i), `\`${k.name}\``, k.kernel ? `\`${k.kernel}\`` : '—', num(k.ms)])), '');
-    } else if (w?.skipped) out.push(`webgrad: skipped (${w.skipped}).`, '');
-    if (t?.kernels) {
-      const byName = new Map();
-      for (const k of t.kernels) {
-        const e = byName.get(k.name) ?? { count: 0, ms: 0 };
-        e.count++;
-        e.ms += Number.isFinite(k.ms) ? k.ms : 0;
-        byName.set(k.name, e);
-      }
-      const timed = [...byName].filter(([, e]) => e.ms > 0);
-      const untimed = [...byName].filter(([, e]) => !(e.ms > 0)).map(([name, e]) => `${name} ×${e.count}`);
-      out.push(`TF.js (tf.profile): ${timed.reduce((n, [, e]) => n + e.count, 0)} timed kernels, ${num(t.totalMs)} ms in all.`, '');
-      out.push(table(['kernel', 'count', 'ms'], timed.sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => [`\`${name}\``, String(e.count), num(e.ms)])), '');
-      if (untimed.length) out.push(`No GPU time (views, CPU-side or op wrappers): ${untimed.join(', ')}.`, '');
-    } else if (t?.skipped) out.push(`TF.js: skipped (${t.skipped}).`, '');
+    out.push(...kernelTimeLines(c.kernels));
   }
   return out.join('\n');
 }

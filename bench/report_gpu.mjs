@@ -3,14 +3,10 @@
  * its FP32 peak and against PyTorch on the same card. Used by bench/report.mjs for 'gpu' result files and
  * by bench/gpu.mjs for the section it prints and writes.
  */
-const num = (x, digits = 3) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 }) : '—');
+import { num, table } from './report_format.mjs';
+
 const pct = (x) => (typeof x === 'number' && Number.isFinite(x) ? `${num(100 * x, 3)}%` : '—');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${num(a / b, 3)}×` : '—');
-
-function table(header, rows) {
-  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^[\d—]/.test(r[i])));
-  return [`| ${header.join(' | ')} |`, `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
 
 export function gpuSection(r, file) {
   const env = r.environment ?? {};
