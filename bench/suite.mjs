@@ -12,7 +12,8 @@
  *  - the figure reported is the median of several runs (all runs are kept in the JSON).
  */
 
-import { hostBatches, median, randomFloats, round, summariseSteps } from './stats.mjs';
+import { median, randomFloats, round, summariseSteps } from './stats.mjs';
+import { evaluateTfjs as evaluateTfjsOf, tfjsBatches as tfjsBatchesOf } from './tfjs_data.mjs';
 
 /** A few entries of op(A)·op(B), in float64, to check a result against. */
 function spotCheck(a, b, { M, N, K, transA, transB }, got) {
@@ -208,39 +209,8 @@ export function createSuite({ webgrad, tf, loadMnist, log = () => {} }) {
     return { model, optimizer, step };
   }
 
-  /**
-   * Batches as GPU-resident tensors: images scaled to [0, 1] float32 [rows, 784], labels one-hot [rows, 10],
-   * in a fixed shuffled order; the last batch is partial when the count is not a multiple of the batch.
-   */
-  async function tfjsBatches(ds, count, batchSize, seed) {
-    const batches = hostBatches(ds, count, batchSize, seed).map(({ x, labels, rows, features }) => {
-      const xs = tf.tensor2d(x, [rows, features]);
-      const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), ds.numClasses).toFloat());
-      return { xs, ys };
-    });
-    // Upload everything now (TF.js uploads lazily, on first use): one tiny op per tensor, read back once.
-    // (A chain of adds, not tf.addN: WebGPU allows only 8 storage buffers per kernel.)
-    const touched = tf.tidy(() => batches.reduce((acc, { xs, ys }) => acc.add(tf.sum(xs)).add(tf.sum(ys)), tf.scalar(0)));
-    await touched.data();
-    touched.dispose();
-    return batches;
-  }
-
-  /** [correct predictions, summed loss] over the batches, accumulated on the GPU (two scalars to read). */
-  function evaluateTfjs(model, batches) {
-    let totals = [tf.scalar(0), tf.scalar(0)];
-    for (const { xs, ys } of batches) {
-      const next = tf.tidy(() => {
-        const logits = model.predict(xs);
-        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'float32'));
-        const lossSum = tf.mul(tf.losses.softmaxCrossEntropy(ys, logits), xs.shape[0]);
-        return [tf.add(totals[0], correct), tf.add(totals[1], lossSum)];
-      });
-      tf.dispose(totals);
-      totals = next;
-    }
-    return totals;
-  }
+  const tfjsBatches = (ds, count, batchSize, seed) => tfjsBatchesOf(tf, ds, count, batchSize, seed);
+  const evaluateTfjs = (model, batches) => evaluateTfjsOf(tf, model, batches);
 
   async function stepTfjs({ batchSize, steps, runs }) {
     const { train } = await mnist();

@@ -18,7 +18,8 @@
  * input gradient and the weight gradient of each, webgrad's weight gradient counting both of its passes
  * (partial sums, then their reduction) and its bias gradient, which it computes in the same pass.
  */
-import { hostBatches, median, round, summariseSteps } from './stats.mjs';
+import { median, round, summariseSteps } from './stats.mjs';
+import { evaluateTfjs as evaluateTfjsOf, tfjsBatches as tfjsBatchesOf } from './tfjs_data.mjs';
 
 export const CNN_LR = 0.05;
 export const CNN_MOMENTUM = 0.9;
@@ -106,17 +107,7 @@ export function createCnnSuite({ webgrad, tf, loadMnist, log = () => {} }) {
   }
 
   /** NHWC GPU batches [rows, 28, 28, 1] and one-hot labels, in the fixed shuffled order of `seed`, uploaded now. */
-  async function tfjsBatches(ds, count, batchSize, seed, shuffle = true) {
-    const batches = hostBatches(ds, count, batchSize, seed, shuffle).map(({ x, labels, rows }) => {
-      const xs = tf.tensor4d(x, [rows, 28, 28, 1]);
-      const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), ds.numClasses).toFloat());
-      return { xs, ys, rows };
-    });
-    const touched = tf.tidy(() => batches.reduce((acc, { xs, ys }) => acc.add(tf.sum(xs)).add(tf.sum(ys)), tf.scalar(0)));
-    await touched.data();
-    touched.dispose();
-    return batches;
-  }
+  const tfjsBatches = (ds, count, batchSize, seed, shuffle = true) => tfjsBatchesOf(tf, ds, count, batchSize, seed, { sampleShape: [28, 28, 1], shuffle });
 
   const disposeBatches = (batches) => tf.dispose(batches.flatMap((b) => [b.xs, b.ys]));
 
@@ -137,17 +128,7 @@ export function createCnnSuite({ webgrad, tf, loadMnist, log = () => {} }) {
 
   /** [correct, summed loss] over the test batches (inference mode), accumulated on the GPU, read once. */
   async function evaluateTfjs(model, batches) {
-    let totals = [tf.scalar(0), tf.scalar(0)];
-    for (const { xs, ys } of batches) {
-      const next = tf.tidy(() => {
-        const logits = model.predict(xs);
-        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'float32'));
-        const lossSum = tf.mul(tf.losses.softmaxCrossEntropy(ys, logits), xs.shape[0]);
-        return [tf.add(totals[0], correct), tf.add(totals[1], lossSum)];
-      });
-      tf.dispose(totals);
-      totals = next;
-    }
+    const totals = evaluateTfjsOf(tf, model, batches);
     const [correct, lossSum] = [(await totals[0].data())[0], (await totals[1].data())[0]];
     tf.dispose(totals);
     return { correct, lossSum };
