@@ -39,30 +39,15 @@ export function softTargetXentRef(logits: ArrayLike<number>, targets: ArrayLike<
 
 /** Mean loss over the batch and, per layer, dW and db; `targets` (rows × classes) replaces one-hot labels. */
 export function mlpLossAndGrads(layers: RefLayer[], x: Float64Array, labels: ArrayLike<number>, rows: number, activation: string, alpha = 0.01, targets?: ArrayLike<number>) {
-  const pre: Float64Array[] = [];
-  const acts: Float64Array[] = [x];
-  let h = x;
-  layers.forEach((layer, i) => {
-    const z = matmulRef(h, layer.weight, rows, layer.out, layer.in, false, true);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < layer.out; j++) z[r * layer.out + j] += layer.bias[j];
-    pre.push(z);
-    h = i < layers.length - 1 ? z.map((v) => activateRef(v, activation, alpha)) : z;
-    acts.push(h);
-  });
   const classes = layers.at(-1)!.out;
-  const { lossSum, correct, dlogits } = targets ? softTargetXentRef(h, targets, labels, rows, classes) : softmaxXentRef(h, labels, rows, classes);
-  const grads = layers.map(() => ({ weight: new Float64Array(0) as Float64Array<ArrayBufferLike>, bias: new Float64Array(0) }));
-  let d: Float64Array<ArrayBufferLike> = dlogits;
-  for (let i = layers.length - 1; i >= 0; i--) {
-    const layer = layers[i];
-    if (i < layers.length - 1) d = d.map((v, j) => v * activateGradRef(pre[i][j], activation, alpha));
-    grads[i].weight = matmulRef(d, acts[i], layer.out, layer.in, rows, true, false);
-    grads[i].bias = new Float64Array(layer.out);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < layer.out; j++) grads[i].bias[j] += d[r * layer.out + j];
-    d = matmulRef(d, layer.weight, rows, layer.in, layer.out);
-  }
-  // After the loop d is dL/dx, the gradient with respect to the inputs.
-  return { loss: lossSum / rows, correct, grads, dx: d };
+  let correct = 0;
+  const softmaxHead = (h: Float64Array) => {
+    const result = targets ? softTargetXentRef(h, targets, labels, rows, classes) : softmaxXentRef(h, labels, rows, classes);
+    correct = result.correct;
+    return { loss: result.lossSum / rows, grad: result.dlogits };
+  };
+  const { loss, grads, dx } = mlpLossAndGradsWith(layers, x, rows, activation, softmaxHead, alpha);
+  return { loss, correct, grads, dx };
 }
 
 export function sgdStep(layers: RefLayer[], grads: { weight: Float64Array<ArrayBufferLike>; bias: Float64Array }[], lr: number): void {
@@ -74,7 +59,8 @@ export function sgdStep(layers: RefLayer[], grads: { weight: Float64Array<ArrayB
 
 /**
  * The MLP with any loss head: `head(outputs)` returns the mean loss and its gradient with respect to the
- * outputs [rows, out] (e.g. lossRef of test/helpers/loss_reference.ts). Returns the loss and dW, db per layer.
+ * outputs [rows, out] (e.g. lossRef of test/helpers/loss_reference.ts). Returns the loss, dW and db per
+ * layer, the outputs, and dx (the gradient with respect to the inputs).
  */
 export function mlpLossAndGradsWith(
   layers: RefLayer[],
@@ -105,5 +91,5 @@ export function mlpLossAndGradsWith(
     for (let r = 0; r < rows; r++) for (let j = 0; j < layer.out; j++) grads[i].bias[j] += d[r * layer.out + j];
     d = matmulRef(d, layer.weight, rows, layer.in, layer.out);
   }
-  return { loss, grads, outputs: h };
+  return { loss, grads, outputs: h, dx: d };
 }
