@@ -174,7 +174,8 @@ describe.each(browsers)('in headless %s (WebGPU)', (name) => {
 
   // Chromium compiles WGSL with Tint, as Dawn does in Node, where every kernel test builds its pipelines; the
   // whole sweep (~165 s on SwiftShader) runs there only with WEBGRAD_FULL_TESTS=1. Firefox's naga, a second
-  // implementation, sweeps in every run.
+  // implementation, compiles every kernel in every run (one form of each non-reference matmul variant;
+  // all forms with WEBGRAD_FULL_TESTS=1).
   it.runIf(name === 'firefox' || process.env.WEBGRAD_FULL_TESTS === '1')('compiles every kernel of the catalog with representative override constants', { timeout: 300_000 }, async () => {
     const cases = compileCases();
     const { value: result } = await inPage((page) =>
