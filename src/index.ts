@@ -41,6 +41,7 @@ export { resolveLoss, lossNames, type LossName, type LossSpec, type LossOption }
 export { type EarlyStoppingOptions } from './train/early_stopping';
 export { diagnose, gradientTable } from './train/diagnose';
 export { gradientCheck, type GradientCheckResult } from './train/gradcheck';
+export { trainEnsemble, meanProbabilities, argmaxAccuracy, type EnsembleReport, type EnsembleMember, type EnsembleOptions } from './train/ensemble';
 export { search, formatResults, gridTrials, randomTrials, type SearchSpace, type TrialResult } from './train/search';
 export { initDiagnostic, formatInitDiagnostic, defaultInitCases, type InitCase, type InitDiagnosticResult, type InitDiagnosticRow, type LayerStats } from './nn/init_diagnostic';
 export { clearAutotuneCache, type AutotuneOptions } from './kernels/autotune';

@@ -33,6 +33,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { TuningTable } from '../kernels/matmul_select';
 import { fileTuningStore } from '../kernels/tuning_store_node';
 import { diagnose } from '../train/diagnose';
+import { trainEnsemble } from '../train/ensemble';
 import { boolean, choice, file, flagError, formatHelp, int, InvalidValue, nearest, number, output, parseFlags, readNumber, spec, type FlagValues } from './flags';
 import { dataFlag, jsonFlag, seedFlag } from './shared_flags';
 import { processIo, runIfEntryPoint, type CliIo } from './run';
@@ -155,6 +156,11 @@ export const trainFlags = {
   checkpoint: output({ help: 'save a checkpoint (weights, optimizer and run state) every --checkpoint-every epochs' }),
   'checkpoint-every': int({ min: 1, default: 1, help: 'epochs between checkpoints' }),
   resume: file({ help: 'continue a run from a checkpoint' }),
+  ensemble: int({
+    min: 1,
+    default: 1,
+    help: 'train K members with seeds --seed, --seed+1, ... and score the mean of their predicted probabilities\n(classification only; the --json final line holds the ensemble\'s testAccuracy and each member\'s)',
+  }),
   save: output({ help: "write the trained model's state dict as safetensors (PyTorch loads it with strict=True)" }),
   json: jsonFlag,
   'print-plan': boolean({ help: "print the training step's plan before training" }),
@@ -307,10 +313,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
   checkBatching(checked.model, trainCount, values['batch-size']);
 
+  if (values.ensemble > 1) {
+    const conflict = (['resume', 'checkpoint', 'save', 'early-stop'] as const).find((k) => values[k] !== undefined);
+    if (conflict) throw flagError('ensemble', trainFlags.ensemble, String(values.ensemble), `it trains several models and cannot be combined with --${conflict}`);
+    if (!train.labels) throw flagError('ensemble', trainFlags.ensemble, String(values.ensemble), `it averages class probabilities and needs --loss cross_entropy, not ${values.loss}`);
+  }
+
   const gpu = await requestGpu();
   log(`adapter: ${gpu.adapterName}`);
   log(`data: ${train.count} training and ${test.count} test ${data.kind === 'keras' ? `samples of [${train.sampleShape.join(', ')}] from ${values.data}` : 'images'}${values.classes ? `, classes ${values.classes.text} as 0-${values.classes.classes.length - 1}` : ''}`);
-  const trainer = await Trainer.create(gpu, train, test, {
+  const trainerOptions: TrainerOptions = {
     ...settings.options,
     model,
     weights: checked.weights?.bytes,
@@ -320,7 +332,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     optimizer,
     validation: values.validation,
     warn: (message) => io.err(`warning: ${message}`),
-  });
+  };
+  if (values.ensemble > 1) {
+    await runEnsemble(gpu, train, test, trainerOptions, values, io);
+    gpu.device.destroy();
+    return;
+  }
+  const trainer = await Trainer.create(gpu, train, test, trainerOptions);
   const earlyStopping = values['early-stop'] !== undefined ? { patience: values['early-stop'], monitor: values.monitor } : undefined;
   const batchSize = values['batch-size'];
   if (values['print-plan']) io.out(trainer.formatPlan());
@@ -378,6 +396,28 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
   trainer.destroy();
   gpu.device.destroy();
+}
+
+/** --ensemble K: the members train one after another; one line per member epoch, then the ensemble's score. */
+async function runEnsemble(gpu: Awaited<ReturnType<typeof requestGpu>>, train: Dataset, test: Dataset, options: TrainerOptions, values: FlagValues<typeof trainFlags>, io: CliIo): Promise<void> {
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const report = await trainEnsemble(gpu, train, test, options, { epochs: values.epochs }, {
+    members: values.ensemble,
+    onEpoch: (member, r) => {
+      if (values.json) {
+        const { layerGradNorms: _omit, ...flat } = r;
+        io.out(JSON.stringify({ member, ...flat }));
+      } else {
+        io.out(`member ${member + 1}/${values.ensemble} (seed ${options.seed! + member})  epoch ${r.epoch}/${values.epochs}  loss ${r.loss.toFixed(4)}  train acc ${pct(r.accuracy)}  test acc ${pct(r.testAccuracy ?? NaN)}  ${r.seconds.toFixed(2)} s`);
+      }
+    },
+  });
+  const members = report.members.map((m) => ({ seed: m.seed, testAccuracy: m.testAccuracy }));
+  if (values.json) io.out(JSON.stringify({ final: true, testAccuracy: report.testAccuracy, meanMemberAccuracy: report.meanMemberAccuracy, members }));
+  else {
+    for (const m of members) io.out(`member seed ${m.seed}: test accuracy ${pct(m.testAccuracy)}`);
+    io.out(`ensemble of ${members.length}: test accuracy ${pct(report.testAccuracy)} (members' mean ${pct(report.meanMemberAccuracy)})`);
+  }
 }
 
 runIfEntryPoint(import.meta.url, 'train', main);
