@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomically } from '../../src/io/atomic_write';
+import { temporaryPathFor, writeFileAtomically } from '../../src/io/atomic_write';
 
 describe('atomic checkpoint writes', () => {
   it('replaces the file whole and leaves no temporary file behind', () => {
@@ -19,8 +19,12 @@ describe('atomic checkpoint writes', () => {
     const path = join(dir, 'run.safetensors');
     writeFileSync(path, 'last good checkpoint');
     // Make the temporary path a directory, so writing it fails, as a crash mid-write would.
-    mkdirSync(`${path}.tmp`);
+    mkdirSync(temporaryPathFor(path));
     expect(() => writeFileAtomically(path, new TextEncoder().encode('half a checkpoint'))).toThrow();
     expect(readFileSync(path, 'utf8')).toBe('last good checkpoint');
+  });
+
+  it('names the temporary file for the process, so two processes saving one path never share it', () => {
+    expect(temporaryPathFor('/runs/a.safetensors')).toBe(`/runs/a.safetensors.${process.pid}.tmp`);
   });
 });
