@@ -159,7 +159,7 @@ export const trainFlags = {
   ensemble: int({
     min: 1,
     default: 1,
-    help: 'train K members with seeds --seed, --seed+1, ... and score the mean of their predicted probabilities\n(classification only; the --json final line holds the ensemble\'s testAccuracy and each member\'s)',
+    help: 'train N members with seeds --seed, --seed+1, ... and score the mean of their predicted probabilities\n(classification only; the --json final line holds the ensemble\'s testAccuracy and each member\'s)',
   }),
   save: output({ help: "write the trained model's state dict as safetensors (PyTorch loads it with strict=True)" }),
   json: jsonFlag,
@@ -398,7 +398,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   gpu.device.destroy();
 }
 
-/** --ensemble K: the members train one after another; one line per member epoch, then the ensemble's score. */
+/** --ensemble N: the members train one after another; one line per member epoch, then the ensemble's score. */
 async function runEnsemble(gpu: Awaited<ReturnType<typeof requestGpu>>, train: Dataset, test: Dataset, options: TrainerOptions, values: FlagValues<typeof trainFlags>, io: CliIo): Promise<void> {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const report = await trainEnsemble(gpu, train, test, options, { epochs: values.epochs }, {
