@@ -8,7 +8,8 @@
 //   2. clipping by value:    g = clamp(g, -clip_value, clip_value)
 //   3. coupled weight decay, on weights only (the first decay_count elements; biases and norm
 //      parameters sit after them in the arena): L2 g += λ·w, L1 g += λ·sign(w)
-//   4. the update rule (t = step + 1):
+//   4. the update rule, with lr the step's learning rate times the slot's scale (t = step + 1 − the
+//      slot's first step):
 //      SGD        v = μ·v + g;  w -= lr·v                 (μ = 0: plain SGD; nesterov: w -= lr·(g + μ·v))
 //      Adagrad    s += g²;      w -= lr·g / (√s + ε)
 //      RMSProp    s = ρ·s + (1−ρ)·g²;  w -= lr·g / (√s + ε)
@@ -16,8 +17,12 @@
 //                 m̂ = m / (1−β1ᵗ), v̂ = v / (1−β2ᵗ)
 //   5. decoupled weight decay (AdamW, Loshchilov & Hutter): w -= lr·λ·w, weights only.
 //
+// A slot whose learning-rate scale is 0 is frozen (src/train/transfer.ts): nothing of it changes, neither
+// weights nor state nor decay, as PyTorch's optimizers pass over a parameter without a gradient.
+//
 // Bindings: 0 grads (read), 1 slot norms (read), 2 weights, 3 state1 (v, s or m), 4 state2 (Adam's v),
-//           5 stats (read_write), 6 Hyper, 7 Step, 8 Params.
+//           5 stats (read_write), 6 slots vec4u(offset, size, lr scale bits, first step) (read),
+//           7 Hyper, 8 Step, 9 Params.
 // stats layout: [per-slot norm sums..., global norm sum, steps, first non-finite step (1-based), max norm].
 
 struct Hyper {
@@ -61,9 +66,10 @@ override WORKGROUP_SIZE: u32 = 256u;
 @group(0) @binding(3) var<storage, read_write> state1: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> state2: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
-@group(0) @binding(6) var<uniform> hyper: Hyper;
-@group(0) @binding(7) var<uniform> step: Step;
-@group(0) @binding(8) var<uniform> params: Params;
+@group(0) @binding(6) var<storage, read> slots: array<vec4u>;
+@group(0) @binding(7) var<uniform> hyper: Hyper;
+@group(0) @binding(8) var<uniform> step: Step;
+@group(0) @binding(9) var<uniform> params: Params;
 
 fn is_non_finite(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
@@ -76,6 +82,18 @@ fn one_minus_pow(log_beta: f32, t: f32) -> f32 {
   let x = t * log_beta;
   if (x > -0.1) { return -x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0)))); }
   return 1.0 - exp(x);
+}
+
+// The slot holding vec4 i: the last whose offset is at or below it (slots are in offset order, and the
+// padding after a slot belongs to it; its gradient is 0). A binary search: a model has tens of slots.
+fn slot_of(i: u32) -> vec4u {
+  var lo = 0u;
+  var hi = params.slot_count;
+  while (hi - lo > 1u) {
+    let mid = (lo + hi) / 2u;
+    if (slots[mid].x / 4u <= i) { lo = mid; } else { hi = mid; }
+  }
+  return slots[lo];
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -92,7 +110,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     if (is_non_finite(norm) && stats[n + 2u] == 0.0) { stats[n + 2u] = f32(step.step + 1u); }
     stats[n + 3u] = max(stats[n + 3u], norm);
   }
-  if (i >= params.count) { return; }
+  if (i >= params.count || params.slot_count == 0u) { return; }
+  let slot = slot_of(i);
+  let lr_scale = bitcast<f32>(slot.z);
+  if (lr_scale == 0.0) { return; }
+  let lr = step.lr * lr_scale;
 
   var g = grads[i];
   if (hyper.clip_norm > 0.0 && norm > hyper.clip_norm) { g *= hyper.clip_norm / norm; }
@@ -107,29 +129,29 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     case 1u: {
       let s = state1[i] + g * g;
       state1[i] = s;
-      w -= step.lr * g / (sqrt(s) + hyper.eps);
+      w -= lr * g / (sqrt(s) + hyper.eps);
     }
     case 2u: {
       let s = hyper.beta2 * state1[i] + (1.0 - hyper.beta2) * g * g;
       state1[i] = s;
-      w -= step.lr * g / (sqrt(s) + hyper.eps);
+      w -= lr * g / (sqrt(s) + hyper.eps);
     }
     case 3u: {
-      let t = f32(step.step + 1u);
+      let t = f32(step.step + 1u - slot.w);
       let m = hyper.beta1 * state1[i] + (1.0 - hyper.beta1) * g;
       let v = hyper.beta2 * state2[i] + (1.0 - hyper.beta2) * g * g;
       state1[i] = m;
       state2[i] = v;
       let m_hat = m / one_minus_pow(hyper.log_beta1, t);
       let v_hat = v / one_minus_pow(hyper.log_beta2, t);
-      w -= step.lr * m_hat / (sqrt(v_hat) + hyper.eps);
+      w -= lr * m_hat / (sqrt(v_hat) + hyper.eps);
     }
     default: {
       let v = hyper.beta1 * state1[i] + g;
       state1[i] = v;
-      w -= step.lr * select(v, g + hyper.beta1 * v, hyper.nesterov != 0u);
+      w -= lr * select(v, g + hyper.beta1 * v, hyper.nesterov != 0u);
     }
   }
-  if (decays && hyper.decay_mode == 3u) { w -= step.lr * hyper.weight_decay * w0; }
+  if (decays && hyper.decay_mode == 3u) { w -= lr * hyper.weight_decay * w0; }
   weights[i] = w;
 }

@@ -172,7 +172,7 @@ const fixedKernels = {
     name: 'optimizer',
     files: ['optimizer.wgsl'],
     entryPoint: 'main',
-    bindings: ['read', 'read', 'write', 'write', 'write', 'write', 'uniform', 'uniform', 'uniform'],
+    bindings: ['read', 'read', 'write', 'write', 'write', 'write', 'read', 'uniform', 'uniform', 'uniform'],
     params: new UniformLayout('Params', [['count', 'u32'], ['decay_count', 'u32'], ['slot_count', 'u32']]),
   },
   // conv2d (register-blocked and tiled) and its weight gradient's second pass (src/kernels/conv.ts).

@@ -42,7 +42,7 @@ export interface OptimizerBuffers {
   /** Per-parameter state: momentum or Adam's m (state1), Adam's v or the squared-gradient sums (state2). */
   state1: ExternalBuffer;
   state2: ExternalBuffer;
-  /** [offset, size] of every slot, the per-slot norms, and the epoch's accumulated statistics. */
+  /** Every slot's row (`slotTable`), the per-slot norms, and the epoch's accumulated statistics. */
   slots: ExternalBuffer;
   norms: ExternalBuffer;
   stats: ExternalBuffer;
@@ -108,9 +108,31 @@ export function optimizerHyper(options: Required<OptimizerOptions>): ArrayBuffer
   });
 }
 
-/** [offset, size] of every parameter slot, for the gradient-norm kernel. */
-export function slotTable(arena: ParameterArena): Uint32Array<ArrayBuffer> {
-  return Uint32Array.from(arena.slots.flatMap((s) => [s.offset, s.size]));
+/**
+ * How the optimizer treats one parameter slot (src/train/transfer.ts): its learning rate is the step's
+ * times `lrScale` (0: frozen, no update at all), and Adam's bias correction counts from `firstStep`.
+ */
+export interface SlotUpdate {
+  lrScale: number;
+  firstStep: number;
+}
+
+const trainEverySlot: SlotUpdate = { lrScale: 1, firstStep: 0 };
+
+/**
+ * Four u32 per parameter slot, for the gradient-norm and optimizer kernels: offset and size in floats,
+ * the learning-rate scale (f32 bits) and the first step. Default: every slot trains at the step's rate.
+ */
+export function slotTable(arena: ParameterArena, updates?: readonly SlotUpdate[]): Uint32Array<ArrayBuffer> {
+  const scale = new Float32Array(1);
+  const bits = new Uint32Array(scale.buffer);
+  return Uint32Array.from(
+    arena.slots.flatMap((s, i) => {
+      const update = updates?.[i] ?? trainEverySlot;
+      scale[0] = update.lrScale;
+      return [s.offset, s.size, bits[0], update.firstStep];
+    }),
+  );
 }
 
 /** Floats in the stats accumulator: per-slot norm sums, then global sum, steps, first bad step, max. */
@@ -130,7 +152,7 @@ export function optimizerDispatches(arena: ParameterArena, options: Required<Opt
     {
       kernel: 'optimizer',
       constants: { OPTIMIZER: kernelIndex[options.name] },
-      operands: [ext(b.grads), ext(b.norms), ext(b.params), ext(b.state1), ext(b.state2), ext(b.stats), ext(b.hyper), ext(b.step)],
+      operands: [ext(b.grads), ext(b.norms), ext(b.params), ext(b.state1), ext(b.state2), ext(b.stats), ext(b.slots), ext(b.hyper), ext(b.step)],
       // The kernel works in vec4s; the arena is a multiple of 64 floats, so both counts divide by 4.
       params: { count: arena.totalFloats / 4, decay_count: arena.decayFloats / 4, slot_count: slots },
       workgroups: grid1d(arena.totalFloats / 4, 256),

@@ -84,6 +84,7 @@ export class BatchRunner {
     readonly tail: Executable | undefined,
     /** The variants the plans run (what a checkpoint stores). */
     readonly tuning: TuningTable,
+    private readonly bindings: BufferBindings,
   ) {}
 
   /** `bindings` must hold every external buffer the plans bind (arenas, dataset, step table). */
@@ -100,7 +101,12 @@ export class BatchRunner {
       fullPlan ? Executable.create(resources, fullPlan, bindings, `${label}[${batch}]`) : undefined,
       tailPlan ? Executable.create(resources, tailPlan, bindings, `${label}[${tailRows}]`) : undefined,
     ]);
-    return new BatchRunner(setup, full, tail, tuning);
+    return new BatchRunner(setup, full, tail, tuning, bindings);
+  }
+
+  /** A runner with some settings changed (progressive unfreezing's frozen set); this one's matmul choices stand. */
+  rebuilt(resources: GpuResources, changes: Partial<RunnerSetup>): Promise<BatchRunner> {
+    return BatchRunner.create(resources, { ...this.setup, ...changes, tuning: { ...this.setup.tuning, ...this.tuning } }, this.bindings);
   }
 
   get batchSize(): number {

@@ -9,14 +9,21 @@ import type { Schedule } from '../optim/schedule';
 import type { EarlyStoppingOptions } from './early_stopping';
 import type { EpochReport, StepReport } from './reports';
 import type { LossOption } from './loss';
+import type { TransferOptions } from './transfer';
 
-export interface TrainerOptions {
+/** `freeze`, `lrMultipliers` and `unfreezeEvery` (transfer learning) are described in src/train/transfer.ts. */
+export interface TrainerOptions extends TransferOptions {
   /** A layer list (torch.nn names), or the compact MLP settings ({ layers: [784, 128, 10], ... }). */
   model: ModelInput;
   /** Model-wide initialiser for layers that name none (default he_normal). */
   init?: string;
   /** Starting weights: a state dict (safetensors bytes, as PyTorch or `stateDict()` writes it), loaded strictly. */
   weights?: Uint8Array;
+  /**
+   * With `weights`: the output layer (the last Linear) starts fresh, sized to the data's classes (or
+   * targets), and the file's entries for it are not loaded; the rest starts from the file.
+   */
+  newHead?: boolean;
   /**
    * The loss (default 'cross_entropy'): 'cross_entropy' (class labels; with { kind, labelSmoothing,
    * classWeights } PyTorch's CrossEntropyLoss(weight, label_smoothing)), 'bce' (multi-label targets in

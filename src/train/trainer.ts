@@ -17,7 +17,7 @@ import { checkBatching } from './batching';
 
 export { checkBatching } from './batching';
 import { Rng, shuffledIndices } from '../data/rng';
-import { sampleSize, splitDataset, type Dataset } from '../data/dataset';
+import { sampleSize, splitDataset, targetSize, type Dataset } from '../data/dataset';
 import { chunking, GpuDataset, type Normalisation } from '../data/gpu_dataset';
 import { Predictor } from './predictor';
 import { mixupLambda } from '../data/mixup';
@@ -38,6 +38,7 @@ import { describeLoss } from './step_graph';
 import { SubmitQueue } from './submit_queue';
 import { packStepTable, TrainingState, type StepValues } from './training_state';
 import { Evaluator } from './evaluator';
+import { TransferPlan, withNewHead } from './transfer';
 
 export type { EpochReport, StepReport } from './reports';
 export type { TrainerOptions, FitOptions } from './options';
@@ -79,10 +80,11 @@ export class Trainer {
     readonly loss: ResolvedLoss,
     readonly state: TrainingState,
     readonly trainData: GpuDataset,
-    private readonly trainRunner: BatchRunner,
+    private trainRunner: BatchRunner,
     private readonly evaluations: { validation?: Evaluator; test?: Evaluator },
     private readonly metrics: MetricsReader,
     private readonly normalisation: Normalisation,
+    private readonly transfer: TransferPlan,
   ) {
     this.shuffleRng = new Rng(options.seed ^ 0x5eed);
     this.scheduler = new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0);
@@ -91,7 +93,13 @@ export class Trainer {
 
   static async create(gpu: GpuContext | GpuResources, train: Dataset, test: Dataset | undefined, options: TrainerOptions): Promise<Trainer> {
     const resources = gpu instanceof GpuResources ? gpu : new GpuResources(gpu);
-    const model = toModel(options.model, train.sampleShape, { init: options.init });
+    let model = toModel(options.model, train.sampleShape, { init: options.init });
+    let head = new Set<string>();
+    if (options.newHead) {
+      if (!options.weights) throw new ConfigError('newHead replaces the output layer of the starting weights; pass weights too.');
+      ({ model, head } = withNewHead(model, train.numClasses ?? targetSize(train)));
+    }
+    const transfer = TransferPlan.resolve(model, options);
     const optimizer = resolveOptimizer(options.optimizer ?? { lr: 0.1 });
     const seed = options.seed ?? 0;
     const loss = resolveLoss(options.loss);
@@ -127,7 +135,7 @@ export class Trainer {
       const fresh = { params: model.initialParameters(arena, seed, options.warn), state: model.initialBuffers(stateArena), batchesTracked: 0 };
       if (!options.weights) return fresh;
       const { tensors } = decodeSafetensors(options.weights, 'weights');
-      const loaded = readStateDict(tensors, 'weights', model, arena, stateArena, fresh, { ignorePrefixes: ['optimizer.'] });
+      const loaded = readStateDict(tensors, 'weights', model, arena, stateArena, fresh, { ignorePrefixes: ['optimizer.'], skip: head });
       batchesTracked = loaded.batchesTracked;
       return loaded;
     }, steps);
@@ -142,13 +150,13 @@ export class Trainer {
     const update = optimizerDispatches(state.arena, optimizer, state.optimizerBuffers);
     const evaluator = (data: GpuDataset | undefined) => data && Evaluator.create(resources, data, { ...common, batchSize: options.evalBatchSize ?? 1000 }, state.bindings);
     const [trainRunner, validationEval, testEval] = await Promise.all([
-      BatchRunner.create(resources, { ...common, source: datasets.train.source, batchSize, training: true, update, stepTable: state.stepTable }, bindings),
+      BatchRunner.create(resources, { ...common, source: datasets.train.source, batchSize, training: true, update, stepTable: state.stepTable, frozen: transfer.frozenParameters(0) }, bindings),
       evaluator(datasets.validation),
       evaluator(datasets.test),
     ]);
     const metrics = new MetricsReader(resources, 3 * METRICS_FLOATS + statsLength(state.arena));
     resources.gpu.check();
-    const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, loss, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics, normalisation);
+    const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, loss, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics, normalisation, transfer);
     trainer.batchesTrackedBefore = batchesTracked;
     return trainer;
   }
@@ -179,6 +187,7 @@ export class Trainer {
   /** Submits one epoch of training and evaluation; its accumulators resolve once the GPU has run it. */
   private async submitEpoch(fit: FitOptions, evaluate: boolean): Promise<SubmittedEpoch> {
     const epoch = ++this.epochsDone;
+    await this.enterTransferStage(epoch - 1);
     const firstStep = this.globalStep;
     const steps = this.trainRunner.steps;
     const table = this.stepTable(epoch - 1, steps);
@@ -229,6 +238,28 @@ export class Trainer {
     const read = await this.metrics.snapshot(encoder, sources);
     await this.submits.submit(encoder);
     return { epoch, firstStep, lr: this.currentLr, snapshot, values: read(), stepsDelivered, reported };
+  }
+
+  /**
+   * Frozen layers and learning-rate multipliers for the epoch about to run (src/train/transfer.ts): the
+   * optimizer's slot rows, and, when progressive unfreezing thaws a layer, a training plan that computes
+   * its gradients. The old plan's buffers go once the work already submitted with them is done.
+   */
+  private async enterTransferStage(epoch: number): Promise<void> {
+    if (!this.transfer.active) return;
+    this.state.writeSlotUpdates(this.transfer.slotUpdates(this.state.arena, epoch, this.trainRunner.steps));
+    const frozen = this.transfer.frozenParameters(epoch);
+    const current = this.trainRunner.setup.frozen ?? new Set();
+    if (frozen.size === current.size && [...frozen].every((name) => current.has(name))) return;
+    const previous = this.trainRunner;
+    this.trainRunner = await previous.rebuilt(this.resources, { frozen });
+    await this.device.queue.onSubmittedWorkDone();
+    previous.destroy();
+  }
+
+  /** Top-level layers frozen in the epoch to come (feature extraction, progressive unfreezing). */
+  get frozenLayers(): number[] {
+    return this.transfer.frozenLayers(this.epochsDone);
   }
 
   /**

@@ -11,7 +11,7 @@ import { externalBuffer, type ExternalBuffer } from '../graph/graph';
 import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
 import type { Model } from '../nn/model';
 import { ParameterArena } from '../nn/parameters';
-import { optimizerHyper, slotTable, statsLength, type OptimizerBuffers, type OptimizerOptions } from '../optim/optimizer';
+import { optimizerHyper, slotTable, statsLength, type OptimizerBuffers, type OptimizerOptions, type SlotUpdate } from '../optim/optimizer';
 import type { ArenaLayout } from '../scheduler/plan';
 
 /** Bytes between entries of a step table (copy offsets need only 4-byte alignment). */
@@ -97,6 +97,11 @@ export class TrainingState {
 
   get stateBuffer(): GPUBuffer {
     return this.buffer(this.layout.stateBuffer!);
+  }
+
+  /** How the optimizer treats each slot from the next submit on (src/train/transfer.ts: frozen, scaled). */
+  writeSlotUpdates(updates: readonly SlotUpdate[]): void {
+    this.resources.device.queue.writeBuffer(this.buffer(this.optimizerBuffers.slots), 0, slotTable(this.arena, updates));
   }
 
   writeStepTable(table: ArrayBuffer): void {

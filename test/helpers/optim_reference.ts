@@ -1,4 +1,6 @@
 /** Float64 references of every optimizer, global-norm clipping and weight decay, one step at a time. */
+import { ParameterArena } from '../../src/nn/parameters';
+
 export interface RefOptimizer {
   name: 'sgd' | 'momentum' | 'nesterov' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw';
   lr: number;
@@ -87,3 +89,6 @@ export function optimizerStep(params: RefParam[], grads: ArrayLike<number>[], op
     }
   });
 }
+
+/** An arena of one slot over `floats` floats: the optimizer kernel's slot table when a test runs it on a flat array. */
+export const oneSlot = (floats: number) => new ParameterArena([{ name: 'all', shape: [floats], decay: true }]);

@@ -52,4 +52,17 @@ describe('gradient-norm kernel vs float64', () => {
     expect(norms[0]).toBe(0);
     expect(norms[1]).toBeGreaterThan(0);
   });
+
+  it('a frozen slot (learning-rate scale 0) has norm 0 and adds nothing to the statistics, whatever its buffer holds', async () => {
+    const arena = new ParameterArena([{ name: 'a', shape: [100], decay: true }, { name: 'b', shape: [7], decay: false }]);
+    const grads = new Float32Array(arena.totalFloats); // zero padding, as in the trainer's arena
+    for (const slot of arena.slots) grads.set(randomArray(slot.size, new Rng(slot.size)), slot.offset); // stale values in the frozen slot
+    const table = slotTable(arena, [{ lrScale: 0, firstStep: 0 }, { lrScale: 0.5, firstStep: 3 }]);
+    const [norms, stats] = await runKernel('gradNorm', {}, [{ data: grads }, { data: table }, { output: 2 }, { output: 6, initial: new Float32Array(6) }], { slot_count: 2 }, [2, 1, 1]);
+    const b = arena.slot('b');
+    const squared = grads.subarray(b.offset, b.offset + b.size).reduce((s, g) => s + g * g, 0);
+    expect(norms[0]).toBe(0);
+    expect(stats[0]).toBe(0);
+    expectAllClose([norms[1]], [squared], gradNormTolerance(7).squared, '‖g‖² of the trained slot');
+  });
 });

@@ -14,6 +14,8 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { activationKinds } from '../../src/graph/ops';
 import { optimizerHyperLayout } from '../../src/kernels/catalog';
+import { slotTable } from '../../src/optim/optimizer';
+import { oneSlot } from '../helpers/optim_reference';
 import { grid1d } from '../../src/kernels/kernel';
 import { dropoutParams } from '../../src/kernels/lower';
 import { augmentRowRef, type AugmentSettings } from '../helpers/augment_reference';
@@ -171,7 +173,7 @@ describe('1-D kernels past 65,535 workgroups (folded into 2-D)', () => {
     const [w1, v1] = (await runKernel(
       'optimizer',
       { OPTIMIZER: 0 },
-      [{ data: g }, { data: Float32Array.of(1) }, { output: count, initial: w }, { output: count, initial: v }, { output: 4 }, { output: 5, initial: new Float32Array(5) }, { data: hyper, uniform: true }, step({ lr })],
+      [{ data: g }, { data: Float32Array.of(1) }, { output: count, initial: w }, { output: count, initial: v }, { output: 4 }, { output: 5, initial: new Float32Array(5) }, { data: slotTable(oneSlot(count)) }, { data: hyper, uniform: true }, step({ lr })],
       { count: count / 4, decay_count: decayCount / 4, slot_count: 1 },
       grid1d(count / 4, 256),
     )) as Float32Array[];

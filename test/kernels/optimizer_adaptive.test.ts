@@ -13,10 +13,10 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { grid1d } from '../../src/kernels/kernel';
-import { optimizerHyper, resolveOptimizer } from '../../src/optim/optimizer';
+import { optimizerHyper, resolveOptimizer, slotTable } from '../../src/optim/optimizer';
 import { compareElementwise, describeComparison, maxAbs, type Tolerance } from '../helpers/compare';
 import { randomArray, runKernel, stepArg } from '../helpers/gpu';
-import { newParam, optimizerStep, type RefOptimizer, type RefParam } from '../helpers/optim_reference';
+import { newParam, oneSlot, optimizerStep, type RefOptimizer, type RefParam } from '../helpers/optim_reference';
 import { adaptiveStepTolerance } from '../tolerances';
 
 const COUNT = 4100; // floats: 1,025 vec4s
@@ -42,6 +42,7 @@ async function gpuStep(o: RefOptimizer & { name: keyof typeof KERNEL }, state: S
       { output: COUNT, initial: state.s1 },
       { output: COUNT, initial: state.s2 },
       { output: 5, initial: new Float32Array(5) },
+      { data: slotTable(oneSlot(COUNT)) },
       { data: hyper, uniform: true },
       stepArg({ step: t - 1, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr }),
     ],

@@ -8,11 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { optimizerHyperLayout } from '../../src/kernels/catalog';
+import { slotTable } from '../../src/optim/optimizer';
 import { grid1d } from '../../src/kernels/kernel';
 import { expectAllClose, expectValueClose, maxAbs } from '../helpers/compare';
 import { randomArray, runKernel, stepArg } from '../helpers/gpu';
 import { normStatsTolerance, sgdTolerance } from '../tolerances';
-import { newParam, optimizerStep, type RefOptimizer } from '../helpers/optim_reference';
+import { newParam, oneSlot, optimizerStep, type RefOptimizer } from '../helpers/optim_reference';
 
 const decayModes = { l2: 1, l1: 2, decoupled: 3 } as const;
 
@@ -55,6 +56,7 @@ async function gpuSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[]
         { output: count, initial: v },
         { output: count }, // state2: unused by SGD, left poisoned
         { output: stats.length, initial: stats },
+        { data: slotTable(oneSlot(count)) },
         { data: hyper(o), uniform: true },
         stepArg({ step: t, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr }),
       ],
