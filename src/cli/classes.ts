@@ -6,6 +6,7 @@
  */
 import { selectClasses, type Dataset } from '../data/dataset';
 import { InvalidValue } from './flags';
+import { parseIndexList } from './index_list';
 
 export interface ClassList {
   classes: number[];
@@ -15,27 +16,9 @@ export interface ClassList {
 
 export const CLASS_LIST_EXPECTED = "class numbers and ranges joined by commas, such as 0-4, 5,7,9 or 0-2,8";
 
-/** More classes than any classifier here is trained on; a range like 0-999999999 is a typo, not a request. */
-const MAX_LISTED = 65536;
-
 /** `0-4`, `5,7,9`, `0-2,8`: whole numbers and ascending ranges, each class once, at least two in all. */
 export function parseClassList(text: string): ClassList {
-  const classes: number[] = [];
-  const seen = new Set<number>();
-  for (const part of text.split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new InvalidValue(part.trim() === '' ? 'an empty item in the list' : `'${part}' is not a class number or a range A-B`);
-    const first = Number(m[1]);
-    const last = m[2] === undefined ? first : Number(m[2]);
-    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last)) throw new InvalidValue(`'${part}' is too large for a class number`);
-    if (last < first) throw new InvalidValue(`the range ${first}-${last} runs backwards; write ${last}-${first}`);
-    if (classes.length + (last - first + 1) > MAX_LISTED) throw new InvalidValue(`more than ${MAX_LISTED} classes`);
-    for (let c = first; c <= last; c++) {
-      if (seen.has(c)) throw new InvalidValue(`class ${c} is listed twice`);
-      seen.add(c);
-      classes.push(c);
-    }
-  }
+  const classes = parseIndexList(text, 'class', 'classes');
   if (classes.length < 2) throw new InvalidValue('a classifier needs at least two classes');
   return { classes, text };
 }

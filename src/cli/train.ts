@@ -38,6 +38,9 @@ import { boolean, choice, file, flagError, formatHelp, int, InvalidValue, neares
 import { dataFlag, jsonFlag, seedFlag } from './shared_flags';
 import { processIo, runIfEntryPoint, type CliIo } from './run';
 import { CLASS_LIST_EXPECTED, parseClassList, selectDataClasses } from './classes';
+import { describeTransfer, transferFlags, transferFrom } from './transfer_flags';
+import { withNewHead } from '../train/transfer';
+import { targetSize } from '../data/dataset';
 
 const AUGMENT_KEYS = { shift: 'maxShift', rotate: 'maxRotate', noise: 'noiseStd', mixup: 'mixup' } as const satisfies Record<string, keyof Augmentation>;
 
@@ -144,6 +147,7 @@ export const trainFlags = {
     parse: parseModelFlag,
   }),
   weights: file({ help: 'start from these weights: a state dict in safetensors (saved by --save, or by PyTorch), loaded strictly' }),
+  ...transferFlags,
   subset: int({ min: 1, defaultText: 'all', help: 'train on the first N training images only (quick experiments; after --classes)' }),
   data: dataFlag,
   classes: spec({
@@ -248,11 +252,16 @@ async function readData(values: FlagValues<typeof trainFlags>): Promise<{ kind: 
   }
 }
 
-/** The model against the data's sample shape, and the --resume and --weights files against the model, on the CPU. */
-function checkModel(values: FlagValues<typeof trainFlags>, spec: ModelSpec, sampleShape: number[]) {
+/**
+ * The model against the data's sample shape (with --new-head, its output layer resized to `outputs`), and
+ * the --resume and --weights files against the model, on the CPU.
+ */
+function checkModel(values: FlagValues<typeof trainFlags>, spec: ModelSpec, sampleShape: number[], outputs: number) {
   let model: Model;
+  let head = new Set<string>();
   try {
     model = Model.create(spec, sampleShape);
+    if (values['new-head']) ({ model, head } = withNewHead(model, outputs));
   } catch (error) {
     if (!(error instanceof WebgradError) || values.model === undefined) throw error;
     throw flagError('model', trainFlags.model, '…', error.message);
@@ -276,8 +285,8 @@ function checkModel(values: FlagValues<typeof trainFlags>, spec: ModelSpec, samp
     return { path, bytes };
   };
   const resume = read('resume', values.resume, (bytes) => void (tuning = decodeCheckpoint(bytes, values.resume!, model, { arena, stateArena }, blank).meta.tuning));
-  const weights = read('weights', values.weights, (bytes) => readStateDict(decodeSafetensors(bytes, values.weights!).tensors, values.weights!, model, arena, stateArena, blank, { ignorePrefixes: ['optimizer.'] }));
-  return { model, resume, weights, tuning };
+  const weights = read('weights', values.weights, (bytes) => readStateDict(decodeSafetensors(bytes, values.weights!).tensors, values.weights!, model, arena, stateArena, blank, { ignorePrefixes: ['optimizer.'], skip: head }));
+  return { model, resume, weights, tuning, transfer: transferFrom(values, model) };
 }
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<void> {
@@ -304,7 +313,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   if (values['batch-size'] > trainCount) {
     throw flagError('batch-size', trainFlags['batch-size'], String(values['batch-size']), `larger than the ${trainCount} training samples`);
   }
-  const checked = checkModel(values, model, [...train.sampleShape]);
+  const checked = checkModel(values, model, [...train.sampleShape], train.numClasses ?? targetSize(train));
   const outputs = checked.model.outputShape;
   if (train.labels && (outputs.length !== 1 || outputs[0] !== train.numClasses)) {
     // The Trainer's own check, made here so that it comes before the GPU is requested.
@@ -324,7 +333,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   log(`data: ${train.count} training and ${test.count} test ${data.kind === 'keras' ? `samples of [${train.sampleShape.join(', ')}] from ${values.data}` : 'images'}${values.classes ? `, classes ${values.classes.text} as 0-${values.classes.classes.length - 1}` : ''}`);
   const trainerOptions: TrainerOptions = {
     ...settings.options,
-    model,
+    ...checked.transfer,
+    model: { layers: checked.model.spec, init: checked.model.init },
     weights: checked.weights?.bytes,
     // The kernels a resumed run was trained with stand; the choices on this adapter persist between runs.
     tuning: checked.tuning,
@@ -343,7 +353,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   const batchSize = values['batch-size'];
   if (values['print-plan']) io.out(trainer.formatPlan());
   log(`model (${trainer.model.parameterCount} parameters):\n${trainer.model.summary().map((l) => `  ${l}`).join('\n')}`);
-  log(`${trainer.optimizer.name} lr ${values.lr}, batch ${batchSize}${checked.weights ? `, starting from ${checked.weights.path}` : ''}`);
+  log(`${trainer.optimizer.name} lr ${values.lr}, batch ${batchSize}${checked.weights ? `, starting from ${checked.weights.path}${values['new-head'] ? ' with a new head' : ''}` : ''}`);
+  const transfer = describeTransfer(checked.transfer);
+  if (transfer) log(`transfer: ${transfer}`);
 
   const onEpoch = (r: EpochReport) => {
     if (values.json) {

@@ -31,6 +31,8 @@ export interface TransferOptions {
   unfreezeEvery?: number;
 }
 
+const optionNames: Record<keyof TransferOptions, string> = { freeze: 'freeze', lrMultipliers: 'lrMultipliers', unfreezeEvery: 'unfreezeEvery' };
+
 export class TransferPlan {
   private constructor(
     private readonly model: Model,
@@ -40,26 +42,29 @@ export class TransferPlan {
     private readonly every: number,
   ) {}
 
-  /** Checks the options against the model; throws ConfigError naming the offending layer or value. */
-  static resolve(model: Model, options: TransferOptions): TransferPlan {
+  /**
+   * Checks the options against the model; throws ConfigError naming the offending layer or value, and the
+   * option by `names` (the CLI passes its flags' names).
+   */
+  static resolve(model: Model, options: TransferOptions, names: Record<keyof TransferOptions, string> = optionNames): TransferPlan {
     const count = model.layers.length;
     const withParams = new Set(model.layers.flatMap((_, i) => (parameterNames(model, i).length ? [i] : [])));
-    const checkIndex = (i: number, what: string) => {
-      if (!Number.isInteger(i) || i < 0 || i >= count) throw new ConfigError(`${what} names layer ${i}, but the model's layers are 0 to ${count - 1}.`);
+    const checkIndex = (i: number, what: keyof TransferOptions) => {
+      if (!Number.isInteger(i) || i < 0 || i >= count) throw new ConfigError(`${names[what]} names layer ${i}, but the model's layers are 0 to ${count - 1}.`);
     };
     const freeze = options.freeze ?? [];
     freeze.forEach((i) => checkIndex(i, 'freeze'));
     const frozen = [...new Set(freeze)].filter((i) => withParams.has(i)).sort((a, b) => b - a);
-    if (freeze.length && !frozen.length) throw new ConfigError(`freeze names layers ${[...new Set(freeze)].join(', ')}, none of which has parameters: nothing would be frozen.`);
+    if (freeze.length && !frozen.length) throw new ConfigError(`${names.freeze} names layers ${[...new Set(freeze)].join(', ')}, none of which has parameters: nothing would be frozen.`);
     const every = options.unfreezeEvery ?? 0;
-    if (options.unfreezeEvery !== undefined && (!Number.isInteger(every) || every < 1)) throw new ConfigError(`unfreezeEvery must be a whole number of epochs ≥ 1; got ${options.unfreezeEvery}.`);
-    if (every && !frozen.length) throw new ConfigError('unfreezeEvery unfreezes frozen layers; freeze some layers too.');
-    if (!every && frozen.length === withParams.size) throw new ConfigError(`freeze covers every layer with parameters (${[...withParams].join(', ')}): nothing would train.`);
+    if (options.unfreezeEvery !== undefined && (!Number.isInteger(every) || every < 1)) throw new ConfigError(`${names.unfreezeEvery} must be a whole number of epochs ≥ 1; got ${options.unfreezeEvery}.`);
+    if (every && !frozen.length) throw new ConfigError(`${names.unfreezeEvery} unfreezes frozen layers; freeze some layers too (${names.freeze}).`);
+    if (!every && frozen.length === withParams.size) throw new ConfigError(`${names.freeze} covers every layer with parameters (${[...withParams].join(', ')}): nothing would train.`);
     const multipliers = new Map<number, number>();
     for (const [key, value] of Object.entries(options.lrMultipliers ?? {})) {
       const i = Number(key);
       checkIndex(i, 'lrMultipliers');
-      if (!withParams.has(i)) throw new ConfigError(`lrMultipliers names layer ${i} (${model.layers[i].type}), which has no parameters.`);
+      if (!withParams.has(i)) throw new ConfigError(`${names.lrMultipliers} names layer ${i} (${model.layers[i].type}), which has no parameters.`);
       if (!(Number.isFinite(value) && value > 0)) throw new ConfigError(`The learning-rate multiplier of layer ${i} must be a finite number > 0 (freeze the layer to stop it); got ${value}.`);
       multipliers.set(i, value);
     }

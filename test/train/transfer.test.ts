@@ -164,7 +164,7 @@ describe('transfer options are checked against the model before any GPU work', (
     ['a layer past the end', { freeze: [7] }, /freeze names layer 7, but the model's layers are 0 to 3/],
     ['only layers without parameters', { freeze: [0, 2] }, /none of which has parameters/],
     ['every layer with parameters', { freeze: [0, 1, 2, 3] }, /covers every layer with parameters \(1, 3\): nothing would train/],
-    ['unfreezing without frozen layers', { unfreezeEvery: 2 }, /freeze some layers too/],
+    ['unfreezing without frozen layers', { unfreezeEvery: 2 }, /unfreezeEvery unfreezes frozen layers; freeze some layers too \(freeze\)/],
     ['a fractional unfreezing period', { freeze: [1], unfreezeEvery: 1.5 }, /whole number of epochs/],
     ['a zero multiplier', { lrMultipliers: { 1: 0 } }, /finite number > 0 \(freeze the layer to stop it\)/],
     ['a multiplier on an activation', { lrMultipliers: { 2: 0.5 } }, /layer 2 \(ReLU\), which has no parameters/],
