@@ -60,6 +60,8 @@ export interface BatchSource {
   height: number;
   /** Random shifts, rotations and noise, applied by the input stage in training graphs only. */
   augment?: Augmentation;
+  /** PCA or whitening after preprocessing (src/data/projection.ts): x·matrix + bias, [features, components]. */
+  projection?: ProjectionBuffers;
   /** The epoch's order of samples, and the metrics accumulator (METRICS_FLOATS values, src/train/loss.ts). */
   perm: ExternalBuffer;
   metrics: ExternalBuffer;
@@ -71,6 +73,15 @@ export interface GpuDatasetOptions {
   maxChunkBytes?: number;
   /** Weighted cross-entropy's class weights, uploaded with the dataset for its batches' loss. */
   classWeights?: Float32Array;
+  /** The projection's buffers (owned by the trainer, shared by its datasets). */
+  projection?: ProjectionBuffers;
+}
+
+/** Where a fitted projection lives on the GPU: the matrix [features, components] and the bias [components]. */
+export interface ProjectionBuffers {
+  matrix: ExternalBuffer;
+  bias: ExternalBuffer;
+  components: number;
 }
 
 const MAX_CHUNKS = 4;
@@ -171,6 +182,7 @@ export class GpuDataset {
         width: size?.width ?? features,
         height: size?.height ?? 1,
         augment,
+        projection: options.projection,
         perm: add('perm', Uint32Array.from({ length: data.count }, (_, i) => i)),
         classWeights: options.classWeights ? add('class_weights', options.classWeights) : undefined,
         metrics: add('metrics', new Float32Array(METRICS_FLOATS)),

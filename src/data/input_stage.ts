@@ -3,7 +3,8 @@
  * preprocessed (and, in training, augmented and mixed up), shaped as the model takes them, with the batch's
  * labels or targets.
  *
- *   gather(perm, step, side, chunks…) → x, labels | targets;   x → [mixup] → reshape to [rows, ...sampleShape]
+ *   gather(perm, step, side, chunks…) → x, labels | targets;   x → [x·W + b] → [mixup] → reshape to [rows, ...shape]
+ * (x·W + b: PCA or whitening, src/data/projection.ts).
  * One dispatch builds both (shaders/gather.wgsl reads the labels or targets from the dataset's side table).
  */
 import type { Graph, Tensor } from '../graph/graph';
@@ -44,6 +45,10 @@ export function buildInputStage(g: Graph, source: BatchSource, rows: number, tra
     maxRotate: augment?.maxRotate === undefined ? undefined : (augment.maxRotate * Math.PI) / 180,
     noiseStd: augment?.noiseStd,
   });
+  if (source.projection) {
+    const { matrix, bias, components } = source.projection;
+    [x] = g.add('matmul', [x, g.external(matrix, [source.features, components]), g.external(bias, [components])], { name: 'x.projected' });
+  }
   if (augment?.mixup) [x] = g.add('mixup_inputs', [x, step]);
   if (shape.length !== 1) [x] = g.add('reshape', [x], { shape: [rows, ...shape].join(','), name: 'x.nchw' });
   return source.rowKind === 'labels' ? { x, labels: rowsOut } : { x, targets: rowsOut };

@@ -1,6 +1,7 @@
 /** What `Trainer.create` and `fit` take: the model, the data's preprocessing, the optimizer, the loop. */
 import type { Augmentation } from '../data/gpu_dataset';
 import type { Preprocessing } from '../data/preprocess';
+import type { Projection, ProjectionSpec } from '../data/projection';
 import type { AutotuneOptions } from '../kernels/autotune';
 import type { TuningTable } from '../kernels/matmul_select';
 import type { ModelInput } from '../nn/model_input';
@@ -41,6 +42,12 @@ export interface TrainerOptions extends TransferOptions {
   seed?: number;
   /** How pixels become inputs; statistics come from the training split only. Default 'scale' ([0, 1]). */
   preprocessing?: Preprocessing;
+  /**
+   * PCA or whitening after `preprocessing` (src/data/projection.ts): { kind: 'pca' | 'pca-whiten',
+   * components } or { kind: 'zca' }, fitted on the training split (moments on the GPU), or a fitted
+   * projection (a saved model's, `trainer.projection`) applied as it is. PCA models take [components] inputs.
+   */
+  projection?: ProjectionSpec | Projection;
   /** Random shifts, rotations and noise on the training batches, on the GPU. */
   augment?: Augmentation;
   /** Hold out this many training samples (or this fraction, if < 1) as a seeded validation split. */

@@ -7,7 +7,7 @@
 import { ConfigError } from '../errors';
 import { sampleSize, type Dataset } from '../data/dataset';
 import { GpuDataset } from '../data/gpu_dataset';
-import type { Normalisation } from '../data/gpu_dataset';
+import type { Normalisation, ProjectionBuffers } from '../data/gpu_dataset';
 import type { GpuResources } from '../gpu/resources';
 import { externalBuffer, type ExternalBuffer } from '../graph/graph';
 import type { Model } from '../nn/model';
@@ -51,11 +51,12 @@ export class Predictor {
     normalisation: Normalisation,
     capacity: number,
     loss: ResolvedLoss = resolveLoss(),
+    projection?: ProjectionBuffers,
   ): Predictor {
     const size = sampleSize(like);
     const x = like.x instanceof Float32Array ? new Float32Array(capacity * size) : new Uint8Array(capacity * size);
     const blank: Dataset = { x, sampleShape: like.sampleShape, labels: new Uint32Array(capacity), numClasses: like.numClasses, count: capacity };
-    const input = new GpuDataset(resources, 'predict', blank, normalisation);
+    const input = new GpuDataset(resources, 'predict', blank, normalisation, { projection });
     const bytes = packStepTable([{ step: 0, batchStart: 0, seed: 0, mixLambda: 1, lr: 0 }]);
     const handle = externalBuffer('predict.steps', bytes.byteLength);
     const table = { handle, buffer: resources.createStorage(handle.name, new Uint8Array(bytes)) };

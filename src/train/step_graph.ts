@@ -48,8 +48,10 @@ export function buildStepGraph(setup: StepGraphSetup, rows: number): StepGraph {
   const loss = setup.loss ?? resolveLoss();
   const metrics = g.external(source.metrics, [METRICS_FLOATS]);
   const augment = training ? source.augment : undefined;
-  if (model.inputShape.reduce((a, b) => a * b, 1) !== source.features) {
-    throw new ShapeError(`The model takes samples of shape [${model.inputShape.join(', ')}] but the data's samples are [${source.sampleShape.join(', ')}].`);
+  const inputs = source.projection?.components ?? source.features;
+  if (model.inputShape.reduce((a, b) => a * b, 1) !== inputs) {
+    const projected = source.projection ? `, projected to ${inputs} components` : '';
+    throw new ShapeError(`The model takes samples of shape [${model.inputShape.join(', ')}] but the data's samples are [${source.sampleShape.join(', ')}]${projected}.`);
   }
   if (augment?.mixup && !loss.plain) throw new ConfigError(`Mixup blends one-hot class targets and works with plain cross-entropy only; the loss is ${describeLoss(loss)}.`);
   if (!setup.predict) checkLossData(loss, { labels: source.rowKind === 'labels' || undefined, targets: source.rowKind === 'targets' || undefined, numClasses: source.numClasses, targetShape: source.targetShape }, model.outputShape, source.name);

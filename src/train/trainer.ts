@@ -5,7 +5,7 @@
  * command buffers: K steps each (default: the whole epoch), at most two in flight. An epoch's metrics come
  * back asynchronously while the next epoch is already being submitted, so the GPU never waits for the host.
  */
-import { ConfigError, ShapeError } from '../errors';
+import { ConfigError } from '../errors';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint';
 import { decodeSafetensors } from '../io/safetensors';
 import { readStateDict, stateDictTensors, type StateValues } from '../io/state_dict';
@@ -17,12 +17,13 @@ import { checkBatching } from './batching';
 
 export { checkBatching } from './batching';
 import { Rng, shuffledIndices } from '../data/rng';
-import { sampleSize, splitDataset, targetSize, type Dataset } from '../data/dataset';
-import { chunking, GpuDataset, type Normalisation } from '../data/gpu_dataset';
+import { sampleSize, splitDataset, type Dataset } from '../data/dataset';
+import { datasetMoments } from '../data/covariance';
+import { checkFittedProjection, checkProjectionSpec, fitProjection, type Projection } from '../data/projection';
+import { chunking, GpuDataset, type Normalisation, type ProjectionBuffers } from '../data/gpu_dataset';
 import { Predictor } from './predictor';
 import { mixupLambda } from '../data/mixup';
 import { preprocessing } from '../data/preprocess';
-import { toModel } from '../nn/model_input';
 import type { Model } from '../nn/model';
 import { optimizerDispatches, resolveOptimizer, statsLength, type OptimizerOptions } from '../optim/optimizer';
 import { LrScheduler } from '../optim/schedule';
@@ -33,12 +34,13 @@ import { formatPlan } from '../scheduler/plan';
 import { MetricsReader, totalsOf } from './metrics';
 import { EarlyStopping } from './early_stopping';
 import { epochReport, evaluationOf, type Evaluation, type EpochReport } from './reports';
-import { checkLossData, METRICS_FLOATS, resolveLoss, type ResolvedLoss } from './loss';
+import { METRICS_FLOATS, resolveLoss, type ResolvedLoss } from './loss';
 import { describeLoss } from './step_graph';
 import { SubmitQueue } from './submit_queue';
 import { packStepTable, TrainingState, type StepValues } from './training_state';
 import { Evaluator } from './evaluator';
-import { TransferPlan, withNewHead } from './transfer';
+import { transferSetup, type TransferPlan } from './transfer';
+import { checkDataAgainstTraining, checkStepsPerSubmit } from './trainer_inputs';
 
 export type { EpochReport, StepReport } from './reports';
 export type { TrainerOptions, FitOptions } from './options';
@@ -85,6 +87,7 @@ export class Trainer {
     private readonly metrics: MetricsReader,
     private readonly normalisation: Normalisation,
     private readonly transfer: TransferPlan,
+    private readonly fittedProjection?: { fitted: Projection; buffers: ProjectionBuffers },
   ) {
     this.shuffleRng = new Rng(options.seed ^ 0x5eed);
     this.scheduler = new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0);
@@ -93,13 +96,10 @@ export class Trainer {
 
   static async create(gpu: GpuContext | GpuResources, train: Dataset, test: Dataset | undefined, options: TrainerOptions): Promise<Trainer> {
     const resources = gpu instanceof GpuResources ? gpu : new GpuResources(gpu);
-    let model = toModel(options.model, train.sampleShape, { init: options.init });
-    let head = new Set<string>();
-    if (options.newHead) {
-      if (!options.weights) throw new ConfigError('newHead replaces the output layer of the starting weights; pass weights too.');
-      ({ model, head } = withNewHead(model, train.numClasses ?? targetSize(train)));
-    }
-    const transfer = TransferPlan.resolve(model, options);
+    const projectionSpec = options.projection;
+    const components = projectionSpec && ('matrix' in projectionSpec ? checkFittedProjection(projectionSpec, sampleSize(train)) : checkProjectionSpec(projectionSpec, sampleSize(train)));
+    const pca = projectionSpec && projectionSpec.kind !== 'zca';
+    const { model, head, transfer } = transferSetup(options, train, pca ? [components!] : train.sampleShape);
     const optimizer = resolveOptimizer(options.optimizer ?? { lr: 0.1 });
     const seed = options.seed ?? 0;
     const loss = resolveLoss(options.loss);
@@ -110,21 +110,9 @@ export class Trainer {
     if (options.validation) ({ train, validation } = splitDataset(train, options.validation, seed));
     const batchSize = options.batchSize ?? 128;
     checkBatching(model, train.count, batchSize);
-    const stepsPerSubmit = options.stepsPerSubmit ?? Infinity;
-    if (!(stepsPerSubmit >= 1) || (Number.isFinite(stepsPerSubmit) && !Number.isInteger(stepsPerSubmit))) {
-      throw new ConfigError(`stepsPerSubmit must be a positive integer (or Infinity for a whole epoch); got ${stepsPerSubmit}.`);
-    }
+    const stepsPerSubmit = checkStepsPerSubmit(options.stepsPerSubmit);
     new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0); // validates before any GPU work
-    for (const [name, data] of [['training', train], ['test', test]] as const) {
-      if (!data) continue;
-      if (sampleSize(data) !== sampleSize(train) || (data.labels === undefined) !== (train.labels === undefined)) {
-        throw new ShapeError(`The ${name} data's samples are [${data.sampleShape.join(', ')}] with ${data.labels ? 'labels' : 'targets'}; the training data's are [${train.sampleShape.join(', ')}] with ${train.labels ? 'labels' : 'targets'}.`);
-      }
-      if (data.labels && data.numClasses !== train.numClasses && loss.classWeights) {
-        throw new ShapeError(`The ${name} data has ${data.numClasses} classes; the training data's ${train.numClasses} (the class weights are per class).`);
-      }
-      checkLossData(loss, data, model.outputShape, name);
-    }
+    checkDataAgainstTraining(train, test, loss, model);
     for (const [name, data] of [['train', train], ['validation', validation], ['test', test]] as const) {
       if (data) chunking(resources.device.limits, name, data, options.maxDataBufferBytes); // fits, before any GPU work
     }
@@ -140,11 +128,18 @@ export class Trainer {
       return loaded;
     }, steps);
 
+    const projectionBuffers = projectionSpec && state.projectionBuffers(sampleSize(train), components!);
+    const shared = { maxChunkBytes: options.maxDataBufferBytes, classWeights: loss.classWeights, projection: projectionBuffers };
     const datasets = {
-      train: new GpuDataset(resources, 'train', train, normalisation, { augment: options.augment, maxChunkBytes: options.maxDataBufferBytes, classWeights: loss.classWeights }),
-      validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation, { maxChunkBytes: options.maxDataBufferBytes, classWeights: loss.classWeights }) : undefined,
-      test: test ? new GpuDataset(resources, 'test', test, normalisation, { maxChunkBytes: options.maxDataBufferBytes, classWeights: loss.classWeights }) : undefined,
+      train: new GpuDataset(resources, 'train', train, normalisation, { ...shared, augment: options.augment }),
+      validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation, shared) : undefined,
+      test: test ? new GpuDataset(resources, 'test', test, normalisation, shared) : undefined,
     };
+    let projection: Projection | undefined;
+    if (projectionSpec) {
+      projection = 'matrix' in projectionSpec ? projectionSpec : fitProjection(projectionSpec, await datasetMoments(resources, datasets.train, { autotune: options.autotune }));
+      state.writeProjection(projectionBuffers!, projection);
+    }
     const bindings = new Map([...state.bindings, ...datasets.train.buffers]);
     const common = { model, loss, layout: state.layout, step: state.step, autotune: options.autotune, tuning: options.tuning };
     const update = optimizerDispatches(state.arena, optimizer, state.optimizerBuffers);
@@ -156,7 +151,7 @@ export class Trainer {
     ]);
     const metrics = new MetricsReader(resources, 3 * METRICS_FLOATS + statsLength(state.arena));
     resources.gpu.check();
-    const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, loss, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics, normalisation, transfer);
+    const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, loss, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics, normalisation, transfer, projection && { fitted: projection, buffers: projectionBuffers! });
     trainer.batchesTrackedBefore = batchesTracked;
     return trainer;
   }
@@ -257,6 +252,11 @@ export class Trainer {
     previous.destroy();
   }
 
+  /** The PCA or whitening fitted on the training split (save it with the model: `encodeProjection`). */
+  get projection(): Projection | undefined {
+    return this.fittedProjection?.fitted;
+  }
+
   /** Top-level layers frozen in the epoch to come (feature extraction, progressive unfreezing). */
   get frozenLayers(): number[] {
     return this.transfer.frozenLayers(this.epochsDone);
@@ -345,7 +345,7 @@ export class Trainer {
    * GPU exactly as in training).
    */
   async predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
-    this.predictor ??= Predictor.create(this.resources, this.model, this.state, this.trainData.data, this.normalisation, this.options.evalBatchSize ?? 1000, this.loss);
+    this.predictor ??= Predictor.create(this.resources, this.model, this.state, this.trainData.data, this.normalisation, this.options.evalBatchSize ?? 1000, this.loss, this.fittedProjection?.buffers);
     return this.predictor.predict(images);
   }
 

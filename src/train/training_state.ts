@@ -13,6 +13,8 @@ import type { Model } from '../nn/model';
 import { ParameterArena } from '../nn/parameters';
 import { optimizerHyper, slotTable, statsLength, type OptimizerBuffers, type OptimizerOptions, type SlotUpdate } from '../optim/optimizer';
 import type { ArenaLayout } from '../scheduler/plan';
+import type { ProjectionBuffers } from '../data/gpu_dataset';
+import type { Projection } from '../data/projection';
 
 /** Bytes between entries of a step table (copy offsets need only 4-byte alignment). */
 export const STEP_STRIDE = stepLayout.byteSize;
@@ -97,6 +99,17 @@ export class TrainingState {
 
   get stateBuffer(): GPUBuffer {
     return this.buffer(this.layout.stateBuffer!);
+  }
+
+  /** A projection's buffers (src/data/projection.ts), zero until `writeProjection` fills them. */
+  projectionBuffers(features: number, components: number): ProjectionBuffers {
+    const make = (name: string, floats: number) => this.add(externalBuffer(name, floats * 4), this.resources.createStorage(name, new Float32Array(floats)));
+    return { matrix: make('projection.matrix', features * components), bias: make('projection.bias', components), components };
+  }
+
+  writeProjection(buffers: ProjectionBuffers, projection: Projection): void {
+    this.resources.device.queue.writeBuffer(this.buffer(buffers.matrix), 0, projection.matrix as Float32Array<ArrayBuffer>);
+    this.resources.device.queue.writeBuffer(this.buffer(buffers.bias), 0, projection.bias as Float32Array<ArrayBuffer>);
   }
 
   /** How the optimizer treats each slot from the next submit on (src/train/transfer.ts: frozen, scaled). */

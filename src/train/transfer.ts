@@ -18,7 +18,9 @@
  * in PyTorch with `requires_grad_(False)`.
  */
 import { ConfigError } from '../errors';
+import { targetSize, type Dataset } from '../data/dataset';
 import { Model } from '../nn/model';
+import { toModel, type ModelInput } from '../nn/model_input';
 import type { ParameterArena } from '../nn/parameters';
 import type { SlotUpdate } from '../optim/optimizer';
 
@@ -101,6 +103,24 @@ export class TransferPlan {
       return { lrScale: this.multipliers.get(layer) ?? 1, firstStep: thaw * stepsPerEpoch };
     });
   }
+}
+
+/**
+ * The model a trainer builds from its options (with a new head when `newHead` asks for one, sized to the
+ * training data's classes or targets), the parameters not to load from the starting weights, and the plan.
+ */
+export function transferSetup(
+  options: TransferOptions & { model: ModelInput; init?: string; newHead?: boolean; weights?: Uint8Array },
+  train: Dataset,
+  inputShape: readonly number[] = train.sampleShape,
+): { model: Model; head: Set<string>; transfer: TransferPlan } {
+  let model = toModel(options.model, inputShape, { init: options.init });
+  let head = new Set<string>();
+  if (options.newHead) {
+    if (!options.weights) throw new ConfigError('newHead replaces the output layer of the starting weights; pass weights too.');
+    ({ model, head } = withNewHead(model, train.numClasses ?? targetSize(train)));
+  }
+  return { model, head, transfer: TransferPlan.resolve(model, options) };
 }
 
 /** Full names of the parameters of top-level layer i (its children's included). */
