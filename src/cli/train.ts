@@ -39,6 +39,8 @@ import { dataFlag, jsonFlag, seedFlag } from './shared_flags';
 import { processIo, runIfEntryPoint, type CliIo } from './run';
 import { CLASS_LIST_EXPECTED, parseClassList, selectDataClasses } from './classes';
 import { describeTransfer, transferFlags, transferFrom } from './transfer_flags';
+import { parsePreprocess, PREPROCESS_EXPECTED, resolvePreprocessing } from './preprocess_flag';
+import { preprocessingMetadata, readPreprocessing } from '../io/preprocessing_metadata';
 import { withNewHead } from '../train/transfer';
 import { targetSize } from '../data/dataset';
 
@@ -122,7 +124,13 @@ export const trainFlags = {
     help: 'random augmentation on the GPU: shift=PX,rotate=DEG,noise=STD,mixup=ALPHA, e.g. shift=2,rotate=10',
     parse: parseAugment,
   }),
-  preprocess: choice(['scale', 'standardize', 'minmax'] as const, { default: 'scale', help: 'scale, standardize or minmax' }),
+  preprocess: spec({
+    metavar: 'LIST',
+    expected: PREPROCESS_EXPECTED,
+    defaultText: 'scale',
+    help: 'scale, standardize or minmax, then optionally pca=K, pca-whiten=K or zca[=EPS] fitted on the training split,\ne.g. pca=50 or standardize,zca=0.1 (the fitted transform is saved with --save)',
+    parse: parsePreprocess,
+  }),
   'early-stop': int({ min: 0, help: 'stop after N epochs without validation improvement, restoring the best weights' }),
   monitor: choice(['valLoss', 'valAccuracy'] as const, { default: 'valLoss', help: 'what --early-stop watches: valLoss or valAccuracy' }),
   loss: choice(lossNames, {
@@ -220,7 +228,6 @@ function settingsFrom(values: FlagValues<typeof trainFlags>): TrainSettings {
       seed: values.seed,
       schedule: values.schedule,
       warmupSteps: values.warmup,
-      preprocessing: values.preprocess,
       augment: values.augment,
       loss,
     },
@@ -249,6 +256,26 @@ async function readData(values: FlagValues<typeof trainFlags>): Promise<{ kind: 
   } catch (error) {
     if (error instanceof InvalidValue) throw flagError('classes', trainFlags.classes, values.classes.text, error.detail);
     throw error;
+  }
+}
+
+/** A model that does not take PCA's components: the error says that --preprocess (or --weights' saved PCA) set its inputs. */
+function checkModelAfterPca<T>(check: () => T, inputShape: readonly number[], train: Dataset): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof ShapeError) || inputShape.join() === train.sampleShape.join()) throw error;
+    throw new ShapeError(`${error.message} After PCA (--preprocess or the --weights file's) the model's inputs are its ${inputShape[0]} components.`);
+  }
+}
+
+/** The preprocessing saved in a --weights file's metadata, if any (the file itself is checked with the model). */
+function savedPreprocessingOf(path: string) {
+  try {
+    return readPreprocessing(decodeSafetensors(new Uint8Array(readFileSync(path)), path).metadata, path);
+  } catch (error) {
+    if (!(error instanceof WebgradError)) throw error;
+    throw flagError('weights', { expected: 'a state dict of this model' }, path, error.message);
   }
 }
 
@@ -313,7 +340,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   if (values['batch-size'] > trainCount) {
     throw flagError('batch-size', trainFlags['batch-size'], String(values['batch-size']), `larger than the ${trainCount} training samples`);
   }
-  const checked = checkModel(values, model, [...train.sampleShape], train.numClasses ?? targetSize(train));
+  const saved = values.weights === undefined ? undefined : savedPreprocessingOf(values.weights);
+  const preprocess = resolvePreprocessing(values.preprocess, saved, train);
+  const checked = checkModelAfterPca(() => checkModel(values, model, preprocess.inputShape, train.numClasses ?? targetSize(train)), preprocess.inputShape, train);
   const outputs = checked.model.outputShape;
   if (train.labels && (outputs.length !== 1 || outputs[0] !== train.numClasses)) {
     // The Trainer's own check, made here so that it comes before the GPU is requested.
@@ -334,6 +363,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   const trainerOptions: TrainerOptions = {
     ...settings.options,
     ...checked.transfer,
+    preprocessing: preprocess.scaling,
+    projection: preprocess.projection,
     model: { layers: checked.model.spec, init: checked.model.init },
     weights: checked.weights?.bytes,
     // The kernels a resumed run was trained with stand; the choices on this adapter persist between runs.
@@ -352,6 +383,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   const earlyStopping = values['early-stop'] !== undefined ? { patience: values['early-stop'], monitor: values.monitor } : undefined;
   const batchSize = values['batch-size'];
   if (values['print-plan']) io.out(trainer.formatPlan());
+  const projection = trainer.projection;
+  if (projection) log(`${projection.kind}: ${projection.components} components${projection.kind === 'zca' ? '' : ` keep ${(100 * projection.explainedVariance).toFixed(1)}% of the variance`}${saved?.projection ? ` (from ${values.weights})` : ''}`);
   log(`model (${trainer.model.parameterCount} parameters):\n${trainer.model.summary().map((l) => `  ${l}`).join('\n')}`);
   log(`${trainer.optimizer.name} lr ${values.lr}, batch ${batchSize}${checked.weights ? `, starting from ${checked.weights.path}${values['new-head'] ? ' with a new head' : ''}` : ''}`);
   const transfer = describeTransfer(checked.transfer);
@@ -402,7 +435,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   else log(`final test accuracy: ${(100 * final.accuracy).toFixed(2)}%`);
 
   if (values.save) {
-    const bytes = encodeSafetensors(await trainer.stateDict(), { format: 'pt', model: JSON.stringify(trainer.model.spec) });
+    const bytes = encodeSafetensors(await trainer.stateDict(), { format: 'pt', model: JSON.stringify(trainer.model.spec), ...preprocessingMetadata(trainer.preprocessing) });
     writeFileAtomically(values.save, bytes);
     log(`saved weights to ${values.save}`);
   }

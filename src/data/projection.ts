@@ -13,6 +13,7 @@
  * directions of (near) zero variance, such as MNIST's always-black border pixels, from being blown up.
  */
 import { ConfigError } from '../errors';
+import { floatsFromBase64, floatsToBase64 } from '../util/base64';
 import { symmetricEigen } from '../util/symmetric_eigen';
 import type { Moments } from './covariance';
 
@@ -105,25 +106,9 @@ export function fitProjection(spec: ProjectionSpec, moments: Moments): Projectio
   return { kind: spec.kind, features: F, components: k, eps, matrix: Float32Array.from(W), bias, mean: Float32Array.from(mean), explainedVariance: total > 0 ? kept / total : 1 };
 }
 
-// base64 through btoa/atob, which browsers, workers and Node all have.
-function toBase64(a: Float32Array): string {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text);
-}
-
-function fromBase64(text: string): Uint8Array | undefined {
-  try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
-
 /** The projection as text for a saved file's metadata (float32 arrays in base64), and back. */
 export function encodeProjection(p: Projection): string {
-  const b64 = toBase64;
+  const b64 = floatsToBase64;
   return JSON.stringify({ kind: p.kind, features: p.features, components: p.components, eps: p.eps, explainedVariance: p.explainedVariance, matrix: b64(p.matrix), bias: b64(p.bias), mean: b64(p.mean) });
 }
 
@@ -138,10 +123,8 @@ export function decodeProjection(text: string, file: string): Projection {
     return fail('not JSON');
   }
   const floats = (key: string, length: number) => {
-    const bytes = (typeof raw[key] === 'string' ? fromBase64(raw[key] as string) : fail(`${key} is missing`)) ?? fail(`${key} is not base64`);
-    if (bytes.byteLength !== length * 4) fail(`${key} holds ${bytes.byteLength / 4} values, not ${length}`);
-    const out = new Float32Array(length);
-    new Uint8Array(out.buffer).set(bytes);
+    const out = (typeof raw[key] === 'string' ? floatsFromBase64(raw[key] as string) : fail(`${key} is missing`)) ?? fail(`${key} is not base64 of float32 values`);
+    if (out.length !== length) fail(`${key} holds ${out.length} values, not ${length}`);
     if (!out.every(Number.isFinite)) fail(`${key} holds a non-finite value`);
     return out;
   };

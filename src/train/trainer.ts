@@ -23,7 +23,8 @@ import { checkFittedProjection, checkProjectionSpec, fitProjection, type Project
 import { chunking, GpuDataset, type Normalisation, type ProjectionBuffers } from '../data/gpu_dataset';
 import { Predictor } from './predictor';
 import { mixupLambda } from '../data/mixup';
-import { preprocessing } from '../data/preprocess';
+import { baseScale, preprocessing } from '../data/preprocess';
+import type { SavedPreprocessing } from '../io/preprocessing_metadata';
 import type { Model } from '../nn/model';
 import { optimizerDispatches, resolveOptimizer, statsLength, type OptimizerOptions } from '../optim/optimizer';
 import { LrScheduler } from '../optim/schedule';
@@ -252,9 +253,14 @@ export class Trainer {
     previous.destroy();
   }
 
-  /** The PCA or whitening fitted on the training split (save it with the model: `encodeProjection`). */
+  /** The PCA or whitening fitted on the training split. */
   get projection(): Projection | undefined {
     return this.fittedProjection?.fitted;
+  }
+
+  /** The inputs' preprocessing, as a saved model's metadata carries it (src/io/preprocessing_metadata.ts). */
+  get preprocessing(): SavedPreprocessing {
+    return { normalisation: this.normalisation, base: baseScale(this.trainData.data.x), projection: this.projection };
   }
 
   /** Top-level layers frozen in the epoch to come (feature extraction, progressive unfreezing). */
