@@ -52,6 +52,13 @@ const fixedKernels = {
     bindings: ['read', 'read', 'write', 'uniform'],
     params: new UniformLayout('Params', [['count', 'u32']]),
   },
+  accumulate: {
+    name: 'accumulate',
+    files: ['accumulate.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['count', 'u32'], ['weight', 'f32'], ['offset', 'u32']]),
+  },
   softmax: {
     name: 'softmax',
     files: ['softmax.wgsl'],

@@ -1,4 +1,5 @@
 /** The WGSL sources, imported as text (Vite's `?raw`), so the same bundle runs in browsers and in Node. */
+import accumulate from '../../shaders/accumulate.wgsl?raw';
 import actFns from '../../shaders/act_fns.wgsl?raw';
 import activation from '../../shaders/activation.wgsl?raw';
 import add from '../../shaders/add.wgsl?raw';
@@ -30,6 +31,7 @@ import pool2d from '../../shaders/pool2d.wgsl?raw';
 import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
 
 export const shaderFiles = {
+  'accumulate.wgsl': accumulate,
   'act_fns.wgsl': actFns,
   'activation.wgsl': activation,
   'add.wgsl': add,

@@ -1,16 +1,17 @@
 /**
  * Ensembles (lesson 004): K members of the same network trained from different seeds (so different
  * initial weights, shuffling, dropout masks and augmentation), scored on the test set by the mean of their
- * predicted class probabilities. Each member's probabilities come from `Trainer.predict` (the GPU forward
- * pass in evaluation mode, with its softmax); the mean over members and the argmax are taken here on the CPU
- * in float64 — K × N × classes additions, far less work than one forward pass and no extra readback.
- * Members train one after another and each is destroyed before the next starts, so an ensemble needs the
- * GPU memory of one member, not K.
+ * predicted class probabilities. The mean is built on the GPU: each member's forward pass in evaluation
+ * mode adds 1/K of its probabilities into one buffer (`Trainer.accumulatePredictions`), so nothing is
+ * read back per member; the mean is read once at the end and its argmax taken here. A member's own
+ * accuracy is its test evaluation on the GPU. Members train one after another and each is destroyed before
+ * the next starts, so an ensemble needs the GPU memory of one member (and the mean), not K.
  */
 import { ConfigError } from '../errors';
 import type { Dataset } from '../data/dataset';
 import type { GpuContext } from '../gpu/device';
-import type { GpuResources } from '../gpu/resources';
+import { GpuResources } from '../gpu/resources';
+import { readFloats } from '../gpu/readback';
 import { resolveLoss } from './loss';
 import type { FitOptions, TrainerOptions } from './options';
 import type { EpochReport } from './reports';
@@ -28,6 +29,8 @@ export interface EnsembleReport {
   meanMemberAccuracy: number;
   /** Accuracy of the argmax of the members' mean probabilities. */
   testAccuracy: number;
+  /** The members' mean probabilities [test count, classes], averaged on the GPU. */
+  probabilities: Float32Array;
 }
 
 export interface EnsembleOptions {
@@ -37,7 +40,7 @@ export interface EnsembleOptions {
   onEpoch?: (member: number, report: EpochReport) => void;
 }
 
-/** Mean of equally shaped probability arrays, in float64. */
+/** Mean of equally shaped probability arrays, in float64 (e.g. of saved models' `predict` outputs). */
 export function meanProbabilities(members: readonly Float32Array[]): Float64Array {
   if (members.length === 0) throw new ConfigError('meanProbabilities: no members.');
   const mean = new Float64Array(members[0].length);
@@ -74,26 +77,33 @@ export async function trainEnsemble(
   if (!resolveLoss(options.loss).usesLabels || !test.labels) {
     throw new ConfigError('An ensemble averages class probabilities: it needs a classification loss and a test set with class labels.');
   }
-  const labels = test.labels;
+  const resources = gpu instanceof GpuResources ? gpu : new GpuResources(gpu);
   const base = options.seed ?? 0;
   const members: EnsembleMember[] = [];
-  const probabilities: Float32Array[] = [];
-  for (let k = 0; k < count; k++) {
-    const seed = base + k;
-    const trainer = await Trainer.create(gpu, train, test, { ...options, seed });
-    try {
-      const reports = await trainer.fit({ ...fit, onEpoch: ensemble.onEpoch && ((r) => ensemble.onEpoch!(k, r)) });
-      const p = await trainer.predict(test.x);
-      probabilities.push(p);
-      members.push({ seed, testAccuracy: argmaxAccuracy(p, labels, p.length / test.count), reports });
-    } finally {
-      trainer.destroy();
+  let mean: GPUBuffer | undefined;
+  let classes = 0;
+  try {
+    for (let k = 0; k < count; k++) {
+      const seed = base + k;
+      const trainer = await Trainer.create(resources, train, test, { ...options, seed });
+      try {
+        const reports = await trainer.fit({ ...fit, onEpoch: ensemble.onEpoch && ((r) => ensemble.onEpoch!(k, r)) });
+        classes = trainer.model.outputShape[0];
+        mean ??= resources.createStorage('ensemble.mean', new Float32Array(test.count * classes));
+        await trainer.accumulatePredictions(test.x, mean, 1 / count);
+        members.push({ seed, testAccuracy: (await trainer.evaluate()).accuracy, reports });
+      } finally {
+        trainer.destroy();
+      }
     }
+    const probabilities = await readFloats(resources, mean!);
+    return {
+      members,
+      meanMemberAccuracy: members.reduce((s, m) => s + m.testAccuracy, 0) / count,
+      testAccuracy: argmaxAccuracy(probabilities, test.labels, classes),
+      probabilities,
+    };
+  } finally {
+    if (mean) resources.destroyBuffer(mean);
   }
-  const classes = probabilities[0].length / test.count;
-  return {
-    members,
-    meanMemberAccuracy: members.reduce((s, m) => s + m.testAccuracy, 0) / count,
-    testAccuracy: argmaxAccuracy(meanProbabilities(probabilities), labels, classes),
-  };
 }

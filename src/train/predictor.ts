@@ -12,6 +12,8 @@ import type { GpuResources } from '../gpu/resources';
 import { externalBuffer, type ExternalBuffer } from '../graph/graph';
 import type { Model } from '../nn/model';
 import { Executable, type BufferBindings } from '../scheduler/executable';
+import { kernels } from '../kernels/catalog';
+import { grid1d } from '../kernels/kernel';
 import { fuse } from '../scheduler/fuse';
 import { planStep, type ArenaLayout } from '../scheduler/plan';
 import { buildStepGraph } from './step_graph';
@@ -77,6 +79,46 @@ export class Predictor {
 
   /** Class probabilities [count, classes] for `images`: count samples of raw values, as the training data holds them. */
   async predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
+    const out = new Float32Array(this.sampleCount(images) * this.classes);
+    await this.run(images, async (encoder, probabilities, start, rows) => {
+      encoder.copyBufferToBuffer(probabilities.buffer, probabilities.offset, this.output, 0, rows * this.classes * 4);
+      this.resources.device.queue.submit([encoder.finish()]);
+      await this.output.mapAsync(GPUMapMode.READ, 0, rows * this.classes * 4);
+      out.set(new Float32Array(this.output.getMappedRange(0, rows * this.classes * 4).slice(0)), start * this.classes);
+      this.output.unmap();
+    });
+    return out;
+  }
+
+  /**
+   * Adds weight × the probabilities of `images` to `into` ([count, classes] floats) on the GPU, nothing
+   * read back: an ensemble's mean, one member at a time (src/train/ensemble.ts).
+   */
+  async accumulate(images: Uint8Array | Float32Array, into: GPUBuffer, weight: number): Promise<void> {
+    const kernel = kernels.accumulate;
+    const pipeline = await this.resources.pipeline(kernel, {});
+    const params: GPUBuffer[] = [];
+    await this.run(images, (encoder, probabilities, start, rows) => {
+      const count = rows * this.classes;
+      const uniform = this.resources.createBuffer('accumulate.params', kernel.params.byteSize, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      params.push(uniform);
+      this.resources.device.queue.writeBuffer(uniform, 0, kernel.params.pack({ count, weight, offset: start * this.classes }));
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, this.resources.createBindGroup(kernel, 'accumulate', [
+        { buffer: probabilities.buffer, offset: probabilities.offset, size: count * 4 },
+        { buffer: into, offset: 0, size: into.size },
+        { buffer: uniform, offset: 0, size: kernel.params.byteSize },
+      ]));
+      pass.dispatchWorkgroups(...grid1d(count, 256));
+      pass.end();
+      this.resources.device.queue.submit([encoder.finish()]);
+    });
+    await this.resources.device.queue.onSubmittedWorkDone();
+    params.forEach((b) => this.resources.destroyBuffer(b));
+  }
+
+  private sampleCount(images: Uint8Array | Float32Array): number {
     const features = this.input.source.features;
     if ((images instanceof Float32Array) !== this.input.source.float) {
       throw new ConfigError(`predict: the model was trained on ${this.input.source.float ? 'float32' : 'byte'} inputs; got a ${images.constructor.name}.`);
@@ -84,8 +126,13 @@ export class Predictor {
     if (images.length === 0 || images.length % features !== 0) {
       throw new ConfigError(`predict: expected whole samples of ${features} values each (${this.input.source.sampleShape.join('×')}); got ${images.length} values.`);
     }
-    const count = images.length / features;
-    const out = new Float32Array(count * this.classes);
+    return images.length / features;
+  }
+
+  /** Runs the model over `images` in chunks; `emit` records what to do with each chunk's probabilities and submits. */
+  private async run(images: Uint8Array | Float32Array, emit: (encoder: GPUCommandEncoder, probabilities: ChunkPlan['probabilities'], start: number, rows: number) => void | Promise<void>): Promise<void> {
+    const features = this.input.source.features;
+    const count = this.sampleCount(images);
     for (let start = 0; start < count; start += this.capacity) {
       const rows = Math.min(this.capacity, count - start);
       const chunk = images.subarray(start * features, (start + rows) * features);
@@ -95,14 +142,9 @@ export class Predictor {
       this.resources.device.queue.writeBuffer(this.input.inputs, 0, padded as Uint8Array<ArrayBuffer>);
       const encoder = this.resources.device.createCommandEncoder();
       executable.encode(encoder, 0);
-      encoder.copyBufferToBuffer(probabilities.buffer, probabilities.offset, this.output, 0, rows * this.classes * 4);
-      this.resources.device.queue.submit([encoder.finish()]);
-      await this.output.mapAsync(GPUMapMode.READ, 0, rows * this.classes * 4);
-      out.set(new Float32Array(this.output.getMappedRange(0, rows * this.classes * 4).slice(0)), start * this.classes);
-      this.output.unmap();
+      await emit(encoder, probabilities, start, rows);
     }
     this.resources.gpu.check();
-    return out;
   }
 
   destroy(): void {

@@ -351,8 +351,18 @@ export class Trainer {
    * GPU exactly as in training).
    */
   async predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
-    this.predictor ??= Predictor.create(this.resources, this.model, this.state, this.trainData.data, this.normalisation, this.options.evalBatchSize ?? 1000, this.loss, this.fittedProjection?.buffers);
+    this.predictor ??= this.createPredictor();
     return this.predictor.predict(images);
+  }
+
+  private createPredictor(): Predictor {
+    return Predictor.create(this.resources, this.model, this.state, this.trainData.data, this.normalisation, this.options.evalBatchSize ?? 1000, this.loss, this.fittedProjection?.buffers);
+  }
+
+  /** Adds weight × `predict(images)` to the GPU buffer `into`, reading nothing back (an ensemble's mean). */
+  async accumulatePredictions(images: Uint8Array | Float32Array, into: GPUBuffer, weight: number): Promise<void> {
+    this.predictor ??= this.createPredictor();
+    return this.predictor.accumulate(images, into, weight);
   }
 
   /** The parameters, by name, in PyTorch layout ([out, in] weights, [out] biases). */
