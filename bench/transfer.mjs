@@ -9,18 +9,20 @@
 //
 // The test accuracy is on all 4,861 test images of digits 5-9. Writes bench/results/DATE-transfer.json and
 // prints a Markdown table for bench/RESULTS.md. Usage: npm run bench:transfer [-- --epochs 30 --unfreeze-every 10]
+// (--pretrained FILE reuses a pretrained model, and --modes scratch,progressive runs some modes only).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
+const text = (name) => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+  return i >= 0 ? args[i + 1] : undefined;
 };
+const option = (name, fallback) => (text(name) === undefined ? fallback : Number(text(name)));
 const epochs = option('epochs', 30);
 const unfreezeEvery = option('unfreeze-every', 10);
 const pretrainEpochs = option('pretrain-epochs', 3);
@@ -30,7 +32,7 @@ const layers = '784-256-128-5';
 const common = ['--layers', layers, '--optimizer', 'adam', '--lr', '0.001', '--batch-size', '50', '--json'];
 
 const dir = mkdtempSync(join(tmpdir(), 'webgrad-transfer-'));
-const pretrained = join(dir, 'digits-0-4.safetensors');
+const pretrained = text('pretrained') ?? join(dir, 'digits-0-4.safetensors');
 
 /** Runs the CLI and returns its JSON lines. */
 function train(flags) {
@@ -40,9 +42,15 @@ function train(flags) {
   return { lines, final: lines.at(-1), seconds: (performance.now() - started) / 1000 };
 }
 
-console.error(`pretraining ${layers} on digits 0-4 for ${pretrainEpochs} epochs ...`);
-const pre = train(['--classes', '0-4', '--epochs', String(pretrainEpochs), '--seed', '1', '--save', pretrained]);
-console.error(`  test accuracy on 0-4: ${(100 * pre.final.testAccuracy).toFixed(2)}% (${pre.seconds.toFixed(1)} s)`);
+let pre;
+if (text('pretrained') && existsSync(pretrained)) {
+  pre = train(['--classes', '0-4', '--weights', pretrained, '--epochs', '0']);
+  console.error(`reusing ${pretrained}: test accuracy on 0-4 ${(100 * pre.final.testAccuracy).toFixed(2)}%`);
+} else {
+  console.error(`pretraining ${layers} on digits 0-4 for ${pretrainEpochs} epochs ...`);
+  pre = train(['--classes', '0-4', '--epochs', String(pretrainEpochs), '--seed', '1', '--save', pretrained]);
+  console.error(`  test accuracy on 0-4: ${(100 * pre.final.testAccuracy).toFixed(2)}% (${pre.seconds.toFixed(1)} s)`);
+}
 
 const transfer = ['--weights', pretrained, '--new-head'];
 const modes = {
@@ -51,8 +59,9 @@ const modes = {
   'fine-tuning': [...transfer, '--lr-mult', '0-4:0.1'],
   progressive: [...transfer, '--freeze', '0-4', '--unfreeze-every', String(unfreezeEvery)],
 };
+const chosen = text('modes')?.split(',') ?? Object.keys(modes);
 const results = {};
-for (const [mode, flags] of Object.entries(modes)) {
+for (const [mode, flags] of Object.entries(modes).filter(([mode]) => chosen.includes(mode))) {
   results[mode] = seeds.map((seed) => {
     const run = train(['--classes', '5-9', '--subset', String(subset), '--epochs', String(epochs), '--seed', String(seed), ...flags]);
     console.error(`  ${mode}, seed ${seed}: ${(100 * run.final.testAccuracy).toFixed(2)}% (${run.seconds.toFixed(1)} s)`);

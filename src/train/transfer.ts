@@ -27,7 +27,7 @@ import type { SlotUpdate } from '../optim/optimizer';
 export interface TransferOptions {
   /** Top-level layer indices to freeze (layers without parameters are passed over). */
   freeze?: readonly number[];
-  /** Learning-rate multiplier by top-level layer index (> 0; freeze a layer to stop it). */
+  /** Learning-rate multiplier by top-level layer index (> 0; freeze a layer to stop it); layers without parameters are passed over. */
   lrMultipliers?: Readonly<Record<number, number>>;
   /** Unfreeze one more frozen layer, the highest first, every this many epochs. */
   unfreezeEvery?: number;
@@ -63,12 +63,15 @@ export class TransferPlan {
     if (every && !frozen.length) throw new ConfigError(`${names.unfreezeEvery} unfreezes frozen layers; freeze some layers too (${names.freeze}).`);
     if (!every && frozen.length === withParams.size) throw new ConfigError(`${names.freeze} covers every layer with parameters (${[...withParams].join(', ')}): nothing would train.`);
     const multipliers = new Map<number, number>();
-    for (const [key, value] of Object.entries(options.lrMultipliers ?? {})) {
-      const i = Number(key);
+    const listed = Object.entries(options.lrMultipliers ?? {}).map(([key, value]) => [Number(key), value] as const);
+    for (const [i, value] of listed) {
       checkIndex(i, 'lrMultipliers');
-      if (!withParams.has(i)) throw new ConfigError(`${names.lrMultipliers} names layer ${i} (${model.layers[i].type}), which has no parameters.`);
       if (!(Number.isFinite(value) && value > 0)) throw new ConfigError(`The learning-rate multiplier of layer ${i} must be a finite number > 0 (freeze the layer to stop it); got ${value}.`);
-      multipliers.set(i, value);
+      if (withParams.has(i)) multipliers.set(i, value);
+    }
+    if (listed.length && !multipliers.size) {
+      const layers = listed.map(([i]) => `${i} (${model.layers[i].type})`).join(', ');
+      throw new ConfigError(`${names.lrMultipliers} names layer${listed.length > 1 ? 's' : ''} ${layers}, none of which has parameters.`);
     }
     return new TransferPlan(model, frozen, multipliers, every);
   }

@@ -134,7 +134,7 @@ const badInvocations: [string[], string, string | undefined, RegExp][] = [
   [['--lr-mult', '0-5'], 'lr-mult', '0-5', /\('0-5' has no multiplier; write LAYERS:X, e\.g\. 0-5:0\.1\)$/],
   [['--lr-mult', '1:0'], 'lr-mult', '1:0', /must be a finite number > 0 \(--freeze stops a layer\)\)$/],
   [['--lr-mult', '1:0.1;1:0.2'], 'lr-mult', '1:0.1;1:0.2', /\(layer 1 has two multipliers\)$/],
-  [['--lr-mult', '2:0.5'], 'lr-mult', undefined, /--lr-mult names layer 2 \(ReLU\), which has no parameters\.$/],
+  [['--lr-mult', '2:0.5'], 'lr-mult', undefined, /--lr-mult names layer 2 \(ReLU\), none of which has parameters\.$/],
   [['--unfreeze-every', '2'], 'unfreeze-every', undefined, /--unfreeze-every unfreezes frozen layers; freeze some layers too \(--freeze\)\.$/],
   [['--new-head'], 'new-head', undefined, /--new-head replaces the output layer of the starting weights; give --weights FILE too\.$/],
   [['--classes', '0-4,12'], 'classes', '0-4,12', /\(class 12 is not in the data, whose 10 classes are 0-9\)$/],

@@ -86,7 +86,7 @@ describe('transfer learning: frozen layers, learning-rate multipliers, progressi
   it('learning-rate multipliers scale each layer\'s steps (Adam with decoupled decay: the decay scales too)', async () => {
     await compare({
       optimizer: { name: 'adamw', lr: 0.02, weightDecay: 0.1 },
-      transfer: { lrMultipliers: { 1: 0.1, 3: 2 } },
+      transfer: { lrMultipliers: { 0: 0.1, 1: 0.1, 2: 0.1, 3: 2 } }, // 0 (Flatten) and 2 (Tanh) have no parameters: passed over
       epochs: 3,
       scales: () => [0.1, 2],
     });
@@ -167,7 +167,7 @@ describe('transfer options are checked against the model before any GPU work', (
     ['unfreezing without frozen layers', { unfreezeEvery: 2 }, /unfreezeEvery unfreezes frozen layers; freeze some layers too \(freeze\)/],
     ['a fractional unfreezing period', { freeze: [1], unfreezeEvery: 1.5 }, /whole number of epochs/],
     ['a zero multiplier', { lrMultipliers: { 1: 0 } }, /finite number > 0 \(freeze the layer to stop it\)/],
-    ['a multiplier on an activation', { lrMultipliers: { 2: 0.5 } }, /layer 2 \(ReLU\), which has no parameters/],
+    ['a multiplier on an activation only', { lrMultipliers: { 2: 0.5 } }, /names layer 2 \(ReLU\), none of which has parameters/],
   ];
   for (const [what, options, message] of cases) {
     it(what, () => {
