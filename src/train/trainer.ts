@@ -7,42 +7,36 @@
  */
 import { ConfigError } from '../errors';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint';
-import { decodeSafetensors } from '../io/safetensors';
-import { readStateDict, stateDictTensors, type StateValues } from '../io/state_dict';
+import { stateDictTensors, type StateValues } from '../io/state_dict';
 import type { GpuContext } from '../gpu/device';
-import { GpuResources } from '../gpu/resources';
+import type { GpuResources } from '../gpu/resources';
 import type { KernelTiming } from '../gpu/profiler';
 import { profileSteps } from './profile';
-import { checkBatching } from './batching';
-
-export { checkBatching } from './batching';
 import { Rng, shuffledIndices } from '../data/rng';
-import { sampleSize, splitDataset, type Dataset } from '../data/dataset';
-import { datasetMoments } from '../data/covariance';
-import { checkFittedProjection, checkProjectionSpec, fitProjection, type Projection } from '../data/projection';
-import { chunking, GpuDataset, type Normalisation, type ProjectionBuffers } from '../data/gpu_dataset';
+import type { Dataset } from '../data/dataset';
+import type { Projection } from '../data/projection';
+import type { GpuDataset, Normalisation } from '../data/gpu_dataset';
 import { Predictor } from './predictor';
 import { mixupLambda } from '../data/mixup';
-import { baseScale, preprocessing } from '../data/preprocess';
+import { baseScale } from '../data/preprocess';
 import type { SavedPreprocessing } from '../io/preprocessing_metadata';
 import type { Model } from '../nn/model';
-import { optimizerDispatches, resolveOptimizer, statsLength, type OptimizerOptions } from '../optim/optimizer';
+import { statsLength, type OptimizerOptions } from '../optim/optimizer';
 import { LrScheduler } from '../optim/schedule';
 import type { TuningTable } from '../kernels/matmul_select';
 import type { NamedSafetensorsTensor } from '../io/safetensors';
-import { BatchRunner } from './batch_runner';
+import type { BatchRunner } from './batch_runner';
 import { formatPlan } from '../scheduler/plan';
 import { MetricsReader, totalsOf } from './metrics';
 import { EarlyStopping } from './early_stopping';
 import { epochReport, evaluationOf, type Evaluation, type EpochReport } from './reports';
-import { METRICS_FLOATS, resolveLoss, type ResolvedLoss } from './loss';
-import { describeLoss } from './step_graph';
+import { METRICS_FLOATS, type ResolvedLoss } from './loss';
 import { SubmitQueue } from './submit_queue';
-import { packStepTable, TrainingState, type StepValues } from './training_state';
-import { Evaluator } from './evaluator';
-import { transferSetup, type TransferPlan } from './transfer';
-import { checkDataAgainstTraining, checkStepsPerSubmit } from './trainer_inputs';
+import { packStepTable, type TrainingState, type StepValues } from './training_state';
+import type { TransferPlan } from './transfer';
+import { setUpTrainer, type TrainerParts } from './trainer_setup';
 
+export { checkBatching } from './batching';
 export type { EpochReport, StepReport } from './reports';
 export type { TrainerOptions, FitOptions } from './options';
 import type { TrainerOptions, FitOptions } from './options';
@@ -74,87 +68,34 @@ export class Trainer {
   private previousReported: Promise<void> = Promise.resolve();
   readonly history: EpochReport[] = [];
 
-  private constructor(
-    readonly resources: GpuResources,
-    readonly model: Model,
-    readonly optimizer: Required<OptimizerOptions>,
-    private options: TrainerOptions & { seed: number },
-    /** The loss every runner (training, validation, test) computes. */
-    readonly loss: ResolvedLoss,
-    readonly state: TrainingState,
-    readonly trainData: GpuDataset,
-    private trainRunner: BatchRunner,
-    private readonly evaluations: { validation?: Evaluator; test?: Evaluator },
-    private readonly metrics: MetricsReader,
-    private readonly normalisation: Normalisation,
-    private readonly transfer: TransferPlan,
-    private readonly fittedProjection?: { fitted: Projection; buffers: ProjectionBuffers },
-  ) {
-    this.shuffleRng = new Rng(options.seed ^ 0x5eed);
-    this.scheduler = new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0);
-    this.submits = new SubmitQueue(resources.device);
+  readonly resources: GpuResources;
+  readonly model: Model;
+  readonly optimizer: Required<OptimizerOptions>;
+  private options: TrainerParts['options'];
+  /** The loss every runner (training, validation, test) computes. */
+  readonly loss: ResolvedLoss;
+  readonly state: TrainingState;
+  readonly trainData: GpuDataset;
+  private trainRunner: BatchRunner;
+  private readonly evaluations: TrainerParts['evaluations'];
+  private readonly metrics: MetricsReader;
+  private readonly normalisation: Normalisation;
+  private readonly transfer: TransferPlan;
+  private readonly fittedProjection?: TrainerParts['projection'];
+
+  private constructor(parts: TrainerParts) {
+    ({ resources: this.resources, model: this.model, optimizer: this.optimizer, options: this.options, loss: this.loss, state: this.state } = parts);
+    ({ trainData: this.trainData, trainRunner: this.trainRunner, evaluations: this.evaluations, metrics: this.metrics } = parts);
+    ({ normalisation: this.normalisation, transfer: this.transfer, projection: this.fittedProjection } = parts);
+    this.batchesTrackedBefore = parts.batchesTracked;
+    this.shuffleRng = new Rng(this.options.seed ^ 0x5eed);
+    this.scheduler = new LrScheduler(this.optimizer.lr, this.options.schedule, this.options.warmupSteps ?? 0);
+    this.submits = new SubmitQueue(this.resources.device);
   }
 
+  /** Checks everything against everything, then uploads, plans and compiles (src/train/trainer_setup.ts). */
   static async create(gpu: GpuContext | GpuResources, train: Dataset, test: Dataset | undefined, options: TrainerOptions): Promise<Trainer> {
-    const resources = gpu instanceof GpuResources ? gpu : new GpuResources(gpu);
-    const projectionSpec = options.projection;
-    const components = projectionSpec && ('matrix' in projectionSpec ? checkFittedProjection(projectionSpec, sampleSize(train)) : checkProjectionSpec(projectionSpec, sampleSize(train)));
-    const pca = projectionSpec && projectionSpec.kind !== 'zca';
-    const { model, head, transfer } = transferSetup(options, train, pca ? [components!] : train.sampleShape);
-    const optimizer = resolveOptimizer(options.optimizer ?? { lr: 0.1 });
-    const seed = options.seed ?? 0;
-    const loss = resolveLoss(options.loss);
-    if (options.augment?.mixup && !loss.plain) {
-      throw new ConfigError(`Mixup blends one-hot class targets and works with plain cross-entropy only; the loss is ${describeLoss(loss)}.`);
-    }
-    let validation: Dataset | undefined;
-    if (options.validation) ({ train, validation } = splitDataset(train, options.validation, seed));
-    const batchSize = options.batchSize ?? 128;
-    checkBatching(model, train.count, batchSize);
-    const stepsPerSubmit = checkStepsPerSubmit(options.stepsPerSubmit);
-    new LrScheduler(optimizer.lr, options.schedule, options.warmupSteps ?? 0); // validates before any GPU work
-    checkDataAgainstTraining(train, test, loss, model);
-    for (const [name, data] of [['train', train], ['validation', validation], ['test', test]] as const) {
-      if (data) chunking(resources.device.limits, name, data, options.maxDataBufferBytes); // fits, before any GPU work
-    }
-    const normalisation = preprocessing(options.preprocessing ?? 'scale', train);
-    const steps = Math.ceil(train.count / batchSize);
-    let batchesTracked = 0;
-    const state = new TrainingState(resources, model, optimizer, (arena, stateArena) => {
-      const fresh = { params: model.initialParameters(arena, seed, options.warn), state: model.initialBuffers(stateArena), batchesTracked: 0 };
-      if (!options.weights) return fresh;
-      const { tensors } = decodeSafetensors(options.weights, 'weights');
-      const loaded = readStateDict(tensors, 'weights', model, arena, stateArena, fresh, { ignorePrefixes: ['optimizer.'], skip: head });
-      batchesTracked = loaded.batchesTracked;
-      return loaded;
-    }, steps);
-
-    const projectionBuffers = projectionSpec && state.projectionBuffers(sampleSize(train), components!);
-    const shared = { maxChunkBytes: options.maxDataBufferBytes, classWeights: loss.classWeights, projection: projectionBuffers };
-    const datasets = {
-      train: new GpuDataset(resources, 'train', train, normalisation, { ...shared, augment: options.augment }),
-      validation: validation ? new GpuDataset(resources, 'validation', validation, normalisation, shared) : undefined,
-      test: test ? new GpuDataset(resources, 'test', test, normalisation, shared) : undefined,
-    };
-    let projection: Projection | undefined;
-    if (projectionSpec) {
-      projection = 'matrix' in projectionSpec ? projectionSpec : fitProjection(projectionSpec, await datasetMoments(resources, datasets.train, { autotune: options.autotune }));
-      state.writeProjection(projectionBuffers!, projection);
-    }
-    const bindings = new Map([...state.bindings, ...datasets.train.buffers]);
-    const common = { model, loss, layout: state.layout, step: state.step, autotune: options.autotune, tuning: options.tuning };
-    const update = optimizerDispatches(state.arena, optimizer, state.optimizerBuffers);
-    const evaluator = (data: GpuDataset | undefined) => data && Evaluator.create(resources, data, { ...common, batchSize: options.evalBatchSize ?? 1000 }, state.bindings);
-    const [trainRunner, validationEval, testEval] = await Promise.all([
-      BatchRunner.create(resources, { ...common, source: datasets.train.source, batchSize, training: true, update, stepTable: state.stepTable, frozen: transfer.frozenParameters(0) }, bindings),
-      evaluator(datasets.validation),
-      evaluator(datasets.test),
-    ]);
-    const metrics = new MetricsReader(resources, 3 * METRICS_FLOATS + statsLength(state.arena));
-    resources.gpu.check();
-    const trainer = new Trainer(resources, model, optimizer, { ...options, seed, stepsPerSubmit }, loss, state, datasets.train, trainRunner, { validation: validationEval, test: testEval }, metrics, normalisation, transfer, projection && { fitted: projection, buffers: projectionBuffers! });
-    trainer.batchesTrackedBefore = batchesTracked;
-    return trainer;
+    return new Trainer(await setUpTrainer(gpu, train, test, options));
   }
 
   get device(): GPUDevice {
