@@ -5,7 +5,9 @@
 //   scratch       the same network, freshly initialised, trained on the 500 images
 //   frozen body   --weights --new-head --freeze 0-4 (feature extraction: only the head trains)
 //   fine-tuning   --weights --new-head --lr 0.0005 (every layer trains, at half the rate of the others);
-//                 also with the body at a tenth of the rate (--lr-mult 0-4:0.1), and at the same rate
+//                 also with the body at a tenth of the rate (--lr-mult 0-4:0.1), at the same rate, and with
+//                 the rate warmed up over the first 100 steps (so the fresh head's first, large gradients
+//                 do not wreck the pretrained features)
 //   progressive   --weights --new-head --freeze 0-4 --unfreeze-every N (the head, then layer 3, then layer 1)
 //
 // Every run is Adam at lr 0.001 unless its mode says otherwise, 30 epochs, batch 50.
@@ -62,6 +64,7 @@ const modes = {
   'fine-tuning': ['--lr', '0.0005', ...transfer],
   'fine-tuning, body lr × 0.1': [...lr, ...transfer, '--lr-mult', '0-4:0.1'],
   'fine-tuning, same lr': [...lr, ...transfer],
+  'fine-tuning, warm-up': ['--lr', '0.0005', '--warmup', '100', ...transfer],
   progressive: [...lr, ...transfer, '--freeze', '0-4', '--unfreeze-every', String(unfreezeEvery)],
 };
 const chosen = text('modes')?.split('/') ?? Object.keys(modes);

@@ -34,6 +34,8 @@ export interface CheckpointMeta {
    * its weights stay bitwise those of an uninterrupted run.
    */
   tuning?: TuningTable;
+  /** The inputs' preprocessing (src/io/preprocessing_metadata.ts), so the file alone predicts as the run did. */
+  preprocessing?: Record<string, string>;
 }
 
 export interface CheckpointData extends StateValues {
@@ -66,6 +68,7 @@ export function encodeCheckpoint(model: Model, { arena, stateArena }: Arenas, da
     optimizer: meta.optimizer,
     scheduler: meta.scheduler,
     ...(meta.tuning ? { tuning: JSON.stringify(meta.tuning) } : {}),
+    ...meta.preprocessing,
   });
 }
 

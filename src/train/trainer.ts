@@ -19,7 +19,7 @@ import type { GpuDataset, Normalisation } from '../data/gpu_dataset';
 import { Predictor } from './predictor';
 import { mixupLambda } from '../data/mixup';
 import { baseScale } from '../data/preprocess';
-import type { SavedPreprocessing } from '../io/preprocessing_metadata';
+import { preprocessingMetadata, type SavedPreprocessing } from '../io/preprocessing_metadata';
 import type { Model } from '../nn/model';
 import { statsLength, type OptimizerOptions } from '../optim/optimizer';
 import { LrScheduler } from '../optim/schedule';
@@ -353,6 +353,7 @@ export class Trainer {
         optimizer: JSON.stringify(this.optimizer),
         scheduler: JSON.stringify(this.scheduler.state()),
         tuning: this.tuning,
+        preprocessing: preprocessingMetadata(this.preprocessing),
       },
     });
   }
