@@ -60,8 +60,7 @@ export async function datasetMoments(
     sum.keep = true;
     return { plan: (tuning = {}) => planStep(fuse(g.nodes), layout, { stepValues: { table, step, stride: STEP_STRIDE }, tuning }), outer: outer.id, sum: sum.id };
   };
-  const tail = count - (batches - 1) * rows;
-  const shapes = tail === rows ? [rows] : [rows, tail];
+  const rowsOf = (b: number) => Math.min(rows, count - b * rows);
   const bindings = new Map<typeof step, GPUBuffer>([
     ...(options.bindings ?? []),
     ...dataset.buffers,
@@ -70,29 +69,31 @@ export async function datasetMoments(
   ]);
   dataset.setOrder(Uint32Array.from({ length: count }, (_, i) => i));
   const moments: Moments = { count, features, sum: new Float64Array(features), outer: new Float64Array(features * features) };
-  const executables: Executable[] = [];
+  // One plan per batch size (the full batch, and a partial last one), each tuned and compiled once.
+  const executables = new Map<number, { executable: Executable; outer: number; sum: number }>();
   try {
-    for (const n of shapes) {
-      const planned = planFor(n);
-      let plan: Plan = planned.plan();
-      if (autotune !== false) plan = planned.plan(await tuneMatmuls(resources, matmulRequestsOf(plan), typeof autotune === 'object' ? autotune : {}));
-      const executable = await Executable.create(resources, plan, bindings, `moments[${n}]`);
-      executables.push(executable);
-      const first = n === rows ? 0 : batches - 1;
-      const last = n === rows ? (tail === rows ? batches : batches - 1) : batches;
-      for (let b = first; b < last; b++) {
-        const encoder = resources.device.createCommandEncoder();
-        executable.encode(encoder, b);
-        resources.device.queue.submit([encoder.finish()]);
-        for (const [id, into] of [[planned.outer, moments.outer], [planned.sum, moments.sum]] as const) {
-          const at = executable.locate(id);
-          const values = await readFloats(resources, at.buffer, at.offset, at.size / 4);
-          for (let i = 0; i < into.length; i++) into[i] += values[i];
-        }
+    for (let b = 0; b < batches; b++) {
+      const n = rowsOf(b);
+      let entry = executables.get(n);
+      if (!entry) {
+        const planned = planFor(n);
+        let plan: Plan = planned.plan();
+        if (autotune !== false) plan = planned.plan(await tuneMatmuls(resources, matmulRequestsOf(plan), typeof autotune === 'object' ? autotune : {}));
+        entry = { executable: await Executable.create(resources, plan, bindings, `moments[${n}]`), outer: planned.outer, sum: planned.sum };
+        executables.set(n, entry);
+      }
+      const encoder = resources.device.createCommandEncoder();
+      entry.executable.encode(encoder, b);
+      resources.device.queue.submit([encoder.finish()]);
+      // The next batch reuses these buffers, so it waits for this readback (a few MB per 2,048 samples).
+      for (const [id, into] of [[entry.outer, moments.outer], [entry.sum, moments.sum]] as const) {
+        const at = entry.executable.locate(id);
+        const values = await readFloats(resources, at.buffer, at.offset, at.size / 4);
+        for (let i = 0; i < into.length; i++) into[i] += values[i];
       }
     }
   } finally {
-    executables.forEach((e) => e.destroy());
+    executables.forEach((e) => e.executable.destroy());
     for (const handle of [step, table]) resources.destroyBuffer(bindings.get(handle)!);
   }
   resources.gpu.check();
