@@ -16,13 +16,27 @@ fn load_a(row: u32, k: u32) -> f32 {
   return a[row * params.K + k];
 }
 
+// The stored A[k, m] under TRANS_A (for BIAS_GRAD's sums).
+fn a_at(k: u32, m: u32) -> f32 {
+  return a[k * params.M + m];
+}
+
 fn load_b(k: u32, col: u32) -> f32 {
   if (TRANS_B) { return b[col * params.K + k]; }
   return b[k * params.N + col];
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
+fn main(
+  @builtin(global_invocation_id) gid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  if (is_bias_grad_group(wid, groups)) {
+    bias_grad_rows(wid.y * 4u * WG_Y, 4u * WG_Y, lid, WG_X * WG_Y);
+    return;
+  }
   let row0 = gid.y * 4u;
   let col0 = gid.x * 4u;
   if (row0 >= params.M || col0 >= params.N) { return; }

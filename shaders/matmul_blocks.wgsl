@@ -17,6 +17,12 @@
 @group(0) @binding(2) var<storage, read> e: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
 
+// The stored A[k, m] under TRANS_A (for BIAS_GRAD's sums).
+fn a_at(k: u32, m: u32) -> f32 {
+  let i = k * params.M + m;
+  return a[i / 4u][i % 4u];
+}
+
 // Columns 4·cv .. 4·cv+3 of one row.
 fn store4(row: u32, cv: u32, value: vec4f) {
   let n4 = params.N / 4u;
@@ -28,9 +34,18 @@ fn store4(row: u32, cv: u32, value: vec4f) {
 
 // 4×4 blocks.
 @compute @workgroup_size(WG_X, WG_Y)
-fn main_4x4(@builtin(global_invocation_id) gid: vec3u) {
+fn main_4x4(
+  @builtin(global_invocation_id) gid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   // Aᵀ·Bᵀ is never selected; if it were, the poisoned output would show it.
   if (TRANS_A && TRANS_B) { return; }
+  if (is_bias_grad_group(wid, groups)) {
+    bias_grad_rows(wid.y * 4u * WG_Y, 4u * WG_Y, lid, WG_X * WG_Y);
+    return;
+  }
   let n4 = params.N / 4u;
   let cv0 = gid.x * 1u;
   let row0 = gid.y * 4u;
@@ -137,9 +152,18 @@ fn main_4x4(@builtin(global_invocation_id) gid: vec3u) {
 
 // 8×8 blocks.
 @compute @workgroup_size(WG_X, WG_Y)
-fn main_8x8(@builtin(global_invocation_id) gid: vec3u) {
+fn main_8x8(
+  @builtin(global_invocation_id) gid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   // Aᵀ·Bᵀ is never selected; if it were, the poisoned output would show it.
   if (TRANS_A && TRANS_B) { return; }
+  if (is_bias_grad_group(wid, groups)) {
+    bias_grad_rows(wid.y * 8u * WG_Y, 8u * WG_Y, lid, WG_X * WG_Y);
+    return;
+  }
   let n4 = params.N / 4u;
   let cv0 = gid.x * 2u;
   let row0 = gid.y * 8u;
@@ -326,9 +350,18 @@ fn main_8x8(@builtin(global_invocation_id) gid: vec3u) {
 
 // 8×16 blocks.
 @compute @workgroup_size(WG_X, WG_Y)
-fn main_8x16(@builtin(global_invocation_id) gid: vec3u) {
+fn main_8x16(
+  @builtin(global_invocation_id) gid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   // Aᵀ·Bᵀ is never selected; if it were, the poisoned output would show it.
   if (TRANS_A && TRANS_B) { return; }
+  if (is_bias_grad_group(wid, groups)) {
+    bias_grad_rows(wid.y * 8u * WG_Y, 8u * WG_Y, lid, WG_X * WG_Y);
+    return;
+  }
   let n4 = params.N / 4u;
   let cv0 = gid.x * 4u;
   let row0 = gid.y * 8u;
@@ -551,9 +584,18 @@ fn main_8x16(@builtin(global_invocation_id) gid: vec3u) {
 
 // 16×16 blocks.
 @compute @workgroup_size(WG_X, WG_Y)
-fn main_16x16(@builtin(global_invocation_id) gid: vec3u) {
+fn main_16x16(
+  @builtin(global_invocation_id) gid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   // Aᵀ·Bᵀ is never selected; if it were, the poisoned output would show it.
   if (TRANS_A && TRANS_B) { return; }
+  if (is_bias_grad_group(wid, groups)) {
+    bias_grad_rows(wid.y * 16u * WG_Y, 16u * WG_Y, lid, WG_X * WG_Y);
+    return;
+  }
   let n4 = params.N / 4u;
   let cv0 = gid.x * 4u;
   let row0 = gid.y * 16u;

@@ -6,7 +6,7 @@
 // sequence, split-K sums SPLIT_K sequences and then their totals).
 //
 // Bindings: 0 P (read, the scratch buffer), 1 unused (a dummy), 2 E (read; a dummy when unused),
-// 3 C (read_write), 4 Params (matmul_common.wgsl) — the family's layout, so the product's Params serve both steps.
+// 3 C (read_write), 4 Params and 5 D (matmul_common.wgsl; D a dummy) — the family's layout, so the product's Params serve both steps.
 
 override SPLIT_K: u32 = 2u;
 
@@ -14,6 +14,11 @@ override SPLIT_K: u32 = 2u;
 @group(0) @binding(1) var<storage, read> unused: array<vec4f>;
 @group(0) @binding(2) var<storage, read> e: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
+
+// The family's interface; never called here (BIAS_GRAD is never split along K).
+fn a_at(k: u32, m: u32) -> f32 {
+  return partials[0][0];
+}
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {

@@ -42,6 +42,12 @@ const B_BUFFER: u32 = TILE_K * B_ROW;
 var<workgroup> tile_a: array<vec4f, 2u * A_BUFFER>;
 var<workgroup> tile_b: array<vec4f, 2u * B_BUFFER>;
 
+// The stored A[k, m] under TRANS_A (for BIAS_GRAD's sums).
+fn a_at(k: u32, m: u32) -> f32 {
+  let i = k * params.M + m;
+  return a[i / 4u][i % 4u];
+}
+
 // vec4 loads of one K tile: the A tile's first, then the B tile's.
 fn a_loads() -> u32 { return TILE_M * TILE_K / 4u; }
 fn tile_loads() -> u32 { return a_loads() + TILE_K * TILE_N / 4u; }
@@ -109,7 +115,17 @@ fn deposit(i: u32, buffer: u32, v: vec4f) {
 }
 
 @compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) flat: u32) {
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_id) lid: vec3u,
+  @builtin(local_invocation_index) flat: u32,
+) {
+  // Uniform per workgroup, so the barriers below stay in uniform control flow.
+  if (is_bias_grad_group(wid, groups)) {
+    bias_grad_rows(wid.y * TILE_M, TILE_M, flat, THREADS);
+    return;
+  }
   let rows = TILE_M / 16u;
   let row0 = wid.y * TILE_M;
   let col0 = wid.x * TILE_N;

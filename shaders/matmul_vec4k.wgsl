@@ -16,6 +16,12 @@ override WIDE: bool = false;
 @group(0) @binding(2) var<storage, read> e: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
+// The stored A[k, m] under TRANS_A: the interface's, though this kernel never runs Aᵀ (nor BIAS_GRAD).
+fn a_at(k: u32, m: u32) -> f32 {
+  let i = k * params.M + m;
+  return a[i / 4u][i % 4u];
+}
+
 // acc[j] += Σ_t av[t] · bj[t], the four k steps t applied one after the other.
 fn mac4(acc: vec4f, av: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
   var r = acc;

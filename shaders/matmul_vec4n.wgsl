@@ -16,6 +16,11 @@ override WIDE: bool = false;
 @group(0) @binding(2) var<storage, read> e: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
 
+// The stored A[k, m] under TRANS_A (for BIAS_GRAD's sums).
+fn a_at(k: u32, m: u32) -> f32 {
+  return a[k * params.M + m];
+}
+
 fn load_a(row: u32, k: u32) -> f32 {
   if (TRANS_A) { return a[k * params.M + row]; }
   return a[row * params.K + k];
@@ -30,9 +35,18 @@ fn store4(row: u32, cv: u32, value: vec4f) {
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
+fn main(
+  @builtin(global_invocation_id) gid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   // Selected only without TRANS_B; anything else is a selection bug, and the poisoned output shows it.
   if (TRANS_B) { return; }
+  if (is_bias_grad_group(wid, groups)) {
+    bias_grad_rows(wid.y * 4u * WG_Y, 4u * WG_Y, lid, WG_X * WG_Y);
+    return;
+  }
   let n4 = params.N / 4u;
   let cv0 = gid.x * select(1u, 2u, WIDE);
   let row0 = gid.y * 4u;

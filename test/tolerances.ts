@@ -648,3 +648,21 @@ export function regressionSumTolerance(n: number): Tolerance {
  * mean moves the trajectory by ≥ 10⁻² within a few steps.
  */
 export const REGRESSION_FIT: Tolerance = { atol: 1e-6, rtol: 2e-4 };
+
+/**
+ * The fused classifier head (shaders/linear_softmax_xent.wgsl), inputs in [−1, 1) and F features: each
+ * logit is a dot product of F terms plus the bias, off by δz ≤ dotTolerance(F).atol + u·|z|. A softmax
+ * probability moves by at most 2·max δz when the logits do (|∂p/∂z| summed over a row ≤ 2), so dlogits get
+ * softmaxGradTolerance plus 2·δz/rows, and each row's loss moves by at most 2·δz. dh = dlogits·W sums C
+ * products of |W| ≤ 1: the C dlogits' errors plus the dot's own rounding (dotTolerance(C) at dlogits' scale
+ * 1/rows), then times activate'(v) (|f′| ≤ 1.13, GELU's largest) and activationGradTolerance's own error.
+ */
+export function headTolerances(rows: number, classes: number, features: number, maxLogit: number): { dlogits: Tolerance; lossSum: Tolerance; dh: Tolerance } {
+  const dz = dotTolerance(features).atol + U * maxLogit;
+  const grad = softmaxGradTolerance(classes, 1 / rows);
+  const dlogits = { atol: grad.atol + (2 * dz) / rows, rtol: grad.rtol };
+  const loss = lossSumTolerance(rows, classes, maxLogit);
+  const perDlogit = dlogits.atol + dlogits.rtol / rows;
+  const dhAtol = 1.13 * (classes * perDlogit + dotTolerance(classes, 1 / Math.sqrt(rows)).atol) + activationGradTolerance(classes / rows).atol;
+  return { dlogits, lossSum: { atol: loss.atol + rows * 2 * dz, rtol: loss.rtol }, dh: { atol: dhAtol, rtol: 8 * U } };
+}

@@ -40,6 +40,7 @@ export type OpName =
   | 'activation_grad'
   | 'column_sum'
   | 'softmax_xent'
+  | 'linear_softmax_xent'
   | 'loss'
   | 'gather'
   | 'mixup_inputs'
@@ -153,6 +154,24 @@ export const opDefs: Record<OpName, OpDef> = {
     },
     backward(node) {
       return [node.outputs[0], undefined, undefined];
+    },
+  },
+
+  /**
+   * A classifier head's training step, which only src/scheduler/fuse.ts builds (after autodiff, so it has
+   * no backward): inputs h [B, F], W [C, F], b [C], labels [B], metrics[, v [B, F]]; outputs dlogits [B, C]
+   * and, with attr writeDh, dh [B, F] = (dlogits·W) ⊙ activate'(v) for attr actGrad
+   * (shaders/linear_softmax_xent.wgsl).
+   */
+  linear_softmax_xent: {
+    infer([h, w, bias, labels, metrics], attrs) {
+      const [logits] = opDefs.matmul.infer([h, w, bias], { transB: true });
+      if (metrics.size < 4) throw new ShapeError(`linear_softmax_xent: metrics ${shapeText(metrics)} must hold at least 4 values.`);
+      if (labels.shape.length !== 1 || labels.shape[0] !== h.shape[0]) {
+        throw new ShapeError(`linear_softmax_xent: labels ${shapeText(labels)} must be [${h.shape[0]}], one per row of ${shapeText(h)}.`);
+      }
+      const dlogits = { shape: logits.shape, name: `d${attrs.name ?? 'logits'}` };
+      return attrs.writeDh ? [dlogits, { shape: [...h.shape], name: `d${h.name}` }] : [dlogits];
     },
   },
 

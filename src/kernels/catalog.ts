@@ -14,7 +14,7 @@ const matmulParams = new UniformLayout('Params', [['M', 'u32'], ['N', 'u32'], ['
  * its own file, and the family's bindings. The variants are listed in src/kernels/matmul_variants.ts.
  */
 function matmulKernel(name: string, file: ShaderFile, entryPoint = 'main'): Kernel {
-  return { name, files: ['act_fns.wgsl', 'matmul_common.wgsl', file], entryPoint, bindings: ['read', 'read', 'read', 'write', 'uniform'], params: matmulParams };
+  return { name, files: ['act_fns.wgsl', 'matmul_common.wgsl', file], entryPoint, bindings: ['read', 'read', 'read', 'write', 'uniform', 'write'], params: matmulParams };
 }
 
 /** One kernel per register-block size of the variant list: an entry point of the generated matmul_blocks.wgsl. */
@@ -72,6 +72,14 @@ const fixedKernels = {
     entryPoint: 'main',
     bindings: ['read', 'read', 'write', 'write', 'uniform'],
     params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['grad_scale', 'f32']]),
+  },
+  /** A classifier head's step in one pass: last Linear, softmax cross-entropy, input gradient (fused). */
+  linearSoftmaxXent: {
+    name: 'linear_softmax_xent',
+    files: ['act_fns.wgsl', 'linear_softmax_xent.wgsl'],
+    entryPoint: 'main',
+    bindings: ['read', 'read', 'read', 'read', 'read', 'write', 'write', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['features', 'u32'], ['grad_scale', 'f32'], ['alpha', 'f32']]),
   },
   columnSum: {
     name: 'column_sum',

@@ -16,7 +16,7 @@ import { lowerNormPool } from './lower_norm_pool';
  * its second); it lives only across that node's dispatches, and the planner allocates it like an
  * activation (`bytes` is its size).
  */
-export type Operand = { tensor: Tensor } | { external: ExternalBuffer } | { dummy: true } | { scratch: number; bytes: number };
+export type Operand = { tensor: Tensor } | { external: ExternalBuffer } | { dummy: true; writable?: boolean } | { scratch: number; bytes: number };
 
 export interface LoweredDispatch {
   kernel: KernelName;
@@ -28,6 +28,8 @@ export interface LoweredDispatch {
 }
 
 export const MATMUL_BLOCK = 4;
+/** The most classes shaders/linear_softmax_xent.wgsl holds in registers (its MAX_CLASSES). */
+export const HEAD_MAX_CLASSES = 32;
 export const MATMUL_WG = 8;
 
 /**
@@ -113,8 +115,9 @@ export function lower(node: Node): LoweredDispatch | undefined {
       };
     }
     case 'matmul': {
+      // outputs: C, and with biasGrad (fused by src/scheduler/fuse.ts) D, the column sums of A = dY.
       const [a, b, e] = node.inputs;
-      const out = node.outputs[0];
+      const [out, biasGrad] = node.outputs;
       const [m, n] = out.shape;
       const k = attrs.transA ? a.shape[0] : a.shape[1];
       const tile = MATMUL_BLOCK * MATMUL_WG;
@@ -126,12 +129,13 @@ export function lower(node: Node): LoweredDispatch | undefined {
           BIAS: !!e && !attrs.actGrad,
           ACT: attrs.act ? kindOf(attrs.act) : 0,
           ACT_GRAD: attrs.actGrad ? kindOf(attrs.actGrad) : 0,
+          BIAS_GRAD: !!biasGrad,
           WG_X: MATMUL_WG,
           WG_Y: MATMUL_WG,
         },
-        operands: [t(a), t(b), e ? t(e) : { dummy: true }, t(out)],
+        operands: [t(a), t(b), e ? t(e) : { dummy: true }, t(out), biasGrad ? t(biasGrad) : { dummy: true, writable: true }],
         params: { M: m, N: n, K: k, alpha: Number(attrs.alpha ?? 0) },
-        workgroups: [Math.ceil(n / tile), Math.ceil(m / tile), 1],
+        workgroups: [Math.ceil(n / tile) + (biasGrad ? 1 : 0), Math.ceil(m / tile), 1],
       };
     }
     case 'activation':
@@ -174,6 +178,18 @@ export function lower(node: Node): LoweredDispatch | undefined {
         constants: { WRITE_GRAD: training },
         operands: [t(logits), t(labels), t(node.outputs[0]), t(metrics)],
         params: { rows: logits.shape[0], classes: logits.shape[1], grad_scale: 1 / logits.shape[0] },
+        workgroups: [1, 1, 1],
+      };
+    }
+    case 'linear_softmax_xent': {
+      const [h, w, bias, labels, metrics, v] = node.inputs;
+      const [dlogits, dh] = node.outputs;
+      const [rows, features] = h.shape;
+      return {
+        kernel: 'linearSoftmaxXent',
+        constants: { WRITE_DH: !!dh, ACT_GRAD: attrs.actGrad ? kindOf(attrs.actGrad) : 0 },
+        operands: [t(h), t(w), t(bias), t(labels), v ? t(v) : { dummy: true }, t(dlogits), dh ? t(dh) : { dummy: true, writable: true }, t(metrics)],
+        params: { rows, classes: w.shape[0], features, grad_scale: 1 / rows, alpha: Number(attrs.alpha ?? 0) },
         workgroups: [1, 1, 1],
       };
     }

@@ -11,11 +11,14 @@ import { REFERENCE_MATMUL, matmulKernelNames, matmulVariants, type MatmulShape, 
 
 export { MATMUL_SCRATCH as SCRATCH_BUFFER } from '../scheduler/plan';
 
+/** The family's Params binding (shaders/matmul_common.wgsl). */
+const MATMUL_PARAMS_BINDING = 4;
+
 const paramFields: string[] = kernels.matmul.params.fields.map(([name]) => name);
 
 /** M, N, K and alpha of a planned matmul dispatch, read back from the plan's packed Params. */
 export function matmulParamsOf(plan: Plan, dispatch: PlannedDispatch): MatmulShape & { alpha: number } {
-  const params = dispatch.bindings[dispatch.bindings.length - 1];
+  const params = dispatch.bindings[MATMUL_PARAMS_BINDING];
   const view = new DataView(plan.uniformData, params.offset, kernels.matmul.params.byteSize);
   const u32 = (name: string) => view.getUint32(4 * paramFields.indexOf(name), true);
   return { M: u32('M'), N: u32('N'), K: u32('K'), alpha: view.getFloat32(4 * paramFields.indexOf('alpha'), true) };
@@ -38,7 +41,7 @@ export function matmulRequestsOf(plan: Plan): MatmulRequest[] {
 
 /** The variant a planned (first-step) matmul dispatch runs: its kernel, workgroup size and extras. */
 export function variantOfDispatch(dispatch: PlannedDispatch): MatmulVariant | undefined {
-  const standard = new Set(['TRANS_A', 'TRANS_B', 'BIAS', 'ACT', 'ACT_GRAD', 'WG_X', 'WG_Y']);
+  const standard = new Set(['TRANS_A', 'TRANS_B', 'BIAS', 'ACT', 'ACT_GRAD', 'BIAS_GRAD', 'WG_X', 'WG_Y']);
   return matmulVariants.find((v) => {
     if (v.kernel !== dispatch.kernel || dispatch.constants.WG_X !== v.workgroup[0] || dispatch.constants.WG_Y !== v.workgroup[1]) return false;
     const extras = new Set([...Object.keys(v.extra), ...Object.keys(dispatch.constants).filter((k) => !standard.has(k))]);

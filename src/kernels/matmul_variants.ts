@@ -6,8 +6,8 @@
  * generator).
  *
  * Every kernel of the family has the bindings, Params and constants of shaders/matmul_common.wgsl (A, B,
- * E, C, Params; TRANS_A, TRANS_B, BIAS, ACT, ACT_GRAD, WG_X, WG_Y), so a variant changes a product's
- * kernel, constants and workgroup count, and nothing about its operands. A split-K variant runs in two
+ * E, C, Params, D; TRANS_A, TRANS_B, BIAS, ACT, ACT_GRAD, BIAS_GRAD, WG_X, WG_Y), so a variant changes a
+ * product's kernel, constants and workgroup count, and nothing about its operands. A split-K variant runs in two
  * steps with a scratch buffer between them (see `variantSteps`).
  *
  * A variant only runs the shapes and flags it `fits`: the vec4 ones need the dimension they read as vec4
@@ -26,6 +26,8 @@ export interface MatmulShape {
 export interface MatmulFlags {
   transA: boolean;
   transB: boolean;
+  /** BIAS_GRAD: D = the column sums of the stored A (the bias gradient beside dW = dYᵀ·X). */
+  biasGrad?: boolean;
 }
 
 /**
@@ -101,6 +103,11 @@ export interface MatmulVariant {
 }
 
 const any = (): boolean => true;
+/**
+ * BIAS_GRAD needs Aᵀ·B (A = dY stored [batch, M]) and one pass: every single-pass kernel that runs Aᵀ·B
+ * computes it the same way (an extra column of workgroups, shaders/matmul_common.wgsl).
+ */
+const fitsBiasGrad = (splitK: number, { transA, transB, biasGrad }: MatmulFlags) => !biasGrad || (transA && !transB && splitK === 1);
 /** blocks: every operand as vec4; A along M (TRANS_A) or along K; Aᵀ·Bᵀ not supported. */
 const fitsBlocks = ({ M, N, K }: MatmulShape, { transA, transB }: MatmulFlags) => !(transA && transB) && N % 4 === 0 && (transA ? M % 4 === 0 : K % 4 === 0);
 /** vec4k: A·Bᵀ with A and B read along K and C written one element at a time (any N). */
@@ -132,7 +139,8 @@ function variantOf(spec: MatmulVariantSpec): MatmulVariant {
     }
   })();
   const splitK = Number(extra.SPLIT_K ?? 1);
-  return { id: `${kernel}${suffix}@${spec.workgroup[0]}x${spec.workgroup[1]}`, family: spec.family, kernel, block, workgroup: spec.workgroup, extra, vec4Bindings, splitK, fits };
+  const fitsAll: MatmulVariant['fits'] = (shape, flags) => fits(shape, flags) && fitsBiasGrad(splitK, flags);
+  return { id: `${kernel}${suffix}@${spec.workgroup[0]}x${spec.workgroup[1]}`, family: spec.family, kernel, block, workgroup: spec.workgroup, extra, vec4Bindings, splitK, fits: fitsAll };
 }
 
 export const matmulVariants: readonly MatmulVariant[] = matmulVariantSpecs.map(variantOf);
@@ -147,35 +155,49 @@ export function variantById(id: string | undefined): MatmulVariant | undefined {
   return matmulVariants.find((v) => v.id === id);
 }
 
-/** The standard five flags of a product (TRANS_A, TRANS_B, BIAS, ACT, ACT_GRAD), normalised; others dropped. */
+/** The standard six flags of a product (TRANS_A, TRANS_B, BIAS, ACT, ACT_GRAD, BIAS_GRAD), normalised; others dropped. */
 export function baseConstants(constants: Constants): Constants {
-  const { TRANS_A, TRANS_B, BIAS, ACT, ACT_GRAD } = constants;
-  return { TRANS_A: !!TRANS_A, TRANS_B: !!TRANS_B, BIAS: !!BIAS, ACT: Number(ACT ?? 0), ACT_GRAD: Number(ACT_GRAD ?? 0) };
+  const { TRANS_A, TRANS_B, BIAS, ACT, ACT_GRAD, BIAS_GRAD } = constants;
+  return { TRANS_A: !!TRANS_A, TRANS_B: !!TRANS_B, BIAS: !!BIAS, ACT: Number(ACT ?? 0), ACT_GRAD: Number(ACT_GRAD ?? 0), BIAS_GRAD: !!BIAS_GRAD };
 }
 
-export const flagsOf = (constants: Constants): MatmulFlags => ({ transA: !!constants.TRANS_A, transB: !!constants.TRANS_B });
+export const flagsOf = (constants: Constants): MatmulFlags => ({ transA: !!constants.TRANS_A, transB: !!constants.TRANS_B, biasGrad: !!constants.BIAS_GRAD });
 
-/** The first step's constants: the product's five flags with this variant's workgroup size and extras. */
+/** The first step's constants: the product's six flags with this variant's workgroup size and extras. */
 export function variantConstants(variant: MatmulVariant, base: Constants): Constants {
   return { ...baseConstants(base), WG_X: variant.workgroup[0], WG_Y: variant.workgroup[1], ...variant.extra };
 }
 
-/** The first step's workgroup count: one workgroup per tile of C, and one layer per K split. */
-export function variantWorkgroups(variant: MatmulVariant, { M, N }: MatmulShape): [number, number, number] {
+/**
+ * The first step's workgroup count: one workgroup per tile of C, and one layer per K split; with BIAS_GRAD
+ * one more column of workgroups, which computes D.
+ */
+export function variantWorkgroups(variant: MatmulVariant, { M, N }: MatmulShape, biasGrad = false): [number, number, number] {
   const [rows, cols] = variant.block;
   const [wx, wy] = variant.workgroup;
-  return [Math.max(1, Math.ceil(N / (cols * wx))), Math.max(1, Math.ceil(M / (rows * wy))), variant.splitK];
+  return [Math.max(1, Math.ceil(N / (cols * wx))) + (biasGrad ? 1 : 0), Math.max(1, Math.ceil(M / (rows * wy))), variant.splitK];
 }
 
-/** What a storage binding (0–3) of a step is bound to: the product's own operands, the scratch buffer, or the dummy. */
-export type MatmulOperand = 'A' | 'B' | 'E' | 'C' | 'scratch' | 'dummy';
+/**
+ * What a storage binding of a step is bound to: the product's own operands (A, B, E, C; D, BIAS_GRAD's
+ * output), the scratch buffer, or a dummy (`dummy` where the kernel reads, `dummyOut` where it may write).
+ */
+export type MatmulOperand = 'A' | 'B' | 'E' | 'C' | 'D' | 'scratch' | 'dummy' | 'dummyOut';
+
+/** The storage bindings of a step, in binding order: 0–3, then 5 (binding 4 is the product's Params). */
+export type MatmulStepOperands = readonly [MatmulOperand, MatmulOperand, MatmulOperand, MatmulOperand, MatmulOperand];
+
+/** A step's bindings in binding order: its storage operands 0–3, the Params (binding 4), then operand 5. */
+export function stepBindings(operands: MatmulStepOperands): (MatmulOperand | 'params')[] {
+  return [operands[0], operands[1], operands[2], operands[3], 'params', operands[4]];
+}
 
 /** One dispatch of a product. Binding 4 of every step is the product's Params (the same M, N, K, alpha). */
 export interface MatmulStep {
   kernel: KernelName;
   constants: Constants;
   workgroups: [number, number, number];
-  operands: readonly [MatmulOperand, MatmulOperand, MatmulOperand, MatmulOperand];
+  operands: MatmulStepOperands;
 }
 
 /**
@@ -193,11 +215,12 @@ export interface MatmulSelection {
 const REDUCE_WORKGROUP = 256;
 
 export function variantSteps(variant: MatmulVariant, shape: MatmulShape, constants: Constants): MatmulSelection {
+  const biasGrad = !!constants.BIAS_GRAD;
   const first: MatmulStep = {
     kernel: variant.kernel,
     constants: variantConstants(variant, constants),
-    workgroups: variantWorkgroups(variant, shape),
-    operands: variant.splitK > 1 ? ['A', 'B', 'dummy', 'scratch'] : ['A', 'B', 'E', 'C'],
+    workgroups: variantWorkgroups(variant, shape, biasGrad),
+    operands: variant.splitK > 1 ? ['A', 'B', 'dummy', 'scratch', 'dummyOut'] : ['A', 'B', 'E', 'C', biasGrad ? 'D' : 'dummyOut'],
   };
   if (variant.splitK === 1) return { variant, steps: [first], scratchBytes: 0 };
   const vec4s = (shape.M * shape.N) / 4;
@@ -207,7 +230,7 @@ export function variantSteps(variant: MatmulVariant, shape: MatmulShape, constan
     kernel: 'matmulSplitKReduce',
     constants: { ...baseConstants(constants), SPLIT_K: variant.splitK },
     workgroups: [Math.ceil(groups / y), y, 1],
-    operands: ['scratch', 'dummy', 'E', 'C'],
+    operands: ['scratch', 'dummy', 'E', 'C', 'dummyOut'],
   };
   return { variant, steps: [first, reduce], scratchBytes: variant.splitK * shape.M * shape.N * 4 };
 }

@@ -1,14 +1,14 @@
 /**
  * A matmul product on synthetic inputs, to verify and time variants without touching a plan: buffers for
- * A, B, E, C, the Params, a dummy and (for split-K) a scratch buffer; any selection made runnable on them
- * (`prepare`); its output next to the reference's (`output`, `compareOutputs`).
+ * A, B, E, C, D (BIAS_GRAD's sums), the Params, the dummies and (for split-K) a scratch buffer; any
+ * selection made runnable on them (`prepare`); its output next to the reference's (`output`, `compareOutputs`).
  */
 import type { GpuResources } from '../gpu/resources';
 import { readBuffer } from '../gpu/readback';
 import type { Recorder } from '../gpu/timing';
 import { kernels } from './catalog';
 import type { Constants } from './kernel';
-import { baseConstants, type MatmulOperand, type MatmulSelection, type MatmulShape } from './matmul_variants';
+import { baseConstants, stepBindings, type MatmulOperand, type MatmulSelection, type MatmulShape } from './matmul_variants';
 
 /** float32's unit roundoff. */
 const U = 2 ** -24;
@@ -67,6 +67,9 @@ export interface ProductBuffers {
   C: GPUBuffer;
   params: GPUBuffer;
   dummy: GPUBuffer;
+  dummyOut: GPUBuffer;
+  /** BIAS_GRAD's output [M]; only for such products. */
+  D?: GPUBuffer;
   scratch?: GPUBuffer;
 }
 
@@ -81,7 +84,7 @@ export async function prepareSelection(resources: GpuResources, selection: Matmu
         if (!buffer) throw new Error(`matmul ${selection.variant.id}: step ${step.kernel} binds '${operand}', which was not supplied.`);
         return { buffer, offset: 0, size: buffer.size };
       };
-      const bindGroup = resources.createBindGroup(kernel, `matmul ${selection.variant.id}`, [...step.operands.map(bound), bound('params')]);
+      const bindGroup = resources.createBindGroup(kernel, `matmul ${selection.variant.id}`, stepBindings(step.operands).map(bound));
       return { pipeline, bindGroup, workgroups: step.workgroups };
     }),
   );
@@ -99,6 +102,7 @@ export async function prepareSelection(resources: GpuResources, selection: Matmu
 export class MatmulTrial {
   private readonly created: GPUBuffer[] = [];
   readonly buffers: ProductBuffers;
+  private readonly biasGrad: boolean;
 
   constructor(
     private readonly resources: GpuResources,
@@ -118,8 +122,11 @@ export class MatmulTrial {
       E: storage('E', pseudoRandom(eCount, 3)),
       C: storage('C', new Float32Array(M * N)),
       dummy: storage('dummy', new Float32Array(4)),
+      dummyOut: storage('dummyOut', new Float32Array(4)),
       params,
     };
+    this.biasGrad = !!base.BIAS_GRAD;
+    if (this.biasGrad) this.buffers.D = storage('D', new Float32Array(Math.ceil(M / 4) * 4));
   }
 
   /** Runnable steps of `selection` on this trial's buffers (allocating its scratch buffer the first time one needs it). */
@@ -131,18 +138,28 @@ export class MatmulTrial {
     return prepareSelection(this.resources, selection, this.buffers);
   }
 
-  /** C after one run, with C and the scratch buffer poisoned (NaN) first, so an unwritten element shows. */
+  /**
+   * C after one run (followed by D's M sums with BIAS_GRAD), with C, D and the scratch buffer poisoned
+   * (NaN) first, so an unwritten element shows.
+   */
   async output(prepared: PreparedSelection): Promise<Float32Array> {
     const { device } = this.resources;
     const { M, N } = this.shape;
     device.queue.writeBuffer(this.buffers.C, 0, new Float32Array(M * N).fill(NaN));
+    if (this.buffers.D) device.queue.writeBuffer(this.buffers.D, 0, new Float32Array(this.buffers.D.size / 4).fill(NaN));
     if (this.buffers.scratch) device.queue.writeBuffer(this.buffers.scratch, 0, new Float32Array(this.buffers.scratch.size / 4).fill(NaN));
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     prepared.record(pass);
     pass.end();
     device.queue.submit([encoder.finish()]);
-    return new Float32Array(await readBuffer(this.resources, this.buffers.C, 0, M * N * 4));
+    const c = new Float32Array(await readBuffer(this.resources, this.buffers.C, 0, M * N * 4));
+    if (!this.buffers.D) return c;
+    const d = new Float32Array(await readBuffer(this.resources, this.buffers.D, 0, M * 4));
+    const both = new Float32Array(M * N + M);
+    both.set(c);
+    both.set(d, M * N);
+    return both;
   }
 
   destroy(): void {

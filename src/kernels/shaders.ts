@@ -29,6 +29,7 @@ import partialSum from '../../shaders/partial_sum.wgsl?raw';
 import softmax from '../../shaders/softmax.wgsl?raw';
 import pool2d from '../../shaders/pool2d.wgsl?raw';
 import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
+import linearSoftmaxXent from '../../shaders/linear_softmax_xent.wgsl?raw';
 
 export const shaderFiles = {
   'accumulate.wgsl': accumulate,
@@ -61,6 +62,7 @@ export const shaderFiles = {
   'softmax.wgsl': softmax,
   'pool2d.wgsl': pool2d,
   'softmax_xent.wgsl': softmaxXent,
+  'linear_softmax_xent.wgsl': linearSoftmaxXent,
 } as const;
 
 export type ShaderFile = keyof typeof shaderFiles;

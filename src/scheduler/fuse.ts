@@ -1,17 +1,22 @@
 /**
- * Peephole fusion on the node list, before buffers are planned. Five patterns:
+ * Peephole fusion on the node list, before buffers are planned. Six patterns, then the classifier head
+ * (`fuseHeads`):
  *   matmul → activation                  becomes matmul{act}        (forward: bias + activation in one pass)
  *   conv2d → activation                  becomes conv2d{act}        (likewise)
  *   matmul → activation_grad(·, v)       becomes matmul{actGrad}    (backward: dY·W times activate'(v))
  *   conv2d_grad_input → activation_grad(·, v) becomes conv2d_grad_input{actGrad} (dx times activate'(v))
  *   dropout_grad → activation_grad(·, v) becomes dropout_grad{actGrad} (mask, scale and activate'(v) in one pass)
+ *   matmul(dYᵀ·X) and column_sum(dY)     become matmul{biasGrad}   (a Linear's weight and bias gradients in one
+ *                                                                   dispatch: outputs dW, then db)
  * v is whatever the activation_grad node reads (its output y, or its input x where derivativeFromInput(kind),
  * src/graph/ops.ts); the fused kernel reads the same tensor. For GELU/SiLU in a training graph that x is
  * also read by the backward, so the forward matmul → activation pair stays unfused (the reader count below).
- * Each removes one dispatch and one intermediate buffer. A pattern fuses only when the producer's output has
- * no other reader, so no other op ever needs the intermediate.
+ * Each removes one dispatch (the first five also an intermediate buffer). The first five fuse only when the
+ * producer's output has no other reader, so no other op ever needs the intermediate; the last needs none
+ * (both nodes only read dY), and db is produced earlier than before, which nothing can observe.
  */
 import type { Node } from '../graph/graph';
+import { HEAD_MAX_CLASSES } from '../kernels/lower';
 
 export function fuse(graphNodes: readonly Node[]): Node[] {
   const nodes: (Node | undefined)[] = graphNodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs } }));
@@ -38,8 +43,22 @@ export function fuse(graphNodes: readonly Node[]): Node[] {
     nodes[i] = undefined;
   };
 
+  /** The weight-gradient product dYᵀ·X (no epilogue, not yet fused) that reads `dy` as its A, if any. */
+  const weightGradOf = (dy: number): Node | undefined =>
+    (nodes as (Node | undefined)[]).find(
+      (n) => n?.op === 'matmul' && n.attrs.transA && !n.attrs.transB && n.inputs.length === 2 && n.outputs.length === 1 && n.inputs[0].id === dy && !n.attrs.act && !n.attrs.actGrad,
+    );
+
   nodes.forEach((node, i) => {
-    if (node?.op === 'activation') {
+    if (node?.op === 'column_sum') {
+      const mm = weightGradOf(node.inputs[0].id);
+      if (mm) {
+        mm.attrs.biasGrad = true;
+        mm.outputs.push(node.outputs[0]);
+        producer.set(node.outputs[0].id, mm);
+        nodes[i] = undefined;
+      }
+    } else if (node?.op === 'activation') {
       const producer = fusable(node.inputs[0].id, 'matmul') ?? fusable(node.inputs[0].id, 'conv2d');
       if (producer) absorb(i, node, producer, 'act');
     } else if (node?.op === 'activation_grad') {
@@ -52,5 +71,39 @@ export function fuse(graphNodes: readonly Node[]): Node[] {
       if (into) absorb(i, node, into, 'actGrad', node.inputs[1]);
     }
   });
+  fuseHeads(nodes, readers, producer);
   return nodes.filter((n): n is Node => n !== undefined);
+}
+
+/**
+ * matmul(h·Wᵀ + b) → softmax_xent (training) → matmul(dlogits·W){actGrad}  becomes  linear_softmax_xent
+ * (shaders/linear_softmax_xent.wgsl), when the logits have no other reader and at most HEAD_MAX_CLASSES
+ * columns. The input-gradient product is absent when nothing below the head trains (frozen layers); the
+ * head then writes dlogits only. The fused node takes softmax_xent's place: every input it reads exists by
+ * then, and dh is written earlier than before, which nothing can observe. Two dispatches and the logits
+ * buffer fewer per step.
+ */
+function fuseHeads(nodes: (Node | undefined)[], readers: ReadonlyMap<number, number>, producer: ReadonlyMap<number, Node>): void {
+  nodes.forEach((loss, i) => {
+    if (loss?.op !== 'softmax_xent' || loss.attrs.training === false) return;
+    const [logits, labels, metrics] = loss.inputs;
+    const linear = producer.get(logits.id);
+    if (linear?.op !== 'matmul' || !linear.attrs.transB || linear.attrs.transA || linear.inputs.length !== 3 || linear.attrs.act) return;
+    if (readers.get(logits.id) !== 1 || logits.keep || logits.shape[1] > HEAD_MAX_CLASSES) return;
+    const [h, w, bias] = linear.inputs;
+    const dlogits = loss.outputs[0];
+    const j = nodes.findIndex(
+      (n) => n?.op === 'matmul' && n.inputs[0].id === dlogits.id && n.inputs[1].id === w.id && !n.attrs.transA && !n.attrs.transB && !n.attrs.act && (n.inputs.length === 2 || !!n.attrs.actGrad),
+    );
+    const inputGrad = j >= 0 ? nodes[j] : undefined;
+    const v = inputGrad?.inputs[2];
+    nodes[i] = {
+      op: 'linear_softmax_xent',
+      inputs: [h, w, bias, labels, metrics, ...(v ? [v] : [])],
+      outputs: [dlogits, ...(inputGrad ? inputGrad.outputs : [])],
+      attrs: { writeDh: !!inputGrad, actGrad: inputGrad?.attrs.actGrad, alpha: inputGrad?.attrs.alpha, name: logits.name },
+    };
+    nodes[nodes.indexOf(linear)] = undefined;
+    if (j >= 0) nodes[j] = undefined;
+  });
 }

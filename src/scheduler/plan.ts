@@ -17,7 +17,7 @@ import type { Constants } from '../kernels/kernel';
 import { lowerNode, type LoweredDispatch, type Operand } from '../kernels/lower';
 import { alignmentOf } from '../kernels/matmul_policy';
 import { selectMatmul, type TuningTable } from '../kernels/matmul_select';
-import { REFERENCE_MATMUL } from '../kernels/matmul_variants';
+import { REFERENCE_MATMUL, stepBindings } from '../kernels/matmul_variants';
 import type { ParameterArena } from '../nn/parameters';
 
 export interface BufferSpec {
@@ -98,6 +98,8 @@ export interface PlanOptions {
 
 const UNIFORM_STRIDE = 256;
 const DUMMY = 'dummy';
+/** A second dummy for bindings a kernel may write (a buffer cannot be bound read-only and writable in one dispatch). */
+const DUMMY_OUT = 'dummy.out';
 export const UNIFORMS = 'uniforms';
 /** One buffer for the partial sums of every split-K product (each needs it only between its own two steps). */
 export const MATMUL_SCRATCH = 'matmul.scratch';
@@ -195,6 +197,7 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
 
   buffers.push({ name: DUMMY, bytes: 16 });
   let scratchBytes = 0;
+  let dummyOut = false;
   const uniformData = new ArrayBuffer(Math.max(1, lowered.length) * UNIFORM_STRIDE);
   buffers.push({ name: UNIFORMS, bytes: uniformData.byteLength });
 
@@ -202,7 +205,8 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
     if ('tensor' in operand) return refs.get(operand.tensor.id) ?? (place(operand.tensor), refs.get(operand.tensor.id)!);
     if ('external' in operand) return { buffer: declare(operand.external), offset: 0, size: operand.external.bytes };
     if ('scratch' in operand) return scratchRefs.get(operand)!;
-    return { buffer: DUMMY, offset: 0, size: 16 };
+    if (operand.writable) dummyOut = true;
+    return { buffer: operand.writable ? DUMMY_OUT : DUMMY, offset: 0, size: 16 };
   };
   const dispatches = lowered.flatMap(({ label, dispatch }, i): PlannedDispatch[] => {
     const layoutOf = kernels[dispatch.kernel].params;
@@ -218,21 +222,24 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
     const selection = selectMatmul({ M, N, K }, dispatch.constants, alignmentOf(operands), options.tuning ?? {});
     scratchBytes = Math.max(scratchBytes, selection.scratchBytes);
     const bound = (operand: string): BindingRef => {
-      const index = ['A', 'B', 'E', 'C'].indexOf(operand);
+      const index = ['A', 'B', 'E', 'C', 'D'].indexOf(operand);
       if (index >= 0) return operands[index];
+      if (operand === 'params') return params;
       if (operand === 'scratch') return { buffer: MATMUL_SCRATCH, offset: 0, size: selection.scratchBytes };
-      return { buffer: DUMMY, offset: 0, size: 16 };
+      if (operand === 'dummyOut') dummyOut = true;
+      return { buffer: operand === 'dummyOut' ? DUMMY_OUT : DUMMY, offset: 0, size: 16 };
     };
     return selection.steps.map((step, s) => ({
       kind: 'dispatch',
       label: s === 0 ? label : `${label} (split-K sum)`,
       kernel: step.kernel,
       constants: step.constants,
-      bindings: [...step.operands.map(bound), params],
+      bindings: stepBindings(step.operands).map(bound),
       workgroups: step.workgroups,
     }));
   });
   if (scratchBytes) buffers.push({ name: MATMUL_SCRATCH, bytes: scratchBytes });
+  if (dummyOut) buffers.push({ name: DUMMY_OUT, bytes: 16 });
   const transfers: TransferCommand[] = [];
   const sv = options.stepValues;
   if (sv) {

@@ -60,8 +60,9 @@ export function buildStepGraph(setup: StepGraphSetup, rows: number): StepGraph {
   if (logits.shape.length !== 2 || (loss.usesLabels && !setup.predict && logits.shape[1] !== (source.numClasses ?? 0))) {
     throw new ShapeError(`The model's output per sample is [${model.outputShape.join(', ')}], but the loss needs one logit per class: [${source.numClasses}].`);
   }
-  logits.keep = true;
   if (setup.predict) {
+    // Read after the plan has run (the probabilities, or for regression the outputs themselves).
+    logits.keep = true;
     if (loss.regression) return { graph: g, logits, lossNode: -1, probabilities: logits };
     const [probabilities] = loss.usesLabels ? g.add('softmax', [logits]) : g.add('activation', [logits], { kind: 'sigmoid', name: 'probabilities' });
     probabilities.keep = true;

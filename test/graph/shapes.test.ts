@@ -8,7 +8,8 @@ import { Graph, type Node } from '../../src/graph/graph';
 import { validateMlp, type MlpConfig } from '../../src/nn/mlp';
 import { fuse } from '../../src/scheduler/fuse';
 import { formatPlan, planStep } from '../../src/scheduler/plan';
-import { modelGraph } from '../helpers/step_graph';
+import { HEAD_MAX_CLASSES } from '../../src/kernels/lower';
+import { mnistLikeSource, modelGraph } from '../helpers/step_graph';
 
 const model: MlpConfig = { layers: [784, 128, 64, 10], activation: 'relu' };
 
@@ -91,7 +92,7 @@ describe('autodiff', () => {
 });
 
 describe('fusion and the plan', () => {
-  it('784-128-64-10 training graph: 13 dispatches after fusion (gather, 3 forward matmuls, softmax_xent, 8 backward; views run nothing)', () => {
+  it('784-128-64-10 training graph: 8 dispatches after fusion (gather, 2 forward matmuls, the fused head, 4 backward matmuls; views run nothing)', () => {
     const { graph } = trainingGraph();
     const fused = fuse(graph.nodes);
     expect(graph.nodes).toHaveLength(19);
@@ -101,50 +102,55 @@ describe('fusion and the plan', () => {
       'reshape', // Flatten (a view)
       'matmul', // z1 + bias, relu fused
       'matmul', // z2 + bias, relu fused
-      'matmul', // logits + bias
-      'softmax_xent',
-      'matmul', // dh2 = dlogits·W3, relu' fused
-      'matmul', // dW3
-      'column_sum', // db3
+      'linear_softmax_xent', // logits, softmax_xent and dh2 = dlogits·W3 with relu' fused
+      'matmul', // dW3 and db3
       'matmul', // dh1 = dz2·W2, relu' fused
-      'matmul', // dW2
-      'column_sum', // db2
-      'matmul', // dW1
-      'column_sum', // db1
+      'matmul', // dW2 and db2
+      'matmul', // dW1 and db1
     ]);
     expect(fused.filter((n) => n.attrs.act === 'relu')).toHaveLength(2);
     expect(fused.filter((n) => n.attrs.actGrad === 'relu')).toHaveLength(2);
+    expect(fused.filter((n) => n.attrs.biasGrad).map((n) => n.outputs.map((t) => t.name))).toEqual([
+      ['d5.weight', 'd5.bias'],
+      ['d3.weight', 'd3.bias'],
+      ['d1.weight', 'd1.bias'],
+    ]);
+  });
+
+  it('the head fuses only up to HEAD_MAX_CLASSES classes, and never in an evaluation graph', () => {
+    const ops = (classes: number, training = true) =>
+      fuse(modelGraph({ layers: [784, 16, classes], activation: 'relu' }, 32, training, mnistLikeSource(60000, 'train', 28, classes)).graph.nodes).map((n) => n.op);
+    expect(ops(HEAD_MAX_CLASSES)).toContain('linear_softmax_xent');
+    expect(ops(HEAD_MAX_CLASSES + 1)).not.toContain('linear_softmax_xent');
+    expect(ops(HEAD_MAX_CLASSES + 1)).toEqual(expect.arrayContaining(['softmax_xent']));
+    expect(ops(10, false)).toEqual(['gather', 'reshape', 'reshape', 'matmul', 'matmul', 'softmax_xent']);
   });
 
   it('plan snapshot', () => {
     const { graph, layout } = trainingGraph();
     const plan = planStep(fuse(graph.nodes), layout);
-    expect(plan.dispatches).toHaveLength(13);
+    expect(plan.dispatches).toHaveLength(8);
     expect(formatPlan(plan)).toMatchInlineSnapshot(`
-      "buffers (8, 565.3 KiB):
+      "buffers (9, 559.5 KiB):
         act0       392.0 KiB
-        act1       32.0 KiB
+        act1       512 B
         act2       64.0 KiB
         act3       64.0 KiB
         act4       5.0 KiB
-        act5       5.0 KiB
+        act5       32.0 KiB
         dummy      16 B
-        uniforms   3.3 KiB
+        uniforms   2.0 KiB
+        dummy.out  16 B
       externals (7): train.perm 234.4 KiB, step 32 B uniform, train.side 234.4 KiB, train.x0 45937.5 KiB, params 427.5 KiB, train.metrics 32 B, grads 427.5 KiB
-      commands (0 transfers, 13 dispatches):
+      commands (0 transfers, 8 dispatches):
          0 gather             [98×1×1] {WORDS CHUNKS=1} (train.x0, dummy, dummy, dummy, train.perm, train.side, act0, act1, step, uniforms)  gather→x,labels
-         1 matmul             [4×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act0, params, params+436736, act2, uniforms+256)  matmul→l2
-         2 matmul             [2×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act2, params+401408, params+437248, act3, uniforms+512)  matmul→l4
-         3 matmul             [1×4×1] {TRANS_B BIAS WG_X=8 WG_Y=8} (act3, params+434176, params+437504, act4, uniforms+768)  matmul→l5
-         4 softmaxXent        [1×1×1] {WRITE_GRAD} (act4, act1, act5, train.metrics, uniforms+1024)  softmax_xent→dl5
-         5 matmul             [2×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act5, params+434176, act3, act1, uniforms+1280)  matmul→dl3
-         6 matmul             [2×1×1] {TRANS_A WG_X=8 WG_Y=8} (act5, act3, dummy, grads+434176, uniforms+1536)  matmul→d5.weight
-         7 columnSum          [1×1×1] (act5, grads+437504, uniforms+1792)  column_sum→d5.bias
-         8 matmul             [4×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act1, params+401408, act2, act3, uniforms+2048)  matmul→dl1
-         9 matmul             [4×2×1] {TRANS_A WG_X=8 WG_Y=8} (act1, act2, dummy, grads+401408, uniforms+2304)  matmul→d3.weight
-        10 columnSum          [1×1×1] (act1, grads+437248, uniforms+2560)  column_sum→d3.bias
-        11 matmul             [25×4×1] {TRANS_A WG_X=8 WG_Y=8} (act3, act0, dummy, grads, uniforms+2816)  matmul→d1.weight
-        12 columnSum          [2×1×1] (act3, grads+436736, uniforms+3072)  column_sum→d1.bias"
+         1 matmul             [4×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act0, params, params+436736, act2, uniforms+256, dummy.out)  matmul→l2
+         2 matmul             [2×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act2, params+401408, params+437248, act3, uniforms+512, dummy.out)  matmul→l4
+         3 linearSoftmaxXent  [1×1×1] {WRITE_DH ACT_GRAD=1} (act3, params+434176, params+437504, act1, act3, act4, act5, train.metrics, uniforms+768)  linear_softmax_xent→dl5,dl3
+         4 matmul             [3×1×1] {TRANS_A BIAS_GRAD WG_X=8 WG_Y=8} (act4, act3, dummy, grads+434176, uniforms+1024, grads+437504)  matmul→d5.weight,d5.bias
+         5 matmul             [4×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act5, params+401408, act2, act3, uniforms+1280, dummy.out)  matmul→dl1
+         6 matmul             [5×2×1] {TRANS_A BIAS_GRAD WG_X=8 WG_Y=8} (act5, act2, dummy, grads+401408, uniforms+1536, grads+437248)  matmul→d3.weight,d3.bias
+         7 matmul             [26×4×1] {TRANS_A BIAS_GRAD WG_X=8 WG_Y=8} (act3, act0, dummy, grads, uniforms+1792, grads+436736)  matmul→d1.weight,d1.bias"
     `);
   });
 

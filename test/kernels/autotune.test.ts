@@ -43,8 +43,26 @@ describe('selectMatmul: a pure function of the tuning table', () => {
     expect(selection.variant).toBe(REFERENCE_MATMUL);
     expect(selection.scratchBytes).toBe(0);
     expect(selection.steps).toEqual([
-      { kernel: 'matmul', constants: { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, WG_X: 8, WG_Y: 8 }, workgroups: [4, 4, 1], operands: ['A', 'B', 'E', 'C'] },
+      { kernel: 'matmul', constants: { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, BIAS_GRAD: false, WG_X: 8, WG_Y: 8 }, workgroups: [4, 4, 1], operands: ['A', 'B', 'E', 'C', 'dummyOut'] },
     ]);
+  });
+
+  it('a fused weight-and-bias gradient (BIAS_GRAD) is selected as lowering emits it: one more column of workgroups, D bound', () => {
+    const g = new Graph();
+    const [M, N, K] = [10, 64, 32];
+    const dy = g.tensor([K, M], 'external', 'dy');
+    const x = g.tensor([K, N], 'external', 'x');
+    const dw = g.tensor([M, N], 'grad', 'dw');
+    const db = g.tensor([M], 'grad', 'db');
+    const lowered = lower({ op: 'matmul', inputs: [dy, x], outputs: [dw, db], attrs: { transA: true, biasGrad: true } })!;
+    const [step] = selectMatmul({ M, N, K }, lowered.constants, ALL_ALIGNED, {}).steps;
+    expect({ kernel: step.kernel, constants: step.constants, workgroups: step.workgroups }).toEqual({ kernel: lowered.kernel, constants: lowered.constants, workgroups: lowered.workgroups });
+    expect(step.workgroups).toEqual([3, 1, 1]);
+    expect(step.operands).toEqual(['A', 'B', 'E', 'C', 'D']);
+    expect(lowered.operands[4]).toEqual({ tensor: db });
+    // Split-K never takes it: the table's split-K choice falls back to the reference.
+    const split = selectMatmul({ M: 128, N: 784, K: 512 }, lowered.constants, ALL_ALIGNED, { [tuningKey({ M: 128, N: 784, K: 512 }, lowered.constants, ALL_ALIGNED)]: SPLIT4 });
+    expect(split.variant).toBe(REFERENCE_MATMUL);
   });
 
   it('for every transpose and epilogue, the empty table\'s selection is exactly what lowering emits (so the planner can switch without a change)', () => {
@@ -86,8 +104,8 @@ describe('selectMatmul: a pure function of the tuning table', () => {
     expect(selection.variant.id).toBe(SPLIT4);
     expect(selection.scratchBytes).toBe(4 * 128 * 128 * 4);
     expect(selection.steps).toEqual([
-      { kernel: 'matmulTiled', constants: { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, WG_X: 16, WG_Y: 16, TILE_M: 64, SPLIT_K: 4 }, workgroups: [2, 2, 4], operands: ['A', 'B', 'dummy', 'scratch'] },
-      { kernel: 'matmulSplitKReduce', constants: { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, SPLIT_K: 4 }, workgroups: [16, 1, 1], operands: ['scratch', 'dummy', 'E', 'C'] },
+      { kernel: 'matmulTiled', constants: { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, BIAS_GRAD: false, WG_X: 16, WG_Y: 16, TILE_M: 64, SPLIT_K: 4 }, workgroups: [2, 2, 4], operands: ['A', 'B', 'dummy', 'scratch', 'dummyOut'] },
+      { kernel: 'matmulSplitKReduce', constants: { TRANS_A: false, TRANS_B: true, BIAS: true, ACT: 1, ACT_GRAD: 0, BIAS_GRAD: false, SPLIT_K: 4 }, workgroups: [16, 1, 1], operands: ['scratch', 'dummy', 'E', 'C', 'dummyOut'] },
     ]);
     expect(formatSelection(selection)).toBe(`${SPLIT4}: matmulTiled [2×2×4] → matmulSplitKReduce [16×1×1], scratch 256.0 KiB`);
     // A product with many output tiles never splits K, whatever the table says.
@@ -101,9 +119,10 @@ describe('selectMatmul: a pure function of the tuning table', () => {
     expect(table).toEqual({ [tuningKey(layer1, fwd, ALL_ALIGNED)]: SPLIT4 });
   });
 
-  it('keys name the shape, the five flags and the alignment, and ignore workgroup sizes and extras', () => {
+  it('keys name the shape, the six flags and the alignment, and ignore workgroup sizes and extras', () => {
     const key = tuningKey(layer1, fwd, ALL_ALIGNED);
-    expect(key).toBe('128x128x784|TRANS_A=0,TRANS_B=1,BIAS=1,ACT=1,ACT_GRAD=0|align=1111');
+    expect(key).toBe('128x128x784|TRANS_A=0,TRANS_B=1,BIAS=1,ACT=1,ACT_GRAD=0,BIAS_GRAD=0|align=1111');
+    expect(tuningKey(layer1, { ...fwd, BIAS_GRAD: true }, ALL_ALIGNED)).not.toBe(key);
     expect(tuningKey(layer1, { ...fwd, WG_X: 4, WIDE: true }, ALL_ALIGNED)).toBe(key);
     expect(tuningKey(layer1, { ...fwd, ACT: 2 }, ALL_ALIGNED)).not.toBe(key);
     expect(tuningKey(layer1, fwd, [true, true, false, true])).not.toBe(key);
@@ -281,9 +300,9 @@ describe('the planner applies tuning tables (choosing a variant is a pure functi
       expect(v, t.kernel).toBeDefined();
       if (v.id !== REFERENCE_MATMUL.id) changed++;
       const shape = matmulParamsOf(plan, d);
-      expect(v.fits(shape, { transA: !!d.constants.TRANS_A, transB: !!d.constants.TRANS_B })).toBe(true);
+      expect(v.fits(shape, { transA: !!d.constants.TRANS_A, transB: !!d.constants.TRANS_B, biasGrad: !!d.constants.BIAS_GRAD })).toBe(true);
       expect(t.workgroups).toEqual(variantSteps(v, shape, d.constants).steps[0].workgroups);
-      for (const flag of ['TRANS_A', 'TRANS_B', 'BIAS', 'ACT', 'ACT_GRAD']) expect(Number(t.constants[flag] ?? 0)).toBe(Number(d.constants[flag] ?? 0));
+      for (const flag of ['TRANS_A', 'TRANS_B', 'BIAS', 'ACT', 'ACT_GRAD', 'BIAS_GRAD']) expect(Number(t.constants[flag] ?? 0)).toBe(Number(d.constants[flag] ?? 0));
     });
     // The table names a variant for every product; on SwiftShader the reference rarely wins them all.
     expect(Object.keys(table).length).toBe(requests.length);

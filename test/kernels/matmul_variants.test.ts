@@ -151,6 +151,33 @@ describe('matmul variants vs float64 reference', () => {
         });
       }
 
+      // BIAS_GRAD (dW = dYᵀ·X with db = dY's column sums): the MLP's three layers, M off every vec4 and block
+      // size, one row, and K = 1 and 7 (the batch); C's and D's tails must stay untouched.
+      const biasGradShapes = (fullSweep ? [[128, 784, 64], [64, 128, 64], [10, 64, 64], [12, 20, 7], [10, 36, 5], [1, 4, 1], [132, 68, 44]] : [[10, 64, 64], [12, 20, 7], [10, 36, 5], [1, 4, 1], [36, 20, 12]]).filter(
+        ([M, N, K]) => v.fits({ M, N, K }, { transA: true, transB: false, biasGrad: true }),
+      );
+      if (biasGradShapes.length) {
+        it(`bias-gradient epilogue (Aᵀ·B, as dW = dYᵀ·X and db) at ${biasGradShapes.map((s) => s.join('×')).join(', ')}`, async () => {
+          for (const [m, n, k] of biasGradShapes) {
+            const rng = new Rng(m * 13 + n * 7 + k);
+            const dy = randomArray(k * m, rng);
+            const x = randomArray(k * n, rng);
+            const tail = 8;
+            const out = await runMatmulVariant(v, { M: m, N: n, K: k }, dy, x, { transA: true, biasGrad: true }, tail);
+            const what = `${v.id} ${m}×${n}×${k}`;
+            expectAllClose(out.slice(0, m * n), matmulRef(dy, x, m, n, k, true, false), dotTolerance(k), `${what} dW`);
+            const db = Array.from({ length: m }, (_, j) => {
+              let s = 0;
+              for (let r = 0; r < k; r++) s += dy[r * m + j];
+              return s;
+            });
+            const d = out.slice(m * n + tail, m * n + tail + m);
+            expectAllClose(d, Float64Array.from(db), dotTolerance(k), `${what} db`);
+            expect([...out.slice(m * n, m * n + tail), ...out.slice(m * n + tail + m)].every((x) => x === 12345), `${what} tails`).toBe(true);
+          }
+        });
+      }
+
       it('never writes outside C', async () => {
         let checked = 0;
         for (const flags of combos) {

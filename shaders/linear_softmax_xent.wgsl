@@ -1,0 +1,115 @@
+// A classifier head's whole training step in one pass (compiled after act_fns.wgsl): the last Linear
+// layer, softmax cross-entropy with accuracy, and the gradient of the layer's input. The scheduler fuses
+// matmul(h·Wᵀ + b) → softmax_xent → matmul(dlogits·W){actGrad} into it (src/scheduler/fuse.ts) when the
+// classes fit in registers, which removes two dispatches and the logits buffer from every step.
+//
+//   z_r      = h_r · Wᵀ + b                           (each logit summed in k order, then the bias: as matmul.wgsl)
+//   loss_r   = logsumexp(z_r) − z_r[label_r]          (max-subtracted, as softmax_xent.wgsl)
+//   dz_r     = (softmax(z_r) − onehot(label_r)) · grad_scale                  → dlogits (for dW and db)
+//   dh_r     = (dz_r · W) ⊙ activate'(v_r)            (summed in class order; only when WRITE_DH)
+//
+// so the result is the unfused kernels', element for element. One invocation a row; a single workgroup
+// strides over the rows and adds the batch's loss sum, correct count, row count and non-finite flag to
+// `metrics`, as softmax_xent.wgsl does, so those additions need no atomics. W (classes × features) is read
+// by every invocation at the same addresses at once, which caches serve.
+//
+// Bindings: 0 h [rows, features] (read), 1 W [classes, features] (read), 2 b [classes] (read), 3 labels
+// u32 (read), 4 v [rows, features] (read; a dummy without ACT_GRAD), 5 dlogits (read_write), 6 dh
+// (read_write; a dummy without WRITE_DH), 7 metrics (read_write), 8 Params.
+// metrics layout: [loss_sum, correct, rows, non_finite].
+
+struct Params {
+  rows: u32,
+  classes: u32,
+  features: u32,
+  grad_scale: f32,
+  alpha: f32,
+}
+
+/** The most classes the head holds in registers (src/kernels/lower.ts fuses only up to this many). */
+const MAX_CLASSES: u32 = 32u;
+const WORKGROUP_SIZE: u32 = 64u;
+
+override WRITE_DH: bool = true;
+override ACT_GRAD: u32 = 0u;
+
+@group(0) @binding(0) var<storage, read> h: array<f32>;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read> labels: array<u32>;
+@group(0) @binding(4) var<storage, read> v: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dlogits: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dh: array<f32>;
+@group(0) @binding(7) var<storage, read_write> metrics: array<f32>;
+@group(0) @binding(8) var<uniform> params: Params;
+
+var<workgroup> partial_loss: array<f32, WORKGROUP_SIZE>;
+var<workgroup> partial_correct: array<f32, WORKGROUP_SIZE>;
+var<workgroup> partial_bad: array<f32, WORKGROUP_SIZE>;
+
+// NaN/Inf test on the bits: WGSL lets compilers assume floats are finite, so `x != x` may be folded away.
+fn is_non_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let classes = params.classes;
+  let features = params.features;
+  var loss_sum = 0.0;
+  var correct = 0.0;
+  var bad = 0.0;
+  for (var r = lid; r < params.rows; r += WORKGROUP_SIZE) {
+    let row = r * features;
+    var z: array<f32, MAX_CLASSES>;
+    var zmax = 0.0;
+    var best = 0u;
+    for (var j = 0u; j < classes; j++) {
+      var sum = 0.0;
+      for (var k = 0u; k < features; k++) { sum += h[row + k] * w[j * features + k]; }
+      let zj = sum + bias[j];
+      z[j] = zj;
+      if (j == 0u || zj > zmax) { zmax = zj; best = j; }
+    }
+    var sum_exp = 0.0;
+    for (var j = 0u; j < classes; j++) { sum_exp += exp(z[j] - zmax); }
+    let label = labels[r];
+    let loss = log(sum_exp) + zmax - z[min(label, classes - 1u)];
+    if (is_non_finite(loss) || is_non_finite(zmax)) { bad = 1.0; }
+    loss_sum += loss;
+    correct += select(0.0, 1.0, best == label);
+
+    let inv_sum = 1.0 / sum_exp;
+    for (var j = 0u; j < classes; j++) {
+      let p = exp(z[j] - zmax) * inv_sum;
+      let dz = (p - select(0.0, 1.0, j == label)) * params.grad_scale;
+      z[j] = dz;
+      dlogits[r * classes + j] = dz;
+    }
+    if (WRITE_DH) {
+      for (var k = 0u; k < features; k++) {
+        var g = 0.0;
+        for (var j = 0u; j < classes; j++) { g += z[j] * w[j * features + k]; }
+        if (ACT_GRAD != 0u) { g *= activate_grad(v[row + k], ACT_GRAD, params.alpha); }
+        dh[row + k] = g;
+      }
+    }
+  }
+  partial_loss[lid] = loss_sum;
+  partial_correct[lid] = correct;
+  partial_bad[lid] = bad;
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
+    workgroupBarrier();
+    if (lid < stride) {
+      partial_loss[lid] += partial_loss[lid + stride];
+      partial_correct[lid] += partial_correct[lid + stride];
+      partial_bad[lid] = max(partial_bad[lid], partial_bad[lid + stride]);
+    }
+  }
+  if (lid == 0u) {
+    metrics[0] += partial_loss[0];
+    metrics[1] += partial_correct[0];
+    metrics[2] += f32(params.rows);
+    metrics[3] = max(metrics[3], partial_bad[0]);
+  }
+}
