@@ -15,7 +15,7 @@
 // A[k, m] under TRANS_A, for `bias_grad_rows`. BIAS_GRAD goes with no other epilogue and no split K.
 //
 // Bindings, the same for every kernel of the family: 0 A (read), 1 B (read), 2 E (read; a dummy when the
-// epilogue does not read it), 3 C (read_write), 4 Params and 5 D (read_write; a dummy without BIAS_GRAD),
+// epilogue does not read it), 3 C (read_write), 4 D (read_write; a dummy without BIAS_GRAD) and 5 Params,
 // both declared here. Each kernel declares bindings 0–3
 // itself, as array<f32> or array<vec4f> (the autotuner checks that vec4 bindings are 16-byte aligned).
 // WG_X and WG_Y are the workgroup size of the kernels that take it from the constants.
@@ -36,8 +36,8 @@ override BIAS_GRAD: bool = false;
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
-@group(0) @binding(4) var<uniform> params: Params;
-@group(0) @binding(5) var<storage, read_write> d: array<f32>;
+@group(0) @binding(4) var<storage, read_write> d: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
 
 // Whether the epilogue reads E (when it does not, binding 2 is a 16-byte dummy).
 fn epilogue_reads_e() -> bool {

@@ -6,7 +6,7 @@
 // sequence, split-K sums SPLIT_K sequences and then their totals).
 //
 // Bindings: 0 P (read, the scratch buffer), 1 unused (a dummy), 2 E (read; a dummy when unused),
-// 3 C (read_write), 4 Params and 5 D (matmul_common.wgsl; D a dummy) — the family's layout, so the product's Params serve both steps.
+// 3 C (read_write), 4 D and 5 Params (matmul_common.wgsl; D a dummy) — the family's layout, so the product's Params serve both steps.
 
 override SPLIT_K: u32 = 2u;
 

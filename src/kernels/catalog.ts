@@ -14,7 +14,7 @@ const matmulParams = new UniformLayout('Params', [['M', 'u32'], ['N', 'u32'], ['
  * its own file, and the family's bindings. The variants are listed in src/kernels/matmul_variants.ts.
  */
 function matmulKernel(name: string, file: ShaderFile, entryPoint = 'main'): Kernel {
-  return { name, files: ['act_fns.wgsl', 'matmul_common.wgsl', file], entryPoint, bindings: ['read', 'read', 'read', 'write', 'uniform', 'write'], params: matmulParams };
+  return { name, files: ['act_fns.wgsl', 'matmul_common.wgsl', file], entryPoint, bindings: ['read', 'read', 'read', 'write', 'write', 'uniform'], params: matmulParams };
 }
 
 /** One kernel per register-block size of the variant list: an entry point of the generated matmul_blocks.wgsl. */
@@ -180,15 +180,15 @@ const fixedKernels = {
     name: 'grad_norm',
     files: ['grad_norm.wgsl'],
     entryPoint: 'main',
-    bindings: ['read', 'read', 'write', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['slot_count', 'u32']]),
+    bindings: ['read', 'read', 'write', 'uniform'],
+    params: new UniformLayout('Params', [['slot_count', 'u32'], ['chunk_count', 'u32']]),
   },
   optimizer: {
     name: 'optimizer',
     files: ['optimizer.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'write', 'write', 'write', 'write', 'read', 'uniform', 'uniform', 'uniform'],
-    params: new UniformLayout('Params', [['count', 'u32'], ['decay_count', 'u32'], ['slot_count', 'u32']]),
+    params: new UniformLayout('Params', [['count', 'u32'], ['decay_count', 'u32'], ['slot_count', 'u32'], ['chunk_count', 'u32']]),
   },
   // conv2d (register-blocked and tiled) and its weight gradient's second pass (src/kernels/conv.ts).
   ...convKernels,

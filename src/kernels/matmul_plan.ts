@@ -11,14 +11,11 @@ import { REFERENCE_MATMUL, matmulKernelNames, matmulVariants, type MatmulShape, 
 
 export { MATMUL_SCRATCH as SCRATCH_BUFFER } from '../scheduler/plan';
 
-/** The family's Params binding (shaders/matmul_common.wgsl). */
-const MATMUL_PARAMS_BINDING = 4;
-
 const paramFields: string[] = kernels.matmul.params.fields.map(([name]) => name);
 
 /** M, N, K and alpha of a planned matmul dispatch, read back from the plan's packed Params. */
 export function matmulParamsOf(plan: Plan, dispatch: PlannedDispatch): MatmulShape & { alpha: number } {
-  const params = dispatch.bindings[MATMUL_PARAMS_BINDING];
+  const params = dispatch.bindings[dispatch.bindings.length - 1];
   const view = new DataView(plan.uniformData, params.offset, kernels.matmul.params.byteSize);
   const u32 = (name: string) => view.getUint32(4 * paramFields.indexOf(name), true);
   return { M: u32('M'), N: u32('N'), K: u32('K'), alpha: view.getFloat32(4 * paramFields.indexOf('alpha'), true) };

@@ -184,15 +184,15 @@ export function variantWorkgroups(variant: MatmulVariant, { M, N }: MatmulShape,
  */
 export type MatmulOperand = 'A' | 'B' | 'E' | 'C' | 'D' | 'scratch' | 'dummy' | 'dummyOut';
 
-/** The storage bindings of a step, in binding order: 0–3, then 5 (binding 4 is the product's Params). */
+/** The storage bindings of a step, in binding order (0 A, 1 B, 2 E, 3 C, 4 D); binding 5 is the product's Params. */
 export type MatmulStepOperands = readonly [MatmulOperand, MatmulOperand, MatmulOperand, MatmulOperand, MatmulOperand];
 
-/** A step's bindings in binding order: its storage operands 0–3, the Params (binding 4), then operand 5. */
+/** A step's bindings in binding order: its storage operands, then the Params (binding 5). */
 export function stepBindings(operands: MatmulStepOperands): (MatmulOperand | 'params')[] {
-  return [operands[0], operands[1], operands[2], operands[3], 'params', operands[4]];
+  return [...operands, 'params'];
 }
 
-/** One dispatch of a product. Binding 4 of every step is the product's Params (the same M, N, K, alpha). */
+/** One dispatch of a product. Binding 5 of every step is the product's Params (the same M, N, K, alpha). */
 export interface MatmulStep {
   kernel: KernelName;
   constants: Constants;

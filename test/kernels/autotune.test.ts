@@ -318,8 +318,8 @@ describe('the planner applies tuning tables (choosing a variant is a pure functi
     expect(split.dispatches.map((d) => d.kernel)).toEqual(['matmulTiled', 'matmulSplitKReduce']);
     expect(split.buffers.find((b) => b.name === SCRATCH_BUFFER)?.bytes).toBe(4 * rows * 128 * 4);
     // Both steps bind the product's Params.
-    expect(split.dispatches[0].bindings[4]).toEqual(reference.dispatches[0].bindings[4]);
-    expect(split.dispatches[1].bindings[4]).toEqual(reference.dispatches[0].bindings[4]);
+    expect(split.dispatches[0].bindings[5]).toEqual(reference.dispatches[0].bindings[5]);
+    expect(split.dispatches[1].bindings[5]).toEqual(reference.dispatches[0].bindings[5]);
     expect(split.dispatches[1].bindings[3]).toEqual(reference.dispatches[0].bindings[3]);
 
     const rng = new Rng(3);

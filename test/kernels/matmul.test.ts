@@ -33,7 +33,7 @@ describe('matmul kernel vs float64 reference', () => {
           const [c] = await runKernel(
             'matmul',
             { TRANS_A: transA, TRANS_B: transB, WG_X: MATMUL_WG, WG_Y: MATMUL_WG },
-            [{ data: a }, { data: b }, { data: new Float32Array(4) }, { output: m * n }],
+            [{ data: a }, { data: b }, { data: new Float32Array(4) }, { output: m * n }, { output: 4 }],
             { M: m, N: n, K: k, alpha: 0 },
             grid(m, n),
           );
@@ -54,7 +54,7 @@ describe('matmul kernel vs float64 reference', () => {
       const [c] = await runKernel(
         'matmul',
         { TRANS_B: true, BIAS: true, ACT: activationKinds[kind as keyof typeof activationKinds], WG_X: MATMUL_WG, WG_Y: MATMUL_WG },
-        [{ data: a }, { data: w }, { data: bias }, { output: m * n }],
+        [{ data: a }, { data: w }, { data: bias }, { output: m * n }, { output: 4 }],
         { M: m, N: n, K: k, alpha },
         grid(m, n),
       );
@@ -73,7 +73,7 @@ describe('matmul kernel vs float64 reference', () => {
       const [c] = await runKernel(
         'matmul',
         { ACT_GRAD: activationKinds[kind as keyof typeof activationKinds], WG_X: MATMUL_WG, WG_Y: MATMUL_WG },
-        [{ data: dy }, { data: w }, { data: y }, { output: m * n }],
+        [{ data: dy }, { data: w }, { data: y }, { output: m * n }, { output: 4 }],
         { M: m, N: n, K: k, alpha },
         grid(m, n),
       );
@@ -90,7 +90,7 @@ describe('matmul kernel vs float64 reference', () => {
     const [c] = await runKernel(
       'matmul',
       { WG_X: MATMUL_WG, WG_Y: MATMUL_WG },
-      [{ data: randomArray(m * k, rng) }, { data: randomArray(k * n, rng) }, { data: new Float32Array(4) }, { output: m * n + 64, initial: sentinel }],
+      [{ data: randomArray(m * k, rng) }, { data: randomArray(k * n, rng) }, { data: new Float32Array(4) }, { output: m * n + 64, initial: sentinel }, { output: 4 }],
       { M: m, N: n, K: k, alpha: 0 },
       grid(m, n),
     );

@@ -42,7 +42,7 @@ describe(`kernels on ${CASES} random shapes`, () => {
       const [c] = await runKernel(
         'matmul',
         { TRANS_A: transA, TRANS_B: transB, WG_X: MATMUL_WG, WG_Y: MATMUL_WG },
-        [{ data: a }, { data: b }, { data: new Float32Array(4) }, { output: m * n }],
+        [{ data: a }, { data: b }, { data: new Float32Array(4) }, { output: m * n }, { output: 4 }],
         { M: m, N: n, K: k, alpha: 0 },
         [Math.ceil(n / tile), Math.ceil(m / tile), 1],
       );

@@ -65,7 +65,7 @@ describe('resolveLoss refuses bad settings (ConfigError, naming the value)', () 
   });
 });
 
-describe('the plans: plain cross-entropy keeps softmax_xent; the other losses add two dispatches', () => {
+describe('the plans: plain cross-entropy runs the fused head; the other losses run the loss op beside the last matmul', () => {
   const kernelsOf = (loss?: LossOption) => {
     const source = mnistLikeSource();
     if (loss && loss !== 'cross_entropy' && !(typeof loss === 'object' && loss.kind === 'cross_entropy')) {
@@ -74,12 +74,12 @@ describe('the plans: plain cross-entropy keeps softmax_xent; the other losses ad
     const { graph, layout } = modelGraph({ layers: [784, 128, 64, 10] }, 128, true, source, loss);
     return planStep(fuse(graph.nodes), layout).dispatches.map((d) => d.kernel);
   };
-  it('784-128-64-10: the default plan is unchanged by loss: cross_entropy; smoothing and mse swap softmax_xent for loss + loss_reduce', () => {
+  it('784-128-64-10: the default plan is unchanged by loss: cross_entropy; smoothing and mse swap the fused head for the last matmul, loss + loss_reduce and the input-gradient matmul', () => {
     const plain = kernelsOf();
-    expect(plain).toContain('softmaxXent');
+    expect(plain).toContain('linearSoftmaxXent');
     expect(plain).not.toContain('loss');
     expect(kernelsOf('cross_entropy')).toEqual(plain);
-    const swap = (k: string[]) => k.flatMap((x) => (x === 'softmaxXent' ? ['loss', 'lossReduce'] : [x]));
+    const swap = (k: string[]) => k.flatMap((x) => (x === 'linearSoftmaxXent' ? ['matmul', 'loss', 'lossReduce', 'matmul'] : [x]));
     expect(kernelsOf({ kind: 'cross_entropy', labelSmoothing: 0.1 })).toEqual(swap(plain));
     expect(kernelsOf('mse')).toEqual(swap(plain));
   });
