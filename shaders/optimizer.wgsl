@@ -4,7 +4,7 @@
 // CPU Vulkan implementations such as SwiftShader need and GPUs do not mind.
 //
 // Per element, with g the gradient:
-//   1. global-norm clipping: g *= min(1, clip_norm / ‖grad‖)   (‖grad‖ from grad_norm.wgsl's per-slot sums)
+//   1. global-norm clipping: g *= min(1, clip_norm / ‖grad‖)   (‖grad‖² the sum of grad_norm.wgsl's partials)
 //   2. clipping by value:    g = clamp(g, -clip_value, clip_value)
 //   3. coupled weight decay, on weights only (the first decay_count elements; biases and norm
 //      parameters sit after them in the arena): L2 g += λ·w, L1 g += λ·sign(w)
@@ -20,7 +20,12 @@
 // A slot whose learning-rate scale is 0 is frozen (src/train/transfer.ts): nothing of it changes, neither
 // weights nor state nor decay, as PyTorch's optimizers pass over a parameter without a gradient.
 //
-// Bindings: 0 grads (read), 1 slot norms (read), 2 weights, 3 state1 (v, s or m), 4 state2 (Adam's v),
+// This kernel is grad_norm.wgsl's second pass. With clipping, every workgroup adds all the partials, in the
+// same order, so all hold the same norm. Invocation 0 adds them slot by slot, in chunk order, for the
+// statistics (per-slot norm sums, the global norm's sum and maximum, the first non-finite step), and the
+// global norm is the sum of the slots' squares.
+//
+// Bindings: 0 grads (read), 1 partials (read; grad_norm.wgsl's, per chunk), 2 weights, 3 state1 (v, s or m), 4 state2 (Adam's v),
 //           5 stats (read_write), 6 slots vec4u(offset, size, lr scale bits, first step) (read),
 //           7 Hyper, 8 Step, 9 Params.
 // stats layout: [per-slot norm sums..., global norm sum, steps, first non-finite step (1-based), max norm].
@@ -50,7 +55,11 @@ struct Params {
   count: u32,         // vec4s in the arena
   decay_count: u32,   // vec4s that belong to decayed parameters (weights)
   slot_count: u32,
+  chunk_count: u32,   // grad_norm.wgsl's partials
 }
+
+/** vec4s per chunk of grad_norm.wgsl (its CHUNK_VEC4). */
+const CHUNK_VEC4: u32 = 1024u;
 
 const SGD: u32 = 0u;
 const ADAGRAD: u32 = 1u;
@@ -58,10 +67,10 @@ const RMSPROP: u32 = 2u;
 const ADAM: u32 = 3u;
 
 override OPTIMIZER: u32 = 0u;
-override WORKGROUP_SIZE: u32 = 256u;
+const WORKGROUP_SIZE: u32 = 256u;
 
 @group(0) @binding(0) var<storage, read> grads: array<vec4f>;
-@group(0) @binding(1) var<storage, read> norms: array<f32>;
+@group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> weights: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> state1: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> state2: array<vec4f>;
@@ -96,14 +105,47 @@ fn slot_of(i: u32) -> vec4u {
   return slots[lo];
 }
 
+var<workgroup> tree: array<f32, WORKGROUP_SIZE>;
+
+// Σ partials over the whole workgroup (each invocation a strided run, then a tree): the same value, from
+// the same additions, in every workgroup. Called in uniform control flow (it has barriers).
+fn partials_sum(lid: u32) -> f32 {
+  var s = 0.0;
+  for (var c = lid; c < params.chunk_count; c += WORKGROUP_SIZE) { s += partials[c]; }
+  tree[lid] = s;
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
+    workgroupBarrier();
+    if (lid < stride) { tree[lid] += tree[lid + stride]; }
+  }
+  workgroupBarrier();
+  return tree[0];
+}
+
+// The statistics' step (invocation 0 only): each slot's chunks in order, its norm added to stats[s]; the
+// global norm is the square root of the slots' squares' sum.
+fn record_norms() -> f32 {
+  var c = 0u;
+  var total = 0.0;
+  for (var s = 0u; s < params.slot_count; s++) {
+    let chunks = max(1u, ((slots[s].y + 3u) / 4u + CHUNK_VEC4 - 1u) / CHUNK_VEC4);
+    var sq = 0.0;
+    for (var k = 0u; k < chunks; k++) { sq += partials[c + k]; }
+    c += chunks;
+    stats[s] += sqrt(sq);
+    total += sq;
+  }
+  return sqrt(total);
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 
-  var sq = 0.0;
-  for (var s = 0u; s < params.slot_count; s++) { sq += norms[s]; }
-  let norm = sqrt(sq);
+  // Clipping needs the global norm in every invocation (a uniform branch: hyper is a uniform buffer).
+  var clip_norm_value = 0.0;
+  if (hyper.clip_norm > 0.0) { clip_norm_value = sqrt(partials_sum(lid)); }
   if (i == 0u) {
+    let norm = record_norms();
     let n = params.slot_count;
     stats[n] += norm;
     stats[n + 1u] += 1.0;
@@ -117,7 +159,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let lr = step.lr * lr_scale;
 
   var g = grads[i];
-  if (hyper.clip_norm > 0.0 && norm > hyper.clip_norm) { g *= hyper.clip_norm / norm; }
+  if (hyper.clip_norm > 0.0 && clip_norm_value > hyper.clip_norm) { g *= hyper.clip_norm / clip_norm_value; }
   if (hyper.clip_value > 0.0) { g = clamp(g, vec4f(-hyper.clip_value), vec4f(hyper.clip_value)); }
   let w0 = weights[i];
   var w = w0;

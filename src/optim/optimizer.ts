@@ -42,9 +42,9 @@ export interface OptimizerBuffers {
   /** Per-parameter state: momentum or Adam's m (state1), Adam's v or the squared-gradient sums (state2). */
   state1: ExternalBuffer;
   state2: ExternalBuffer;
-  /** Every slot's row (`slotTable`), the per-slot norms, and the epoch's accumulated statistics. */
+  /** Every slot's row (`slotTable`), grad_norm.wgsl's partial squared norms (`gradChunkCount` of them), and the epoch's accumulated statistics. */
   slots: ExternalBuffer;
-  norms: ExternalBuffer;
+  partials: ExternalBuffer;
   stats: ExternalBuffer;
   hyper: ExternalBuffer;
   step: ExternalBuffer;
@@ -135,26 +135,38 @@ export function slotTable(arena: ParameterArena, updates?: readonly SlotUpdate[]
   );
 }
 
+/** vec4s per chunk of the gradient-norm pass (CHUNK_VEC4 in grad_norm.wgsl and optimizer.wgsl). */
+export const GRAD_NORM_CHUNK_VEC4 = 1024;
+
+/**
+ * The gradient-norm pass's chunks, one workgroup (and one partial sum) each: every slot cut into runs of
+ * GRAD_NORM_CHUNK_VEC4 vec4s, at least one per slot, as the kernels count them.
+ */
+export function gradChunkCount(arena: ParameterArena): number {
+  return arena.slots.reduce((n, s) => n + Math.max(1, Math.ceil(Math.ceil(s.size / 4) / GRAD_NORM_CHUNK_VEC4)), 0);
+}
+
 /** Floats in the stats accumulator: per-slot norm sums, then global sum, steps, first bad step, max. */
 export const statsLength = (arena: ParameterArena) => arena.slots.length + 4;
 
 export function optimizerDispatches(arena: ParameterArena, options: Required<OptimizerOptions>, b: OptimizerBuffers): LoweredDispatch[] {
   const slots = arena.slots.length;
+  const chunks = gradChunkCount(arena);
   const ext = (external: ExternalBuffer) => ({ external });
   return [
     {
       kernel: 'gradNorm',
       constants: {},
-      operands: [ext(b.grads), ext(b.slots), ext(b.norms), ext(b.stats)],
-      params: { slot_count: slots },
-      workgroups: [slots, 1, 1],
+      operands: [ext(b.grads), ext(b.slots), ext(b.partials)],
+      params: { slot_count: slots, chunk_count: chunks },
+      workgroups: grid1d(chunks, 1),
     },
     {
       kernel: 'optimizer',
       constants: { OPTIMIZER: kernelIndex[options.name] },
-      operands: [ext(b.grads), ext(b.norms), ext(b.params), ext(b.state1), ext(b.state2), ext(b.stats), ext(b.slots), ext(b.hyper), ext(b.step)],
+      operands: [ext(b.grads), ext(b.partials), ext(b.params), ext(b.state1), ext(b.state2), ext(b.stats), ext(b.slots), ext(b.hyper), ext(b.step)],
       // The kernel works in vec4s; the arena is a multiple of 64 floats, so both counts divide by 4.
-      params: { count: arena.totalFloats / 4, decay_count: arena.decayFloats / 4, slot_count: slots },
+      params: { count: arena.totalFloats / 4, decay_count: arena.decayFloats / 4, slot_count: slots, chunk_count: chunks },
       workgroups: grid1d(arena.totalFloats / 4, 256),
     },
   ];

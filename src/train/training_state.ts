@@ -11,7 +11,7 @@ import { externalBuffer, type ExternalBuffer } from '../graph/graph';
 import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
 import type { Model } from '../nn/model';
 import { ParameterArena } from '../nn/parameters';
-import { optimizerHyper, slotTable, statsLength, type OptimizerBuffers, type OptimizerOptions, type SlotUpdate } from '../optim/optimizer';
+import { gradChunkCount, optimizerHyper, slotTable, statsLength, type OptimizerBuffers, type OptimizerOptions, type SlotUpdate } from '../optim/optimizer';
 import type { ArenaLayout } from '../scheduler/plan';
 import type { ProjectionBuffers } from '../data/gpu_dataset';
 import type { Projection } from '../data/projection';
@@ -68,7 +68,7 @@ export class TrainingState {
       state1: storage('optim.state1', new Float32Array(floats)),
       state2: storage('optim.state2', new Float32Array(floats)),
       slots: storage('grad.slots', slotTable(this.arena)),
-      norms: storage('grad.norms', new Float32Array(this.arena.slots.length)),
+      partials: storage('grad.partials', new Float32Array(gradChunkCount(this.arena))),
       stats: storage('optim.stats', new Float32Array(statsLength(this.arena))),
       hyper: uniform('optim.hyper', optimizerHyperLayout.byteSize),
       step: uniform('step', stepLayout.byteSize),

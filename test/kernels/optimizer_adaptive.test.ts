@@ -13,10 +13,10 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { grid1d } from '../../src/kernels/kernel';
-import { optimizerHyper, resolveOptimizer, slotTable } from '../../src/optim/optimizer';
+import { gradChunkCount, optimizerHyper, resolveOptimizer, slotTable } from '../../src/optim/optimizer';
 import { compareElementwise, describeComparison, maxAbs, type Tolerance } from '../helpers/compare';
 import { randomArray, runKernel, stepArg } from '../helpers/gpu';
-import { newParam, oneSlot, optimizerStep, type RefOptimizer, type RefParam } from '../helpers/optim_reference';
+import { chunkPartials, newParam, oneSlot, optimizerStep, type RefOptimizer, type RefParam } from '../helpers/optim_reference';
 import { adaptiveStepTolerance } from '../tolerances';
 
 const COUNT = 4100; // floats: 1,025 vec4s
@@ -37,7 +37,7 @@ async function gpuStep(o: RefOptimizer & { name: keyof typeof KERNEL }, state: S
     { OPTIMIZER: KERNEL[o.name] },
     [
       { data: g },
-      { data: Float32Array.of(g.reduce((s, x) => s + x * x, 0)) },
+      { data: chunkPartials(g, oneSlot(COUNT)) },
       { output: COUNT, initial: state.w },
       { output: COUNT, initial: state.s1 },
       { output: COUNT, initial: state.s2 },
@@ -46,7 +46,7 @@ async function gpuStep(o: RefOptimizer & { name: keyof typeof KERNEL }, state: S
       { data: hyper, uniform: true },
       stepArg({ step: t - 1, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr }),
     ],
-    { count: COUNT / 4, decay_count: DECAYED / 4, slot_count: 1 },
+    { count: COUNT / 4, decay_count: DECAYED / 4, slot_count: 1, chunk_count: gradChunkCount(oneSlot(COUNT)) },
     grid1d(COUNT / 4, 256),
   )) as Float32Array[];
   return { w, s1, s2 };

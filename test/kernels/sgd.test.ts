@@ -13,7 +13,7 @@ import { grid1d } from '../../src/kernels/kernel';
 import { expectAllClose, expectValueClose, maxAbs } from '../helpers/compare';
 import { randomArray, runKernel, stepArg } from '../helpers/gpu';
 import { normStatsTolerance, sgdTolerance } from '../tolerances';
-import { newParam, oneSlot, optimizerStep, type RefOptimizer } from '../helpers/optim_reference';
+import { chunkPartials, newParam, oneSlot, optimizerStep, type RefOptimizer } from '../helpers/optim_reference';
 
 const decayModes = { l2: 1, l1: 2, decoupled: 3 } as const;
 
@@ -44,14 +44,14 @@ async function gpuSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[]
   let stats: Float32Array = new Float32Array(1 + 4);
   for (let t = 0; t < grads.length; t++) {
     const g = grads[t];
-    // One slot holding everything: norms[0] is its squared norm, as grad_norm.wgsl would write it.
-    const norms = Float32Array.of(g.reduce((s, x) => s + x * x, 0));
+    // One slot holding everything: its chunks' squared norms, as grad_norm.wgsl would write them.
+    const partials = chunkPartials(g, oneSlot(count));
     const outputs = await runKernel(
       'optimizer',
       { OPTIMIZER: 0 },
       [
         { data: g },
-        { data: norms },
+        { data: partials },
         { output: count, initial: w },
         { output: count, initial: v },
         { output: count }, // state2: unused by SGD, left poisoned
@@ -60,7 +60,7 @@ async function gpuSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[]
         { data: hyper(o), uniform: true },
         stepArg({ step: t, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr }),
       ],
-      { count: count / 4, decay_count: decayCount / 4, slot_count: 1 },
+      { count: count / 4, decay_count: decayCount / 4, slot_count: 1, chunk_count: partials.length },
       grid1d(count / 4, 256),
     );
     [w, v, , stats] = outputs as Float32Array[];
@@ -108,7 +108,8 @@ describe('SGD optimizer kernel vs float64 reference, 4 chained steps', () => {
         const tol = sgdTolerance(4, o.lr, o.momentum ?? 0, 0.5, Math.max(maxAbs(w0), maxAbs(ref.w)), o.weightDecay ?? 0);
         expectAllClose(gpu.w, ref.w, tol.w, 'weights after 4 steps');
         if (o.momentum) expectAllClose(gpu.v, ref.v, tol.v, 'velocity after 4 steps');
-        // stats: [slot norm sum (untouched here), global norm sum, steps, first bad step, max norm].
+        // stats: [slot norm sum, global norm sum, steps, first bad step, max norm].
+        expectValueClose(gpu.stats[0], grads.map((g) => Math.sqrt(g.reduce((s, x) => s + x * x, 0))).reduce((a, b) => a + b), normStatsTolerance(4), 'slot norm sum');
         const norms = grads.map((g) => Math.sqrt(g.reduce((s, x) => s + x * x, 0)));
         expectValueClose(gpu.stats[1], norms.reduce((a, b) => a + b), normStatsTolerance(4), 'global norm sum');
         expect(gpu.stats[2]).toBe(4);
