@@ -19,6 +19,12 @@ const UNREPORTED = new Set(['gpu-smoke']);
 
 
 
+/** The previous commit's figure from the same run (`--baseline`), and how this commit compares. */
+function baselineLine(base, what, baseValue, value, unit = '') {
+  const verdict = baseValue >= value ? 'this commit is not slower' : 'this commit is slower';
+  return `Baseline (commit \`${base.commit}\`, same page, run right after this commit's): ${what} ${num(baseValue)}${unit ? ` ${unit}` : ''} against ${num(value)}${unit ? ` ${unit}` : ''}, ${ratio(baseValue / value)} (${verdict}).`;
+}
+
 function section(r, file) {
   const env = r.environment ?? {};
   const libs = r.libraries ?? {};
@@ -96,6 +102,7 @@ function section(r, file) {
       '',
     );
     if (j?.skipped) out.push(`jax-js: skipped (${j.skipped}).`, '');
+    if (r.step.baseline) out.push(baselineLine(r.step.baseline, 'ms per step', r.step.baseline.msPerStep, w.msPerStep), '');
   }
 
   if (r.epoch) {
@@ -127,6 +134,7 @@ function section(r, file) {
       '',
     );
     if (j?.skipped) out.push(`jax-js: skipped (${j.skipped}).`, '');
+    if (r.epoch.baseline) out.push(baselineLine(r.epoch.baseline, 'epoch', r.epoch.baseline.epochSeconds, w.epochSeconds, 's'), '');
   }
 
   if (r.kernels) {

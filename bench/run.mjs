@@ -11,6 +11,8 @@
  *   --only=matmul,step,epoch,kernels,cnn   run a subset of the sections (cnn: the CNN of models/cnn.json,
  *                                          webgrad and TF.js: step, epoch, per-kernel and conv kernel times)
  *   --note=TEXT                        a remark kept in the JSON and shown in RESULTS.md
+ *   --baseline[=REF]                   also time the engine at commit REF (default HEAD~1) in the step and
+ *                                      epoch sections, in the same page right after this commit (bench/baseline.mjs)
  *
  * Needs a built dist/ (`npm run build`). Writes bench/results/<date>-<mode>.json and regenerates
  * bench/RESULTS.md. Nothing is fetched from the network: a local server on 127.0.0.1 serves dist/,
@@ -21,6 +23,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { prepareBaseline } from './baseline.mjs';
 import { writeResultsMarkdown } from './report.mjs';
 import { CNN_LR, CNN_MOMENTUM, convComparison } from './suite_cnn.mjs';
 
@@ -38,9 +41,11 @@ const inNode = args.includes('--node');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 // A remark stored in the JSON and shown in RESULTS.md, e.g. --note="taken while the machine was busy".
 const note = args.find((a) => a.startsWith('--note='))?.slice(7);
-const unknown = args.filter((a) => !['--quick', '--node'].includes(a) && !a.startsWith('--only=') && !a.startsWith('--note='));
+const baselineArg = args.find((a) => a === '--baseline' || a.startsWith('--baseline='));
+const baselineRef = baselineArg && (baselineArg.split('=')[1] || 'HEAD~1');
+const unknown = args.filter((a) => !['--quick', '--node'].includes(a) && !a.startsWith('--only=') && !a.startsWith('--note=') && a !== baselineArg);
 if (unknown.length) {
-  console.error(`Unknown argument(s): ${unknown.join(' ')}\nUsage: node bench/run.mjs [--quick] [--node] [--gpu ...] [--only=matmul,step,epoch,kernels,cnn] [--note=TEXT]`);
+  console.error(`Unknown argument(s): ${unknown.join(' ')}\nUsage: node bench/run.mjs [--quick] [--node] [--gpu ...] [--only=matmul,step,epoch,kernels,cnn] [--note=TEXT] [--baseline[=REF]]`);
   process.exit(2);
 }
 const wants = (section) => !only || only.includes(section);
@@ -83,7 +88,7 @@ const fmt = (x, digits = 3) => (typeof x === 'number' ? Number(x.toPrecision(dig
 const stamp = () => new Date().toISOString().slice(11, 19);
 
 /** Starts the suite in a Chromium page; returns call(name, args) and the environment description. */
-async function browserHost() {
+async function browserHost(baseline) {
   if (!existsSync(path.join(repoRoot, 'dist/index.js'))) {
     throw new Error('dist/index.js is missing: run `npm run build` (or `npx vite build`) first.');
   }
@@ -103,14 +108,17 @@ async function browserHost() {
 <script type="module">
 import * as webgrad from '/dist/internals.js'; // the public API and the engine's parts (kernels, autotuner)
 import * as jax from '/jaxjs/index.js';
+${baseline ? "import * as webgradBaseline from '/baseline/internals.js';" : ''}
 import { createSuite } from '/bench/suite.mjs';
 import { createJaxSuite } from '/bench/suite_jaxjs.mjs';
 import { createCnnSuite } from '/bench/suite_cnn.mjs';
 const loadMnist = () => webgrad.fetchMnist('/mnist');
-window.suite = { ...createSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }), ...createJaxSuite({ jax, loadMnist }), ...createCnnSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }) };
+const baseline = ${baseline ? 'createSuite({ webgrad: webgradBaseline, tf: window.tf, loadMnist, log: console.log })' : '{}'};
+window.suite = { ...(${baselineSuite.toString()})(baseline), ...createSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }), ...createJaxSuite({ jax, loadMnist }), ...createCnnSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }) };
 </script>`;
   const server = await serve.startServer({
     '/dist': path.join(repoRoot, 'dist'),
+    ...(baseline ? { '/baseline': baseline.dist } : {}),
     '/bench': benchDir,
     '/mnist': serve.mnistDir,
     '/tfjs': tfDir,
@@ -142,7 +150,7 @@ window.suite = { ...createSuite({ webgrad, tf: window.tf, loadMnist, log: consol
 }
 
 /** The same suite in Node: webgrad's requestGpu() on Dawn, and TF.js's WebGPU backend on navigator.gpu from Dawn. */
-async function nodeHost() {
+async function nodeHost(baseline) {
   const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
   if (!process.env.VK_ICD_FILENAMES && existsSync(swiftshader) && !process.env.WEBGRAD_BENCH_HW) process.env.VK_ICD_FILENAMES = swiftshader;
   const { create, globals } = await import('webgpu');
@@ -163,7 +171,9 @@ async function nodeHost() {
   const { createJaxSuite } = await import('./suite_jaxjs.mjs');
   const { createCnnSuite } = await import('./suite_cnn.mjs');
   const jax = await import('@jax-js/jax');
+  const base = baseline && (await import(pathToFileURL(path.join(baseline.dist, 'internals.js')).href));
   const suite = {
+    ...(base ? baselineSuite(createSuite({ webgrad: base, tf, loadMnist: () => loadMnist(), log: console.log })) : {}),
     ...createSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log }),
     ...createJaxSuite({ jax, loadMnist: () => loadMnist() }),
     ...createCnnSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log }),
@@ -173,6 +183,11 @@ async function nodeHost() {
     call: (name, callArgs) => suite[name](callArgs),
     close: async () => undefined,
   };
+}
+
+/** The baseline engine's step and epoch calls, renamed so they sit beside this commit's in one suite. */
+function baselineSuite(suite) {
+  return { baselineStepWebgrad: suite.stepWebgrad, baselineEpochWebgrad: suite.epochWebgrad };
 }
 
 /** a / b to 3 significant figures, or null when either is missing (a skipped library). */
@@ -249,7 +264,9 @@ async function runCnn(host, results, save) {
 async function main() {
   const started = new Date();
   console.log(`[${stamp()}] webgrad vs TF.js and jax-js (${mode} mode) on ${inNode ? 'Node/Dawn' : 'headless Chromium'}`);
-  const host = inNode ? await nodeHost() : await browserHost();
+  const baseline = baselineRef ? prepareBaseline(repoRoot, baselineRef) : undefined;
+  if (baseline) console.log(`[${stamp()}] baseline: commit ${baseline.commit}, built in ${baseline.dist}`);
+  const host = inNode ? await nodeHost(baseline) : await browserHost(baseline);
   const results = {
     date: started.toISOString(),
     mode,
@@ -262,6 +279,7 @@ async function main() {
       loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
     },
     webgrad: engineVersion(),
+    ...(baseline ? { baseline: { commit: baseline.commit, ref: baselineRef } } : {}),
     settings: { ...settings, batchSize: BATCH, model: '784-128-64-10 relu, SGD lr 0.1 momentum 0' },
   };
   if (wants('cnn')) results.settings.cnn = { ...cnnSettings, file: CNN_FILE, optimizer: `SGD lr ${CNN_LR} momentum ${CNN_MOMENTUM}` };
@@ -304,9 +322,11 @@ async function main() {
     if (wants('step')) {
       const common = { batchSize: BATCH, steps: settings.stepSteps, runs: settings.stepRuns };
       const webgrad = await host.call('stepWebgrad', common);
+      const base = baseline ? await host.call('baselineStepWebgrad', common) : undefined;
       const tfjs = await host.call('stepTfjs', common);
       const jaxjs = withJaxjs ? await jaxjsCall(host, 'stepJaxjs', common) : { skipped: results.libraries.jaxjsSkipped };
       results.step = { webgrad, tfjs, jaxjs, ratio: ratioOf(tfjs.msPerStep, webgrad.msPerStep), jaxjsRatio: ratioOf(jaxjs.msPerStep, webgrad.msPerStep) };
+      if (base) results.step.baseline = { ...base, commit: baseline.commit, ratio: ratioOf(base.msPerStep, webgrad.msPerStep) };
       console.log(
         `[${stamp()}] training step: webgrad ${fmt(webgrad.msPerStep)} ms, TF.js ${fmt(tfjs.msPerStep)} ms (×${fmt(results.step.ratio)}), jax-js ${jaxjs.skipped ? `skipped (${jaxjs.skipped})` : `${fmt(jaxjs.msPerStep)} ms (×${fmt(results.step.jaxjsRatio)})`}`,
       );
@@ -317,6 +337,8 @@ async function main() {
       const common = { count: settings.epochSamples, batchSize: BATCH };
       const webgrad = await host.call('epochWebgrad', common);
       console.log(`[${stamp()}] epoch webgrad: ${fmt(webgrad.epochSeconds)} s, test accuracy ${fmt(webgrad.testAccuracy, 4)}`);
+      const base = baseline ? await host.call('baselineEpochWebgrad', common) : undefined;
+      if (base) console.log(`[${stamp()}] epoch webgrad at ${baseline.commit}: ${fmt(base.epochSeconds)} s, test accuracy ${fmt(base.testAccuracy, 4)}`);
       const tfjs = await host.call('epochTfjs', common);
       console.log(`[${stamp()}] epoch TF.js:   ${fmt(tfjs.epochSeconds)} s, test accuracy ${fmt(tfjs.testAccuracy, 4)}`);
       const jaxjs = withJaxjs ? await jaxjsCall(host, 'epochJaxjs', common) : { skipped: results.libraries.jaxjsSkipped };
@@ -327,6 +349,7 @@ async function main() {
         jaxjs,
         ratio: ratioOf(tfjs.epochSeconds, webgrad.epochSeconds),
         jaxjsRatio: ratioOf(jaxjs.epochSeconds, webgrad.epochSeconds),
+        ...(base ? { baseline: { ...base, commit: baseline.commit, ratio: ratioOf(base.epochSeconds, webgrad.epochSeconds) } } : {}),
       };
       save();
     }
