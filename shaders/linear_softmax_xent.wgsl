@@ -1,4 +1,4 @@
-// A classifier head's whole training step in one pass (compiled after act_fns.wgsl): the last Linear
+// A classifier head's whole training step in one pass (compiled after act_fns.wgsl and xent_metrics.wgsl): the last Linear
 // layer, softmax cross-entropy with accuracy, and the gradient of the layer's input. The scheduler fuses
 // matmul(h·Wᵀ + b) → softmax_xent → matmul(dlogits·W){actGrad} into it (src/scheduler/fuse.ts) when the
 // classes fit in registers, which removes two dispatches and the logits buffer from every step.
@@ -28,7 +28,6 @@ struct Params {
 
 /** The most classes the head holds in registers (src/kernels/lower.ts fuses only up to this many). */
 const MAX_CLASSES: u32 = 32u;
-const WORKGROUP_SIZE: u32 = 64u;
 
 override WRITE_DH: bool = true;
 override ACT_GRAD: u32 = 0u;
@@ -43,23 +42,14 @@ override ACT_GRAD: u32 = 0u;
 @group(0) @binding(7) var<storage, read_write> metrics: array<f32>;
 @group(0) @binding(8) var<uniform> params: Params;
 
-var<workgroup> partial_loss: array<f32, WORKGROUP_SIZE>;
-var<workgroup> partial_correct: array<f32, WORKGROUP_SIZE>;
-var<workgroup> partial_bad: array<f32, WORKGROUP_SIZE>;
-
-// NaN/Inf test on the bits: WGSL lets compilers assume floats are finite, so `x != x` may be folded away.
-fn is_non_finite(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
+@compute @workgroup_size(XENT_WORKGROUP)
 fn main(@builtin(local_invocation_index) lid: u32) {
   let classes = params.classes;
   let features = params.features;
   var loss_sum = 0.0;
   var correct = 0.0;
   var bad = 0.0;
-  for (var r = lid; r < params.rows; r += WORKGROUP_SIZE) {
+  for (var r = lid; r < params.rows; r += XENT_WORKGROUP) {
     let row = r * features;
     var z: array<f32, MAX_CLASSES>;
     var zmax = 0.0;
@@ -95,21 +85,5 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       }
     }
   }
-  partial_loss[lid] = loss_sum;
-  partial_correct[lid] = correct;
-  partial_bad[lid] = bad;
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) {
-      partial_loss[lid] += partial_loss[lid + stride];
-      partial_correct[lid] += partial_correct[lid + stride];
-      partial_bad[lid] = max(partial_bad[lid], partial_bad[lid + stride]);
-    }
-  }
-  if (lid == 0u) {
-    metrics[0] += partial_loss[0];
-    metrics[1] += partial_correct[0];
-    metrics[2] += f32(params.rows);
-    metrics[3] = max(metrics[3], partial_bad[0]);
-  }
+  add_metrics(lid, loss_sum, correct, bad, params.rows);
 }

@@ -68,7 +68,7 @@ const fixedKernels = {
   },
   softmaxXent: {
     name: 'softmax_xent',
-    files: ['softmax_xent.wgsl'],
+    files: ['xent_metrics.wgsl', 'softmax_xent.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'write', 'write', 'uniform'],
     params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['grad_scale', 'f32']]),
@@ -76,7 +76,7 @@ const fixedKernels = {
   /** A classifier head's step in one pass: last Linear, softmax cross-entropy, input gradient (fused). */
   linearSoftmaxXent: {
     name: 'linear_softmax_xent',
-    files: ['act_fns.wgsl', 'linear_softmax_xent.wgsl'],
+    files: ['act_fns.wgsl', 'xent_metrics.wgsl', 'linear_softmax_xent.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'read', 'read', 'read', 'write', 'write', 'write', 'uniform'],
     params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['features', 'u32'], ['grad_scale', 'f32'], ['alpha', 'f32']]),

@@ -30,6 +30,7 @@ import softmax from '../../shaders/softmax.wgsl?raw';
 import pool2d from '../../shaders/pool2d.wgsl?raw';
 import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
 import linearSoftmaxXent from '../../shaders/linear_softmax_xent.wgsl?raw';
+import xentMetrics from '../../shaders/xent_metrics.wgsl?raw';
 
 export const shaderFiles = {
   'accumulate.wgsl': accumulate,
@@ -63,6 +64,7 @@ export const shaderFiles = {
   'pool2d.wgsl': pool2d,
   'softmax_xent.wgsl': softmaxXent,
   'linear_softmax_xent.wgsl': linearSoftmaxXent,
+  'xent_metrics.wgsl': xentMetrics,
 } as const;
 
 export type ShaderFile = keyof typeof shaderFiles;
