@@ -1,9 +1,11 @@
-// Squared L2 norms of the gradient in chunks, one 256-invocation workgroup a chunk:
+// Squared L2 norms of the gradient in chunks, one workgroup a chunk:
 //   partials[c] = Σ grads[chunk c]²
-// Every slot of the arena is cut into chunks of CHUNK_VEC4 vec4s (its last chunk shorter), in slot order:
-// slot s's chunks follow slot s − 1's, ceil(vec4s_s / CHUNK_VEC4) of them (src/optim/optimizer.ts
-// `gradChunkCount` counts them the same way). So a big slot spreads over many workgroups and the dispatch
-// fills a GPU whatever the model's shapes. The consumer, optimizer.wgsl, adds the partials: in order per
+// Every slot of the arena is cut into chunks of Params.chunk_vec4 vec4s (its last chunk shorter), in slot
+// order: slot s's chunks follow slot s − 1's, ceil(vec4s_s / chunk_vec4) of them (src/optim/optimizer.ts
+// `gradChunkCount` counts them the same way). On a GPU (src/optim/optimizer.ts `gradNormSplit`: 256
+// invocations, 1,024-vec4 chunks) a big slot spreads over many workgroups and the dispatch fills the GPU
+// whatever the model's shapes; on a CPU implementation (64 invocations, one chunk a slot) there are few
+// workgroups, since each one's barriers cost a thread synchronisation there. The consumer, optimizer.wgsl, adds the partials: in order per
 // slot for the per-layer statistics, and into the global norm that gradient clipping needs. A frozen slot
 // (learning-rate scale 0) has no gradient this step, so its chunks' partials are 0, as PyTorch's
 // clip_grad_norm_ passes over a parameter without a gradient.
@@ -14,18 +16,18 @@
 struct Params {
   slot_count: u32,
   chunk_count: u32,
+  chunk_vec4: u32,
 }
 
-const WORKGROUP_SIZE: u32 = 256u;
-/** vec4s per chunk: four per invocation. */
-const CHUNK_VEC4: u32 = 1024u;
+/** At most 256 (the tree's size). */
+override WORKGROUP_SIZE: u32 = 256u;
 
 @group(0) @binding(0) var<storage, read> grads: array<vec4f>;
 @group(0) @binding(1) var<storage, read> slots: array<vec4u>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-var<workgroup> tree: array<f32, WORKGROUP_SIZE>;
+var<workgroup> tree: array<f32, 256>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -38,15 +40,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   var slot = slots[0];
   loop {
     slot = slots[s];
-    let chunks = max(1u, ((slot.y + 3u) / 4u + CHUNK_VEC4 - 1u) / CHUNK_VEC4);
+    let chunks = max(1u, ((slot.y + 3u) / 4u + params.chunk_vec4 - 1u) / params.chunk_vec4);
     if (c < first + chunks || s + 1u >= params.slot_count) { break; }
     first += chunks;
     s++;
   }
   // Slots start 64-float aligned and the arena's padding is zero, so whole vec4s cover each slot.
   let vec4s = (slot.y + 3u) / 4u;
-  let start = (c - first) * CHUNK_VEC4;
-  let count = select(min(CHUNK_VEC4, vec4s - min(start, vec4s)), 0u, bitcast<f32>(slot.z) == 0.0);
+  let start = (c - first) * params.chunk_vec4;
+  let count = select(min(params.chunk_vec4, vec4s - min(start, vec4s)), 0u, bitcast<f32>(slot.z) == 0.0);
   let base = slot.x / 4u + start;
   var sum = 0.0;
   for (var i = lid; i < count; i += WORKGROUP_SIZE) {

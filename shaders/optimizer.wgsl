@@ -20,10 +20,12 @@
 // A slot whose learning-rate scale is 0 is frozen (src/train/transfer.ts): nothing of it changes, neither
 // weights nor state nor decay, as PyTorch's optimizers pass over a parameter without a gradient.
 //
-// This kernel is grad_norm.wgsl's second pass. With clipping, every workgroup adds all the partials, in the
-// same order, so all hold the same norm. Invocation 0 adds them slot by slot, in chunk order, for the
-// statistics (per-slot norm sums, the global norm's sum and maximum, the first non-finite step), and the
-// global norm is the sum of the slots' squares.
+// This kernel is grad_norm.wgsl's second pass. Invocation s < slot_count adds slot s's partials, in chunk
+// order, and its norm to the per-slot statistics; the global norm is the square root of all the partials'
+// sum, in chunk order, which invocation 0 records (its sum and maximum, the first non-finite step) and,
+// with clipping, every invocation computes before its update (a few loads: a chunk holds 4,096 floats on
+// a GPU, a whole slot on a CPU). No barrier, and no store inside a loop: on SwiftShader either makes
+// this kernel several times slower (measured: a loop storing the per-slot sums took it from 7 to 38–54 ms).
 //
 // Bindings: 0 grads (read), 1 partials (read; grad_norm.wgsl's, per chunk), 2 weights, 3 state1 (v, s or m), 4 state2 (Adam's v),
 //           5 stats (read_write), 6 slots vec4u(offset, size, lr scale bits, first step) (read),
@@ -56,10 +58,8 @@ struct Params {
   decay_count: u32,   // vec4s that belong to decayed parameters (weights)
   slot_count: u32,
   chunk_count: u32,   // grad_norm.wgsl's partials
+  chunk_vec4: u32,    // and the vec4s of each chunk
 }
-
-/** vec4s per chunk of grad_norm.wgsl (its CHUNK_VEC4). */
-const CHUNK_VEC4: u32 = 1024u;
 
 const SGD: u32 = 0u;
 const ADAGRAD: u32 = 1u;
@@ -105,47 +105,36 @@ fn slot_of(i: u32) -> vec4u {
   return slots[lo];
 }
 
-var<workgroup> tree: array<f32, WORKGROUP_SIZE>;
-
-// Σ partials over the whole workgroup (each invocation a strided run, then a tree): the same value, from
-// the same additions, in every workgroup. Called in uniform control flow (it has barriers).
-fn partials_sum(lid: u32) -> f32 {
-  var s = 0.0;
-  for (var c = lid; c < params.chunk_count; c += WORKGROUP_SIZE) { s += partials[c]; }
-  tree[lid] = s;
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) { tree[lid] += tree[lid + stride]; }
-  }
-  workgroupBarrier();
-  return tree[0];
+// grad_norm.wgsl's chunks of slot s.
+fn chunks_of(s: u32) -> u32 {
+  return max(1u, ((slots[s].y + 3u) / 4u + params.chunk_vec4 - 1u) / params.chunk_vec4);
 }
 
-// The statistics' step (invocation 0 only): each slot's chunks in order, its norm added to stats[s]; the
-// global norm is the square root of the slots' squares' sum.
-fn record_norms() -> f32 {
-  var c = 0u;
-  var total = 0.0;
-  for (var s = 0u; s < params.slot_count; s++) {
-    let chunks = max(1u, ((slots[s].y + 3u) / 4u + CHUNK_VEC4 - 1u) / CHUNK_VEC4);
-    var sq = 0.0;
-    for (var k = 0u; k < chunks; k++) { sq += partials[c + k]; }
-    c += chunks;
-    stats[s] += sqrt(sq);
-    total += sq;
-  }
-  return sqrt(total);
+// The squared norm of slot s: its partials, in chunk order.
+fn slot_norm_squared(s: u32) -> f32 {
+  var first = 0u;
+  for (var t = 0u; t < s; t++) { first += chunks_of(t); }
+  var sq = 0.0;
+  for (var k = 0u; k < chunks_of(s); k++) { sq += partials[first + k]; }
+  return sq;
+}
+
+// The squared global norm: every partial, in chunk order.
+fn global_norm_squared() -> f32 {
+  var sq = 0.0;
+  for (var c = 0u; c < params.chunk_count; c++) { sq += partials[c]; }
+  return sq;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 
-  // Clipping needs the global norm in every invocation (a uniform branch: hyper is a uniform buffer).
-  var clip_norm_value = 0.0;
-  if (hyper.clip_norm > 0.0) { clip_norm_value = sqrt(partials_sum(lid)); }
+  // The global norm: clipping needs it in every invocation; otherwise only the one that records it.
+  var norm = 0.0;
+  if (hyper.clip_norm > 0.0 || i == 0u) { norm = sqrt(global_norm_squared()); }
+  if (i < params.slot_count) { stats[i] += sqrt(slot_norm_squared(i)); }
   if (i == 0u) {
-    let norm = record_norms();
     let n = params.slot_count;
     stats[n] += norm;
     stats[n + 1u] += 1.0;
@@ -159,7 +148,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let lr = step.lr * lr_scale;
 
   var g = grads[i];
-  if (hyper.clip_norm > 0.0 && clip_norm_value > hyper.clip_norm) { g *= hyper.clip_norm / clip_norm_value; }
+  if (hyper.clip_norm > 0.0 && norm > hyper.clip_norm) { g *= hyper.clip_norm / norm; }
   if (hyper.clip_value > 0.0) { g = clamp(g, vec4f(-hyper.clip_value), vec4f(hyper.clip_value)); }
   let w0 = weights[i];
   var w = w0;

@@ -295,13 +295,13 @@ export function normStatsTolerance(steps: number): Tolerance {
 }
 
 /**
- * grad_norm.wgsl: Σ g² over a chunk of n floats, by 256 invocations each summing ⌈n/1024⌉ vec4 dot products
- * (4 products, 3 additions: 4u relative) sequentially, then an 8-level tree: a one-signed sum, so relative
- * errors only: 2u·√(n/1024) (sumTolerance's one-signed part over each invocation's terms) + 4u + 8u. The
- * per-layer norm statistic adds a square root (9u spec, halving the rest) and one addition.
+ * grad_norm.wgsl: Σ g² over a chunk of n floats, by W invocations each summing ⌈n/4W⌉ vec4 dot products
+ * (4 products, 3 additions: 4u relative) sequentially, then a log₂W-level tree: a one-signed sum, so
+ * relative errors only: 2u·√(n/4W) (sumTolerance's one-signed part over each invocation's terms) + 4u +
+ * log₂W·u. The per-layer norm statistic adds a square root (9u spec, halving the rest) and one addition.
  */
-export function gradNormTolerance(n: number): { squared: Tolerance; norm: Tolerance } {
-  const squared = (2 * Math.sqrt(Math.ceil(n / 1024)) + 12) * U;
+export function gradNormTolerance(n: number, invocations: number): { squared: Tolerance; norm: Tolerance } {
+  const squared = (2 * Math.sqrt(Math.ceil(n / (4 * invocations))) + 4 + Math.log2(invocations)) * U;
   return { squared: { atol: 0, rtol: squared }, norm: { atol: 0, rtol: squared / 2 + 10 * U } };
 }
 

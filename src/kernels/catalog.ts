@@ -181,14 +181,14 @@ const fixedKernels = {
     files: ['grad_norm.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['slot_count', 'u32'], ['chunk_count', 'u32']]),
+    params: new UniformLayout('Params', [['slot_count', 'u32'], ['chunk_count', 'u32'], ['chunk_vec4', 'u32']]),
   },
   optimizer: {
     name: 'optimizer',
     files: ['optimizer.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'write', 'write', 'write', 'write', 'read', 'uniform', 'uniform', 'uniform'],
-    params: new UniformLayout('Params', [['count', 'u32'], ['decay_count', 'u32'], ['slot_count', 'u32'], ['chunk_count', 'u32']]),
+    params: new UniformLayout('Params', [['count', 'u32'], ['decay_count', 'u32'], ['slot_count', 'u32'], ['chunk_count', 'u32'], ['chunk_vec4', 'u32']]),
   },
   // conv2d (register-blocked and tiled) and its weight gradient's second pass (src/kernels/conv.ts).
   ...convKernels,

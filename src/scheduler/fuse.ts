@@ -17,8 +17,23 @@
  */
 import type { Node } from '../graph/graph';
 import { HEAD_MAX_CLASSES } from '../kernels/lower';
+import { adapterKindOf } from '../kernels/matmul_policy';
 
-export function fuse(graphNodes: readonly Node[]): Node[] {
+export interface FuseOptions {
+  /** Fuse the classifier head (`fuseHeads`; default true). */
+  head?: boolean;
+}
+
+/**
+ * Whether the classifier head pays on this adapter: on GPUs it saves two dispatches a step; on CPU
+ * implementations its one workgroup runs on one thread while the three kernels it replaces spread over the
+ * cores (SwiftShader, 784-128-64-10 at batch 128: 3.7–4.6 ms fused against 0.9 ms for the three).
+ */
+export function headFusionFor(adapterName: string): boolean {
+  return adapterKindOf(adapterName) === 'gpu';
+}
+
+export function fuse(graphNodes: readonly Node[], options: FuseOptions = {}): Node[] {
   const nodes: (Node | undefined)[] = graphNodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs } }));
   const readers = new Map<number, number>();
   const producer = new Map<number, Node>();
@@ -71,7 +86,7 @@ export function fuse(graphNodes: readonly Node[]): Node[] {
       if (into) absorb(i, node, into, 'actGrad', node.inputs[1]);
     }
   });
-  fuseHeads(nodes, readers, producer);
+  if (options.head ?? true) fuseHeads(nodes, readers, producer);
   return nodes.filter((n): n is Node => n !== undefined);
 }
 

@@ -10,7 +10,7 @@ import type { ExternalBuffer } from '../graph/graph';
 import type { LoweredDispatch } from '../kernels/lower';
 import type { BatchSource } from '../data/gpu_dataset';
 import type { Model } from '../nn/model';
-import { fuse } from '../scheduler/fuse';
+import { fuse, headFusionFor } from '../scheduler/fuse';
 import { planStep, type ArenaLayout, type Plan } from '../scheduler/plan';
 import { Executable, type BufferBindings } from '../scheduler/executable';
 import { tuneMatmuls, type AutotuneOptions } from '../kernels/autotune';
@@ -44,12 +44,14 @@ export interface RunnerSetup {
   tuning?: TuningTable;
   /** How the norm reductions split their work (src/kernels/norm.ts); BatchRunner.create picks it from the adapter. */
   reductionSplit?: ReductionSplit;
+  /** Fuse the classifier head (src/scheduler/fuse.ts); BatchRunner.create picks it from the adapter (GPUs only). */
+  fuseHead?: boolean;
 }
 
 /** The plan of one step over `rows` samples, each matmul running the variant `tuning` names (default: the reference). */
 export function planFor(setup: RunnerSetup, rows: number, tuning: TuningTable = {}): Plan {
   const { graph } = buildStepGraph(setup, rows);
-  const nodes = fuse(graph.nodes);
+  const nodes = fuse(graph.nodes, { head: setup.fuseHead ?? true });
   return planStep(setup.reductionSplit ? withReductionSplit(nodes, setup.reductionSplit) : nodes, setup.layout, {
     extra: setup.training ? setup.update : [],
     stepValues: { table: setup.stepTable, step: setup.step, stride: STEP_STRIDE },
@@ -89,7 +91,8 @@ export class BatchRunner {
 
   /** `bindings` must hold every external buffer the plans bind (arenas, dataset, step table). */
   static async create(resources: GpuResources, runnerSetup: RunnerSetup, bindings: BufferBindings): Promise<BatchRunner> {
-    const setup = { ...runnerSetup, reductionSplit: runnerSetup.reductionSplit ?? splitForAdapter(resources.gpu.adapterName) };
+    const adapter = resources.gpu.adapterName;
+    const setup = { ...runnerSetup, reductionSplit: runnerSetup.reductionSplit ?? splitForAdapter(adapter), fuseHead: runnerSetup.fuseHead ?? headFusionFor(adapter) };
     const count = setup.source.count;
     const batch = Math.min(setup.batchSize, count);
     const tailRows = count % batch;

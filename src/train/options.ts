@@ -72,6 +72,12 @@ export interface TrainerOptions extends TransferOptions {
    * resumed run then runs the same kernels, sums in the same order and resumes bitwise on any adapter.
    */
   tuning?: TuningTable;
+  /**
+   * Fuse the classifier head (last Linear, softmax cross-entropy and the input gradient) into one kernel
+   * (src/scheduler/fuse.ts). Default: on GPUs, where it saves two dispatches a step; not on CPU
+   * implementations of WebGPU, where its single workgroup is slower than the three tuned kernels it replaces.
+   */
+  fuseHead?: boolean;
   warn?: (message: string) => void;
 }
 

@@ -93,8 +93,8 @@ export async function setUpTrainer(gpu: GpuContext | GpuResources, train: Datase
     state.writeProjection(projectionBuffers!, projection);
   }
   const bindings = new Map([...state.bindings, ...datasets.train.buffers]);
-  const common = { model, loss, layout: state.layout, step: state.step, autotune: options.autotune, tuning: options.tuning };
-  const update = optimizerDispatches(state.arena, optimizer, state.optimizerBuffers);
+  const common = { model, loss, layout: state.layout, step: state.step, autotune: options.autotune, tuning: options.tuning, fuseHead: options.fuseHead };
+  const update = optimizerDispatches(state.arena, optimizer, state.optimizerBuffers, state.gradNormSplit);
   const evaluator = (data: GpuDataset | undefined) => data && Evaluator.create(resources, data, { ...common, batchSize: options.evalBatchSize ?? 1000 }, state.bindings);
   const [trainRunner, validationEval, testEval] = await Promise.all([
     BatchRunner.create(resources, { ...common, source: datasets.train.source, batchSize, training: true, update, stepTable: state.stepTable, frozen: transfer.frozenParameters(0) }, bindings),

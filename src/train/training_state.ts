@@ -11,7 +11,7 @@ import { externalBuffer, type ExternalBuffer } from '../graph/graph';
 import { optimizerHyperLayout, stepLayout } from '../kernels/catalog';
 import type { Model } from '../nn/model';
 import { ParameterArena } from '../nn/parameters';
-import { gradChunkCount, optimizerHyper, slotTable, statsLength, type OptimizerBuffers, type OptimizerOptions, type SlotUpdate } from '../optim/optimizer';
+import { gradChunkCount, gradNormSplit, optimizerHyper, slotTable, type GradNormSplit, statsLength, type OptimizerBuffers, type OptimizerOptions, type SlotUpdate } from '../optim/optimizer';
 import type { ArenaLayout } from '../scheduler/plan';
 import type { ProjectionBuffers } from '../data/gpu_dataset';
 import type { Projection } from '../data/projection';
@@ -37,6 +37,8 @@ export function packStepTable(entries: readonly StepValues[], target = new Array
 
 export class TrainingState {
   readonly arena: ParameterArena;
+  /** How the gradient-norm pass cuts the arena on this adapter (src/optim/optimizer.ts gradNormSplit). */
+  readonly gradNormSplit: GradNormSplit;
   readonly stateArena: ParameterArena;
   readonly optimizerBuffers: OptimizerBuffers;
   readonly layout: ArenaLayout;
@@ -54,6 +56,7 @@ export class TrainingState {
     maxSteps: number,
   ) {
     this.arena = new ParameterArena(model.parameters);
+    this.gradNormSplit = gradNormSplit(resources.gpu.adapterName);
     this.stateArena = new ParameterArena(model.buffers);
     const values = typeof initial === 'function' ? initial(this.arena, this.stateArena) : initial;
     const floats = this.arena.totalFloats;
@@ -68,7 +71,7 @@ export class TrainingState {
       state1: storage('optim.state1', new Float32Array(floats)),
       state2: storage('optim.state2', new Float32Array(floats)),
       slots: storage('grad.slots', slotTable(this.arena)),
-      partials: storage('grad.partials', new Float32Array(gradChunkCount(this.arena))),
+      partials: storage('grad.partials', new Float32Array(gradChunkCount(this.arena, this.gradNormSplit.chunkVec4))),
       stats: storage('optim.stats', new Float32Array(statsLength(this.arena))),
       hyper: uniform('optim.hyper', optimizerHyperLayout.byteSize),
       step: uniform('step', stepLayout.byteSize),

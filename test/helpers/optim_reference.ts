@@ -1,6 +1,6 @@
 /** Float64 references of every optimizer, global-norm clipping and weight decay, one step at a time. */
 import { ParameterArena } from '../../src/nn/parameters';
-import { GRAD_NORM_CHUNK_VEC4 } from '../../src/optim/optimizer';
+import { GPU_GRAD_NORM } from '../../src/optim/optimizer';
 
 export interface RefOptimizer {
   name: 'sgd' | 'momentum' | 'nesterov' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw';
@@ -95,14 +95,14 @@ export function optimizerStep(params: RefParam[], grads: ArrayLike<number>[], op
 export const oneSlot = (floats: number) => new ParameterArena([{ name: 'all', shape: [floats], decay: true }]);
 
 /**
- * What grad_norm.wgsl writes for `grads` laid out in `arena`: each slot's chunks of GRAD_NORM_CHUNK_VEC4
- * vec4s, in slot order, their squared sums (in float64, then rounded), as the optimizer kernel reads them.
+ * What grad_norm.wgsl writes for `grads` laid out in `arena`: each slot's chunks of `chunkVec4` vec4s, in
+ * slot order, their squared sums (in float64, then rounded), as the optimizer kernel reads them.
  */
-export function chunkPartials(grads: ArrayLike<number>, arena: ParameterArena): Float32Array {
+export function chunkPartials(grads: ArrayLike<number>, arena: ParameterArena, chunkVec4 = GPU_GRAD_NORM.chunkVec4): Float32Array {
   const out: number[] = [];
-  const chunk = 4 * GRAD_NORM_CHUNK_VEC4;
+  const chunk = 4 * chunkVec4;
   for (const slot of arena.slots) {
-    const chunks = Math.max(1, Math.ceil(Math.ceil(slot.size / 4) / GRAD_NORM_CHUNK_VEC4));
+    const chunks = Math.max(1, Math.ceil(Math.ceil(slot.size / 4) / chunkVec4));
     for (let c = 0; c < chunks; c++) {
       let s = 0;
       for (let i = slot.offset + c * chunk; i < Math.min(slot.offset + slot.size, slot.offset + (c + 1) * chunk); i++) s += grads[i] * grads[i];

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { activationKinds } from '../../src/graph/ops';
 import { optimizerHyperLayout } from '../../src/kernels/catalog';
-import { gradChunkCount, slotTable } from '../../src/optim/optimizer';
+import { GPU_GRAD_NORM, gradChunkCount, slotTable } from '../../src/optim/optimizer';
 import { oneSlot } from '../helpers/optim_reference';
 import { grid1d } from '../../src/kernels/kernel';
 import { dropoutParams } from '../../src/kernels/lower';
@@ -173,8 +173,8 @@ describe('1-D kernels past 65,535 workgroups (folded into 2-D)', () => {
     const [w1, v1] = (await runKernel(
       'optimizer',
       { OPTIMIZER: 0 },
-      [{ data: g }, { data: new Float32Array(gradChunkCount(oneSlot(count))) }, { output: count, initial: w }, { output: count, initial: v }, { output: 4 }, { output: 5, initial: new Float32Array(5) }, { data: slotTable(oneSlot(count)) }, { data: hyper, uniform: true }, step({ lr })],
-      { count: count / 4, decay_count: decayCount / 4, slot_count: 1, chunk_count: gradChunkCount(oneSlot(count)) },
+      [{ data: g }, { data: new Float32Array(gradChunkCount(oneSlot(count), GPU_GRAD_NORM.chunkVec4)) }, { output: count, initial: w }, { output: count, initial: v }, { output: 4 }, { output: 5, initial: new Float32Array(5) }, { data: slotTable(oneSlot(count)) }, { data: hyper, uniform: true }, step({ lr })],
+      { count: count / 4, decay_count: decayCount / 4, slot_count: 1, chunk_count: gradChunkCount(oneSlot(count), GPU_GRAD_NORM.chunkVec4), chunk_vec4: GPU_GRAD_NORM.chunkVec4 },
       grid1d(count / 4, 256),
     )) as Float32Array[];
     const gradient = (i: number) => g[i] + (i < decayCount ? wd * w[i] : 0);

@@ -13,7 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { grid1d } from '../../src/kernels/kernel';
-import { gradChunkCount, optimizerHyper, resolveOptimizer, slotTable } from '../../src/optim/optimizer';
+import { GPU_GRAD_NORM, gradChunkCount, optimizerHyper, resolveOptimizer, slotTable } from '../../src/optim/optimizer';
 import { compareElementwise, describeComparison, maxAbs, type Tolerance } from '../helpers/compare';
 import { randomArray, runKernel, stepArg } from '../helpers/gpu';
 import { chunkPartials, newParam, oneSlot, optimizerStep, type RefOptimizer, type RefParam } from '../helpers/optim_reference';
@@ -46,7 +46,7 @@ async function gpuStep(o: RefOptimizer & { name: keyof typeof KERNEL }, state: S
       { data: hyper, uniform: true },
       stepArg({ step: t - 1, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr }),
     ],
-    { count: COUNT / 4, decay_count: DECAYED / 4, slot_count: 1, chunk_count: gradChunkCount(oneSlot(COUNT)) },
+    { count: COUNT / 4, decay_count: DECAYED / 4, slot_count: 1, chunk_count: gradChunkCount(oneSlot(COUNT), GPU_GRAD_NORM.chunkVec4), chunk_vec4: GPU_GRAD_NORM.chunkVec4 },
     grid1d(COUNT / 4, 256),
   )) as Float32Array[];
   return { w, s1, s2 };

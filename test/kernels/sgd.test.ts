@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { optimizerHyperLayout } from '../../src/kernels/catalog';
-import { slotTable } from '../../src/optim/optimizer';
+import { GPU_GRAD_NORM, slotTable } from '../../src/optim/optimizer';
 import { grid1d } from '../../src/kernels/kernel';
 import { expectAllClose, expectValueClose, maxAbs } from '../helpers/compare';
 import { randomArray, runKernel, stepArg } from '../helpers/gpu';
@@ -60,7 +60,7 @@ async function gpuSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[]
         { data: hyper(o), uniform: true },
         stepArg({ step: t, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr }),
       ],
-      { count: count / 4, decay_count: decayCount / 4, slot_count: 1, chunk_count: partials.length },
+      { count: count / 4, decay_count: decayCount / 4, slot_count: 1, chunk_count: partials.length, chunk_vec4: GPU_GRAD_NORM.chunkVec4 },
       grid1d(count / 4, 256),
     );
     [w, v, , stats] = outputs as Float32Array[];

@@ -114,7 +114,7 @@ describe('transfer learning: frozen layers, learning-rate multipliers, progressi
   it('freezing prunes the backward pass: no gradient kernels for the frozen layer, none below it', async () => {
     const { gpu } = await testGpu();
     const plan = async (freeze?: number[]) => {
-      const trainer = await Trainer.create(gpu, data, undefined, { model: { layers: [12, 9, 8, 10], activation: 'tanh' }, batchSize: 10, freeze, autotune: false });
+      const trainer = await Trainer.create(gpu, data, undefined, { model: { layers: [12, 9, 8, 10], activation: 'tanh' }, batchSize: 10, freeze, autotune: false, fuseHead: true });
       const text = trainer.formatPlan();
       trainer.destroy();
       return text;
