@@ -20,9 +20,11 @@ const UNREPORTED = new Set(['gpu-smoke']);
 
 
 /** The previous commit's figure from the same run (`--baseline`), and how this commit compares. */
-function baselineLine(base, what, baseValue, value, unit = '') {
+function baselineLine(base, what, baseValue, value, unit = '', mineRuns = [], theirRuns = base.runs ?? []) {
   const verdict = baseValue >= value ? 'this commit is not slower' : 'this commit is slower';
-  return `Baseline (commit \`${base.commit}\`, same page, run right after this commit's): ${what} ${num(baseValue)}${unit ? ` ${unit}` : ''} against ${num(value)}${unit ? ` ${unit}` : ''}, ${ratio(baseValue / value)} (${verdict}).`;
+  const u = unit ? ` ${unit}` : '';
+  const runs = theirRuns.length ? ` Medians of ${theirRuns.length} alternating runs each: this commit ${mineRuns.map((x) => num(x)).join(', ')}${u}; baseline ${theirRuns.map((x) => num(x)).join(', ')}${u}.` : '';
+  return `Baseline (commit \`${base.commit}\`, same page): ${what} ${num(baseValue)}${u} against ${num(value)}${u} for this commit, ${ratio(baseValue / value)} (${verdict}).${runs}`;
 }
 
 function section(r, file) {
@@ -102,7 +104,7 @@ function section(r, file) {
       '',
     );
     if (j?.skipped) out.push(`jax-js: skipped (${j.skipped}).`, '');
-    if (r.step.baseline) out.push(baselineLine(r.step.baseline, 'ms per step', r.step.baseline.msPerStep, w.msPerStep), '');
+    if (r.step.baseline) out.push(baselineLine(r.step.baseline, 'ms per step', r.step.baseline.msPerStep, w.msPerStep, 'ms', w.runs), '');
   }
 
   if (r.epoch) {
@@ -134,7 +136,7 @@ function section(r, file) {
       '',
     );
     if (j?.skipped) out.push(`jax-js: skipped (${j.skipped}).`, '');
-    if (r.epoch.baseline) out.push(baselineLine(r.epoch.baseline, 'epoch', r.epoch.baseline.epochSeconds, w.epochSeconds, 's'), '');
+    if (r.epoch.baseline) out.push(baselineLine(r.epoch.baseline, 'epoch', r.epoch.baseline.epochSeconds, w.epochSeconds, 's', w.runs), '');
   }
 
   if (r.kernels) {
@@ -175,6 +177,8 @@ How things are measured:
 /** Writes RESULTS.md from the newest file of each mode; returns its path. */
 export function writeResultsMarkdown(resultsDir, target) {
   const newest = new Map();
+  // Per mode, the newest partial (--only) run without a CNN section, shown beside the complete run when newer.
+  const newestPartial = new Map();
   // The CNN sections: per mode, the newest file with a CNN run (complete or --only=cnn).
   const newestCnn = new Map();
   for (const file of readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort()) {
@@ -185,6 +189,7 @@ export function writeResultsMarkdown(resultsDir, target) {
       const prev = newest.get(r.mode);
       const better = !prev || (!r.only && prev.r.only) || (!r.only === !prev.r.only && prev.r.date < r.date);
       if (better) newest.set(r.mode, { r, file });
+      if (r.only && !hasCnn(r) && !(newestPartial.get(r.mode)?.r.date > r.date)) newestPartial.set(r.mode, { r, file });
       if (r.mode !== 'gpu' && hasCnn(r) && !(newestCnn.get(r.mode)?.r.date > r.date)) newestCnn.set(r.mode, { r, file });
     } catch {
       // not a result file
@@ -192,7 +197,12 @@ export function writeResultsMarkdown(resultsDir, target) {
   }
   const rank = (mode) => (MODE_ORDER.includes(mode) ? MODE_ORDER.indexOf(mode) : MODE_ORDER.length);
   const modes = [...newest.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  const sections = modes.map((m) => (m === 'gpu' ? gpuSection : section)(newest.get(m).r, newest.get(m).file));
+  const sections = modes.flatMap((m) => {
+    const main = newest.get(m);
+    const partial = newestPartial.get(m);
+    const later = partial && partial.r !== main.r && partial.r.date > main.r.date ? [section(partial.r, partial.file)] : [];
+    return [...later, (m === 'gpu' ? gpuSection : section)(main.r, main.file)];
+  });
   const cnnModes = [...newestCnn.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   for (const m of cnnModes) sections.push(cnnSection(newestCnn.get(m).r, newestCnn.get(m).file));
   const body = sections.join('\n');

@@ -12,7 +12,7 @@
  *                                          webgrad and TF.js: step, epoch, per-kernel and conv kernel times)
  *   --note=TEXT                        a remark kept in the JSON and shown in RESULTS.md
  *   --baseline[=REF]                   also time the engine at commit REF (default HEAD~1) in the step and
- *                                      epoch sections, in the same page right after this commit (bench/baseline.mjs)
+ *                                      epoch sections, in the same page, the two alternating for 3 rounds (bench/baseline.mjs)
  *
  * Needs a built dist/ (`npm run build`). Writes bench/results/<date>-<mode>.json and regenerates
  * bench/RESULTS.md. Nothing is fetched from the network: a local server on 127.0.0.1 serves dist/,
@@ -185,6 +185,24 @@ async function nodeHost(baseline) {
   };
 }
 
+/**
+ * With --baseline, this commit's and the baseline's call alternate for BASELINE_ROUNDS rounds (this commit
+ * first), and each keeps the run with its median `key`: a single pair of runs moved with the autotuner's
+ * choices, which are timed afresh in every run, by ±10% on SwiftShader.
+ */
+const BASELINE_ROUNDS = 3;
+
+async function alternating(host, name, args, key) {
+  const mine = [];
+  const theirs = [];
+  for (let i = 0; i < BASELINE_ROUNDS; i++) {
+    mine.push(await host.call(name, args));
+    theirs.push(await host.call(`baseline${name[0].toUpperCase()}${name.slice(1)}`, args));
+  }
+  const middle = (runs) => [...runs].sort((a, b) => a[key] - b[key])[Math.floor(runs.length / 2)];
+  return { mine: { ...middle(mine), runs: mine.map((r) => r[key]) }, theirs: { ...middle(theirs), runs: theirs.map((r) => r[key]) } };
+}
+
 /** The baseline engine's step and epoch calls, renamed so they sit beside this commit's in one suite. */
 function baselineSuite(suite) {
   return { baselineStepWebgrad: suite.stepWebgrad, baselineEpochWebgrad: suite.epochWebgrad };
@@ -321,8 +339,9 @@ async function main() {
 
     if (wants('step')) {
       const common = { batchSize: BATCH, steps: settings.stepSteps, runs: settings.stepRuns };
-      const webgrad = await host.call('stepWebgrad', common);
-      const base = baseline ? await host.call('baselineStepWebgrad', common) : undefined;
+      const pair = baseline ? await alternating(host, 'stepWebgrad', common, 'msPerStep') : undefined;
+      const webgrad = pair ? pair.mine : await host.call('stepWebgrad', common);
+      const base = pair?.theirs;
       const tfjs = await host.call('stepTfjs', common);
       const jaxjs = withJaxjs ? await jaxjsCall(host, 'stepJaxjs', common) : { skipped: results.libraries.jaxjsSkipped };
       results.step = { webgrad, tfjs, jaxjs, ratio: ratioOf(tfjs.msPerStep, webgrad.msPerStep), jaxjsRatio: ratioOf(jaxjs.msPerStep, webgrad.msPerStep) };
@@ -335,10 +354,11 @@ async function main() {
 
     if (wants('epoch')) {
       const common = { count: settings.epochSamples, batchSize: BATCH };
-      const webgrad = await host.call('epochWebgrad', common);
-      console.log(`[${stamp()}] epoch webgrad: ${fmt(webgrad.epochSeconds)} s, test accuracy ${fmt(webgrad.testAccuracy, 4)}`);
-      const base = baseline ? await host.call('baselineEpochWebgrad', common) : undefined;
-      if (base) console.log(`[${stamp()}] epoch webgrad at ${baseline.commit}: ${fmt(base.epochSeconds)} s, test accuracy ${fmt(base.testAccuracy, 4)}`);
+      const pair = baseline ? await alternating(host, 'epochWebgrad', common, 'epochSeconds') : undefined;
+      const webgrad = pair ? pair.mine : await host.call('epochWebgrad', common);
+      const base = pair?.theirs;
+      console.log(`[${stamp()}] epoch webgrad: ${fmt(webgrad.epochSeconds)} s${pair ? ` (median of ${pair.mine.runs.map((x) => fmt(x)).join(', ')})` : ''}, test accuracy ${fmt(webgrad.testAccuracy, 4)}`);
+      if (base) console.log(`[${stamp()}] epoch webgrad at ${baseline.commit}: ${fmt(base.epochSeconds)} s (median of ${base.runs.map((x) => fmt(x)).join(', ')}), test accuracy ${fmt(base.testAccuracy, 4)}`);
       const tfjs = await host.call('epochTfjs', common);
       console.log(`[${stamp()}] epoch TF.js:   ${fmt(tfjs.epochSeconds)} s, test accuracy ${fmt(tfjs.testAccuracy, 4)}`);
       const jaxjs = withJaxjs ? await jaxjsCall(host, 'epochJaxjs', common) : { skipped: results.libraries.jaxjsSkipped };
