@@ -144,13 +144,13 @@ describe('fusion and the plan', () => {
       externals (7): train.perm 234.4 KiB, step 32 B uniform, train.side 234.4 KiB, train.x0 45937.5 KiB, params 427.5 KiB, train.metrics 32 B, grads 427.5 KiB
       commands (0 transfers, 8 dispatches):
          0 gather             [98×1×1] {WORDS CHUNKS=1} (train.x0, dummy, dummy, dummy, train.perm, train.side, act0, act1, step, uniforms)  gather→x,labels
-         1 matmul             [4×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act0, params, params+436736, act2, uniforms+256, dummy.out)  matmul→l2
-         2 matmul             [2×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act2, params+401408, params+437248, act3, uniforms+512, dummy.out)  matmul→l4
+         1 matmul             [4×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act0, params, params+436736, act2, dummy.out, uniforms+256)  matmul→l2
+         2 matmul             [2×4×1] {TRANS_B BIAS ACT=1 WG_X=8 WG_Y=8} (act2, params+401408, params+437248, act3, dummy.out, uniforms+512)  matmul→l4
          3 linearSoftmaxXent  [1×1×1] {WRITE_DH ACT_GRAD=1} (act3, params+434176, params+437504, act1, act3, act4, act5, train.metrics, uniforms+768)  linear_softmax_xent→dl5,dl3
-         4 matmul             [3×1×1] {TRANS_A BIAS_GRAD WG_X=8 WG_Y=8} (act4, act3, dummy, grads+434176, uniforms+1024, grads+437504)  matmul→d5.weight,d5.bias
-         5 matmul             [4×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act5, params+401408, act2, act3, uniforms+1280, dummy.out)  matmul→dl1
-         6 matmul             [5×2×1] {TRANS_A BIAS_GRAD WG_X=8 WG_Y=8} (act5, act2, dummy, grads+401408, uniforms+1536, grads+437248)  matmul→d3.weight,d3.bias
-         7 matmul             [26×4×1] {TRANS_A BIAS_GRAD WG_X=8 WG_Y=8} (act3, act0, dummy, grads, uniforms+1792, grads+436736)  matmul→d1.weight,d1.bias"
+         4 matmul             [3×1×1] {TRANS_A BIAS_GRAD WG_X=8 WG_Y=8} (act4, act3, dummy, grads+434176, grads+437504, uniforms+1024)  matmul→d5.weight,d5.bias
+         5 matmul             [4×4×1] {ACT_GRAD=1 WG_X=8 WG_Y=8} (act5, params+401408, act2, act3, dummy.out, uniforms+1280)  matmul→dl1
+         6 matmul             [5×2×1] {TRANS_A BIAS_GRAD WG_X=8 WG_Y=8} (act5, act2, dummy, grads+401408, grads+437248, uniforms+1536)  matmul→d3.weight,d3.bias
+         7 matmul             [26×4×1] {TRANS_A BIAS_GRAD WG_X=8 WG_Y=8} (act3, act0, dummy, grads, grads+436736, uniforms+1792)  matmul→d1.weight,d1.bias"
     `);
   });
 
