@@ -114,7 +114,7 @@ import { createJaxSuite } from '/bench/suite_jaxjs.mjs';
 import { createCnnSuite } from '/bench/suite_cnn.mjs';
 const loadMnist = () => webgrad.fetchMnist('/mnist');
 const baseline = ${baseline ? 'createSuite({ webgrad: webgradBaseline, tf: window.tf, loadMnist, log: console.log })' : '{}'};
-window.suite = { ...(${baselineSuite.toString()})(baseline), ...createSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }), ...createJaxSuite({ jax, loadMnist }), ...createCnnSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }) };
+window.suite = { ...Object.fromEntries(Object.entries(baseline).map(([name, call]) => ['${BASELINE_PREFIX}' + name, call])), ...createSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }), ...createJaxSuite({ jax, loadMnist }), ...createCnnSuite({ webgrad, tf: window.tf, loadMnist, log: console.log }) };
 </script>`;
   const server = await serve.startServer({
     '/dist': path.join(repoRoot, 'dist'),
@@ -173,7 +173,7 @@ async function nodeHost(baseline) {
   const jax = await import('@jax-js/jax');
   const base = baseline && (await import(pathToFileURL(path.join(baseline.dist, 'internals.js')).href));
   const suite = {
-    ...(base ? baselineSuite(createSuite({ webgrad: base, tf, loadMnist: () => loadMnist(), log: console.log })) : {}),
+    ...(base ? prefixed(createSuite({ webgrad: base, tf, loadMnist: () => loadMnist(), log: console.log })) : {}),
     ...createSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log }),
     ...createJaxSuite({ jax, loadMnist: () => loadMnist() }),
     ...createCnnSuite({ webgrad, tf, loadMnist: () => loadMnist(), log: console.log }),
@@ -197,16 +197,15 @@ async function alternating(host, name, args, key) {
   const theirs = [];
   for (let i = 0; i < BASELINE_ROUNDS; i++) {
     mine.push(await host.call(name, args));
-    theirs.push(await host.call(`baseline${name[0].toUpperCase()}${name.slice(1)}`, args));
+    theirs.push(await host.call(BASELINE_PREFIX + name, args));
   }
   const middle = (runs) => [...runs].sort((a, b) => a[key] - b[key])[Math.floor(runs.length / 2)];
   return { mine: { ...middle(mine), runs: mine.map((r) => r[key]) }, theirs: { ...middle(theirs), runs: theirs.map((r) => r[key]) } };
 }
 
-/** The baseline engine's step and epoch calls, renamed so they sit beside this commit's in one suite. */
-function baselineSuite(suite) {
-  return { baselineStepWebgrad: suite.stepWebgrad, baselineEpochWebgrad: suite.epochWebgrad };
-}
+/** The baseline engine's suite functions sit beside this commit's under this prefix. */
+const BASELINE_PREFIX = 'baseline.';
+const prefixed = (suite) => Object.fromEntries(Object.entries(suite).map(([name, call]) => [BASELINE_PREFIX + name, call]));
 
 /** a / b to 3 significant figures, or null when either is missing (a skipped library). */
 const ratioOf = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? Number((a / b).toPrecision(3)) : null);

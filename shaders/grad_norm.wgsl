@@ -1,12 +1,11 @@
-// Squared L2 norms of the gradient in chunks, one workgroup a chunk:
+// Squared L2 norms of the gradient in chunks, one workgroup a chunk (compiled after grad_chunks.wgsl, which
+// says how the arena is cut):
 //   partials[c] = Σ grads[chunk c]²
-// Every slot of the arena is cut into chunks of Params.chunk_vec4 vec4s (its last chunk shorter), in slot
-// order: slot s's chunks follow slot s − 1's, ceil(vec4s_s / chunk_vec4) of them (src/optim/optimizer.ts
-// `gradChunkCount` counts them the same way). On a GPU (src/optim/optimizer.ts `gradNormSplit`: 256
-// invocations, 1,024-vec4 chunks) a big slot spreads over many workgroups and the dispatch fills the GPU
-// whatever the model's shapes; on a CPU implementation (64 invocations, one chunk a slot) there are few
-// workgroups, since each one's barriers cost a thread synchronisation there. The consumer, optimizer.wgsl, adds the partials: in order per
-// slot for the per-layer statistics, and into the global norm that gradient clipping needs. A frozen slot
+// On a GPU (src/optim/optimizer.ts `gradNormSplit`: 256 invocations, 1,024-vec4 chunks) a big slot spreads
+// over many workgroups and the dispatch fills the GPU whatever the model's shapes; on a CPU implementation
+// (64 invocations, one chunk a slot) there are few workgroups, since each one's barriers cost a thread
+// synchronisation there. The consumer, optimizer.wgsl, adds the partials: in order per slot for the
+// per-layer statistics, and into the global norm that gradient clipping needs. A frozen slot
 // (learning-rate scale 0) has no gradient this step, so its chunks' partials are 0, as PyTorch's
 // clip_grad_norm_ passes over a parameter without a gradient.
 //
@@ -34,17 +33,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   // Past 65,535 workgroups the dispatch folds into 2-D rows of them (grid1d). Uniform per workgroup.
   let c = wid.x + wid.y * groups.x;
   if (c >= params.chunk_count) { return; }
-  // The slot holding chunk c: walk the slots, counting their chunks (a model has tens of slots).
+  // The slot holding chunk c, and its first chunk: walk the slots (a model has tens of them).
   var first = 0u;
   var s = 0u;
-  var slot = slots[0];
   loop {
-    slot = slots[s];
-    let chunks = max(1u, ((slot.y + 3u) / 4u + params.chunk_vec4 - 1u) / params.chunk_vec4);
+    let chunks = chunks_of(s);
     if (c < first + chunks || s + 1u >= params.slot_count) { break; }
     first += chunks;
     s++;
   }
+  let slot = slots[s];
   // Slots start 64-float aligned and the arena's padding is zero, so whole vec4s cover each slot.
   let vec4s = (slot.y + 3u) / 4u;
   let start = (c - first) * params.chunk_vec4;

@@ -26,7 +26,7 @@ struct Params {
   alpha: f32,
 }
 
-/** The most classes the head holds in registers (src/kernels/lower.ts fuses only up to this many). */
+/** The most classes the head holds in registers (HEAD_MAX_CLASSES, src/kernels/lower.ts: src/scheduler/fuse.ts fuses no more). */
 const MAX_CLASSES: u32 = 32u;
 
 override WRITE_DH: bool = true;

@@ -15,9 +15,9 @@
 // A[k, m] under TRANS_A, for `bias_grad_rows`. BIAS_GRAD goes with no other epilogue and no split K.
 //
 // Bindings, the same for every kernel of the family: 0 A (read), 1 B (read), 2 E (read; a dummy when the
-// epilogue does not read it), 3 C (read_write), 4 D (read_write; a dummy without BIAS_GRAD) and 5 Params,
-// both declared here. Each kernel declares bindings 0–3
-// itself, as array<f32> or array<vec4f> (the autotuner checks that vec4 bindings are 16-byte aligned).
+// epilogue does not read it), 3 C (read_write), 4 D (read_write; a dummy without BIAS_GRAD), 5 Params.
+// D and the Params are declared here; each kernel declares bindings 0–3 itself, as array<f32> or
+// array<vec4f> (the autotuner checks that vec4 bindings are 16-byte aligned).
 // WG_X and WG_Y are the workgroup size of the kernels that take it from the constants.
 
 struct Params {

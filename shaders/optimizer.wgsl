@@ -1,4 +1,5 @@
-// Every optimizer, as one dispatch over the whole parameter arena (chosen by the OPTIMIZER constant).
+// Every optimizer, as one dispatch over the whole parameter arena (chosen by the OPTIMIZER constant;
+// compiled after grad_chunks.wgsl).
 // Each invocation updates four consecutive floats as one vec4 (arena slots are 64-float aligned, so a
 // vec4 never straddles two parameters): a quarter of the invocations and vector memory access, which
 // CPU Vulkan implementations such as SwiftShader need and GPUs do not mind.
@@ -103,11 +104,6 @@ fn slot_of(i: u32) -> vec4u {
     if (slots[mid].x / 4u <= i) { lo = mid; } else { hi = mid; }
   }
   return slots[lo];
-}
-
-// grad_norm.wgsl's chunks of slot s.
-fn chunks_of(s: u32) -> u32 {
-  return max(1u, ((slots[s].y + 3u) / 4u + params.chunk_vec4 - 1u) / params.chunk_vec4);
 }
 
 // The squared norm of slot s: its partials, in chunk order.

@@ -26,7 +26,8 @@
 import type { GpuResources } from '../gpu/resources';
 import { DispatchTimer, type Clock, type Measurement, type TimingOptions } from '../gpu/timing';
 import { kernels } from './catalog';
-import { adapterKindOf, candidateVariants, type AdapterKind } from './matmul_policy';
+import { adapterKindOf, type AdapterKind } from '../gpu/adapter_kind';
+import { candidateVariants } from './matmul_policy';
 import { tuningKey, type MatmulRequest, type TuningTable } from './matmul_select';
 import { REFERENCE_MATMUL, variantSteps, type MatmulVariant } from './matmul_variants';
 import { MatmulTrial, compareOutputs, type PreparedSelection } from './matmul_verify';

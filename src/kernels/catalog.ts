@@ -178,14 +178,14 @@ const fixedKernels = {
   },
   gradNorm: {
     name: 'grad_norm',
-    files: ['grad_norm.wgsl'],
+    files: ['grad_chunks.wgsl', 'grad_norm.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'write', 'uniform'],
     params: new UniformLayout('Params', [['slot_count', 'u32'], ['chunk_count', 'u32'], ['chunk_vec4', 'u32']]),
   },
   optimizer: {
     name: 'optimizer',
-    files: ['optimizer.wgsl'],
+    files: ['grad_chunks.wgsl', 'optimizer.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'write', 'write', 'write', 'write', 'read', 'uniform', 'uniform', 'uniform'],
     params: new UniformLayout('Params', [['count', 'u32'], ['decay_count', 'u32'], ['slot_count', 'u32'], ['chunk_count', 'u32'], ['chunk_vec4', 'u32']]),

@@ -15,17 +15,12 @@
  *   - The reference is always a candidate (and the answer when it is the only one).
  */
 import { REFERENCE_MATMUL, flagsOf, matmulVariants, type MatmulShape, type MatmulVariant } from './matmul_variants';
+import type { AdapterKind } from '../gpu/adapter_kind';
 import type { Constants } from './kernel';
-
-export type AdapterKind = 'cpu' | 'gpu';
 
 /** A GPU workgroup smaller than this leaves SIMD lanes idle (NVIDIA warps are 32 wide, AMD wavefronts 32 or 64). */
 export const MIN_GPU_INVOCATIONS = 64;
 
-/** CPU Vulkan and D3D WARP adapters, by the name the device reports. */
-export function adapterKindOf(adapterName: string): AdapterKind {
-  return /swiftshader|llvmpipe|lavapipe|softpipe|basic render/i.test(adapterName) ? 'cpu' : 'gpu';
-}
 
 /** Whether each of bindings A, B, E, C starts and ends on a 16-byte boundary (a vec4 binding must). */
 export type BindingAlignment = readonly [boolean, boolean, boolean, boolean];

@@ -102,7 +102,6 @@ export async function prepareSelection(resources: GpuResources, selection: Matmu
 export class MatmulTrial {
   private readonly created: GPUBuffer[] = [];
   readonly buffers: ProductBuffers;
-  private readonly biasGrad: boolean;
 
   constructor(
     private readonly resources: GpuResources,
@@ -125,8 +124,7 @@ export class MatmulTrial {
       dummyOut: storage('dummyOut', new Float32Array(4)),
       params,
     };
-    this.biasGrad = !!base.BIAS_GRAD;
-    if (this.biasGrad) this.buffers.D = storage('D', new Float32Array(Math.ceil(M / 4) * 4));
+    if (base.BIAS_GRAD) this.buffers.D = storage('D', new Float32Array(Math.ceil(M / 4) * 4));
   }
 
   /** Runnable steps of `selection` on this trial's buffers (allocating its scratch buffer the first time one needs it). */

@@ -4,6 +4,7 @@
  * instance norm and layer norm (shaders/group_norm.wgsl). Binding kinds are in binding order: inputs
  * `read`, outputs `write`, then the Params uniform; the layouts mirror each file's `struct Params`.
  */
+import { adapterKindOf } from '../gpu/adapter_kind';
 import type { Kernel } from './kernel';
 import { UniformLayout } from './uniform';
 
@@ -120,9 +121,9 @@ export interface ReductionSplit {
 export const GPU_SPLIT: ReductionSplit = { laneElements: 8, rowThreadElements: 8, rowTile: 64, planeTile: 1 };
 export const CPU_SPLIT: ReductionSplit = { laneElements: 512, rowThreadElements: 512, rowTile: 256, planeTile: 16 };
 
-/** CPU implementations of WebGPU (SwiftShader, llvmpipe/lavapipe, WARP) get CPU_SPLIT; every other adapter GPU_SPLIT. */
+/** CPU implementations of WebGPU (src/gpu/adapter_kind.ts) get CPU_SPLIT; every other adapter GPU_SPLIT. */
 export function splitForAdapter(adapterName: string): ReductionSplit {
-  return /swiftshader|llvmpipe|lavapipe|\bwarp\b|basic render/i.test(adapterName) ? CPU_SPLIT : GPU_SPLIT;
+  return adapterKindOf(adapterName) === 'cpu' ? CPU_SPLIT : GPU_SPLIT;
 }
 
 const NORM_OPS = new Set(['batch_norm', 'batch_norm_grad', 'layer_norm', 'layer_norm_grad', 'group_norm', 'group_norm_grad']);

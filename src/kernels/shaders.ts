@@ -31,6 +31,7 @@ import pool2d from '../../shaders/pool2d.wgsl?raw';
 import softmaxXent from '../../shaders/softmax_xent.wgsl?raw';
 import linearSoftmaxXent from '../../shaders/linear_softmax_xent.wgsl?raw';
 import xentMetrics from '../../shaders/xent_metrics.wgsl?raw';
+import gradChunks from '../../shaders/grad_chunks.wgsl?raw';
 
 export const shaderFiles = {
   'accumulate.wgsl': accumulate,
@@ -65,6 +66,7 @@ export const shaderFiles = {
   'softmax_xent.wgsl': softmaxXent,
   'linear_softmax_xent.wgsl': linearSoftmaxXent,
   'xent_metrics.wgsl': xentMetrics,
+  'grad_chunks.wgsl': gradChunks,
 } as const;
 
 export type ShaderFile = keyof typeof shaderFiles;

@@ -6,7 +6,7 @@
 import { ConfigError } from '../errors';
 import { optimizerHyperLayout } from '../kernels/catalog';
 import { grid1d } from '../kernels/kernel';
-import { adapterKindOf } from '../kernels/matmul_policy';
+import { adapterKindOf } from '../gpu/adapter_kind';
 import type { LoweredDispatch } from '../kernels/lower';
 import type { ExternalBuffer } from '../graph/graph';
 import type { ParameterArena } from '../nn/parameters';
@@ -157,7 +157,7 @@ export function gradNormSplit(adapterName: string): GradNormSplit {
 
 /**
  * The gradient-norm pass's chunks, one workgroup (and one partial sum) each: every slot cut into runs of
- * `chunkVec4` vec4s, at least one per slot, as the kernels count them.
+ * `chunkVec4` vec4s, at least one per slot, as shaders/grad_chunks.wgsl counts them.
  */
 export function gradChunkCount(arena: ParameterArena, chunkVec4: number): number {
   return arena.slots.reduce((n, s) => n + Math.max(1, Math.ceil(Math.ceil(s.size / 4) / chunkVec4)), 0);

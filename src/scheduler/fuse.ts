@@ -17,7 +17,7 @@
  */
 import type { Node } from '../graph/graph';
 import { HEAD_MAX_CLASSES } from '../kernels/lower';
-import { adapterKindOf } from '../kernels/matmul_policy';
+import { adapterKindOf } from '../gpu/adapter_kind';
 
 export interface FuseOptions {
   /** Fuse the classifier head (`fuseHeads`; default true). */

@@ -198,6 +198,10 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
   buffers.push({ name: DUMMY, bytes: 16 });
   let scratchBytes = 0;
   let dummyOut = false;
+  const dummyRef = (writable = false): BindingRef => {
+    if (writable) dummyOut = true;
+    return { buffer: writable ? DUMMY_OUT : DUMMY, offset: 0, size: 16 };
+  };
   const uniformData = new ArrayBuffer(Math.max(1, lowered.length) * UNIFORM_STRIDE);
   buffers.push({ name: UNIFORMS, bytes: uniformData.byteLength });
 
@@ -205,8 +209,7 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
     if ('tensor' in operand) return refs.get(operand.tensor.id) ?? (place(operand.tensor), refs.get(operand.tensor.id)!);
     if ('external' in operand) return { buffer: declare(operand.external), offset: 0, size: operand.external.bytes };
     if ('scratch' in operand) return scratchRefs.get(operand)!;
-    if (operand.writable) dummyOut = true;
-    return { buffer: operand.writable ? DUMMY_OUT : DUMMY, offset: 0, size: 16 };
+    return dummyRef(operand.writable);
   };
   const dispatches = lowered.flatMap(({ label, dispatch }, i): PlannedDispatch[] => {
     const layoutOf = kernels[dispatch.kernel].params;
@@ -226,8 +229,7 @@ export function planStep(nodes: readonly Node[], layout: ArenaLayout, options: P
       if (index >= 0) return operands[index];
       if (operand === 'params') return params;
       if (operand === 'scratch') return { buffer: MATMUL_SCRATCH, offset: 0, size: selection.scratchBytes };
-      if (operand === 'dummyOut') dummyOut = true;
-      return { buffer: operand === 'dummyOut' ? DUMMY_OUT : DUMMY, offset: 0, size: 16 };
+      return dummyRef(operand === 'dummyOut');
     };
     return selection.steps.map((step, s) => ({
       kind: 'dispatch',

@@ -16,7 +16,11 @@ import { readBuffer } from '../../src/gpu/readback';
 import { autotuneChoices, clearAutotuneCache, tuneMatmuls, tuneProduct } from '../../src/kernels/autotune';
 import { kernels } from '../../src/kernels/catalog';
 import { SCRATCH_BUFFER, matmulParamsOf, matmulRequestsOf, variantOfDispatch } from '../../src/kernels/matmul_plan';
-import { ALL_ALIGNED, adapterKindOf, alignmentOf, candidateVariants, MIN_GPU_INVOCATIONS } from '../../src/kernels/matmul_policy';
+import { ALL_ALIGNED, alignmentOf, candidateVariants, MIN_GPU_INVOCATIONS } from '../../src/kernels/matmul_policy';
+import { adapterKindOf } from '../../src/gpu/adapter_kind';
+import { CPU_SPLIT, GPU_SPLIT, splitForAdapter } from '../../src/kernels/norm';
+import { CPU_GRAD_NORM, GPU_GRAD_NORM, gradNormSplit } from '../../src/optim/optimizer';
+import { headFusionFor } from '../../src/scheduler/fuse';
 import { adoptChoices, formatSelection, selectMatmul, tuningKey, type MatmulRequest, type TuningTable } from '../../src/kernels/matmul_select';
 import { REFERENCE_MATMUL, matmulKernelNames, matmulVariants, variantSteps, type MatmulVariant } from '../../src/kernels/matmul_variants';
 import { localStorageTuningStore } from '../../src/kernels/tuning_store_browser';
@@ -170,6 +174,12 @@ describe('candidate policy', () => {
     expect(adapterKindOf('mesa llvmpipe (LLVM 15.0.7, 256 bits)')).toBe('cpu');
     expect(adapterKindOf('nvidia hopper NVIDIA H200')).toBe('gpu');
     expect(adapterKindOf('apple metal-3 Apple M2')).toBe('gpu');
+    expect(adapterKindOf('microsoft warp Microsoft Basic Render Driver')).toBe('cpu');
+    // Every adapter-dependent planning choice follows the one classification.
+    for (const name of ['google swiftshader swiftshader-device-subzero- SwiftShader driver 5.0.0', 'microsoft warp Microsoft Basic Render Driver', 'nvidia hopper NVIDIA H200']) {
+      const cpu = adapterKindOf(name) === 'cpu';
+      expect([splitForAdapter(name), gradNormSplit(name), headFusionFor(name)], name).toEqual(cpu ? [CPU_SPLIT, CPU_GRAD_NORM, false] : [GPU_SPLIT, GPU_GRAD_NORM, true]);
+    }
   });
 
   it('alignment of bindings from their offsets and sizes', () => {
