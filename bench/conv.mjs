@@ -142,9 +142,9 @@ for (const name of values.layers.split(',')) {
   const b = storage('b', random(gemm.K * gemm.N));
   const c = storage('c', new Float32Array(gemm.M * gemm.N));
   const mmConstants = { TRANS_A: false, TRANS_B: false, BIAS: false, ACT: 0, ACT_GRAD: 0 };
-  entries.push({ computation: `matmul ${gemm.M}×${gemm.N}×${gemm.K}`, variant: 'matmul (reference)', dispatch: await prepare('matmul', { ...mmConstants, WG_X: 8, WG_Y: 8 }, [a, b, dummyOf(), c], { ...gemm, alpha: 0 }, [Math.ceil(gemm.N / 32), Math.ceil(gemm.M / 32), 1]) });
+  entries.push({ computation: `matmul ${gemm.M}×${gemm.N}×${gemm.K}`, variant: 'matmul (reference)', dispatch: await prepare('matmul', { ...mmConstants, WG_X: 8, WG_Y: 8 }, [a, b, dummyOf(), c, dummyOf()], { ...gemm, alpha: 0 }, [Math.ceil(gemm.N / 32), Math.ceil(gemm.M / 32), 1]) });
   if (gemm.N % 4 === 0 && gemm.K % 4 === 0) {
-    entries.push({ computation: `matmul ${gemm.M}×${gemm.N}×${gemm.K}`, variant: 'matmulV16x16@4x4', dispatch: await prepare('matmulV16x16', { ...mmConstants, WG_X: 4, WG_Y: 4 }, [a, b, dummyOf(), c], { ...gemm, alpha: 0 }, [Math.ceil(gemm.N / 64), Math.ceil(gemm.M / 64), 1]) });
+    entries.push({ computation: `matmul ${gemm.M}×${gemm.N}×${gemm.K}`, variant: 'matmulV16x16@4x4', dispatch: await prepare('matmulV16x16', { ...mmConstants, WG_X: 4, WG_Y: 4 }, [a, b, dummyOf(), c, dummyOf()], { ...gemm, alpha: 0 }, [Math.ceil(gemm.N / 64), Math.ceil(gemm.M / 64), 1]) });
   }
   const times = await time(entries.map((e) => e.dispatch));
   entries.forEach((e, i) => {

@@ -34,24 +34,7 @@
 //   3 out (read_write) forward: y           grad_input: dx                grad_weight: partials [S, Co·K (+Co)]
 //   4 params
 
-struct Params {
-  batch: u32,
-  in_channels: u32,
-  in_h: u32,
-  in_w: u32,
-  out_channels: u32,
-  out_h: u32,
-  out_w: u32,
-  kernel_h: u32,
-  kernel_w: u32,
-  stride_h: u32,
-  stride_w: u32,
-  pad_h: u32,
-  pad_w: u32,
-  splits: u32,          // grad_weight: number of partial sums
-  rows_per_split: u32,  // grad_weight: output rows (n, oh) per partial sum
-  alpha: f32,           // the activation's alpha (ACT / ACT_GRAD)
-}
+// struct Params: shaders/conv_params.wgsl (compiled before this file).
 
 override BIAS: bool = false;
 override ACT: u32 = 0u;

@@ -47,9 +47,15 @@ export function appendBackward(graph: Graph, lossNode: number, frozen: ReadonlyS
     if (t.role !== 'param') continue;
     const g = grads.get(t.id);
     if (!g) continue;
-    if (g.role !== 'activation' || g.viewOf || g.gradOf) throw new ShapeError(`autodiff: the gradient of ${t} is ${g}, which is not a fresh tensor of its own.`);
-    g.role = 'grad';
-    g.gradOf = t;
+    // A view (a conv weight's gradient computed as a [Co, K] matrix, say) places its source in the arena.
+    const root = g.viewOf ?? g;
+    if (g.role !== 'activation' || root.role !== 'activation' || g.gradOf || root.gradOf || root.size !== t.size) {
+      throw new ShapeError(`autodiff: the gradient of ${t} is ${g}, which is not a fresh tensor of its own.`);
+    }
+    for (const tensor of new Set([g, root])) {
+      tensor.role = 'grad';
+      tensor.gradOf = t;
+    }
     paramGrads.set(t.id, g);
   }
   return paramGrads;

@@ -6,6 +6,7 @@
 import { ConfigError, ShapeError } from '../errors';
 import type { Attrs, Graph, Node, OutputSpec, Tensor } from './graph';
 import { convOpDefs, type ConvOpName } from './ops_conv';
+import { im2colOpDefs, type Im2colOpName } from './ops_im2col';
 import { normPoolOpDefs, type NormPoolOpName } from './ops_norm_pool';
 
 export interface OpDef {
@@ -52,6 +53,7 @@ export type OpName =
   | 'add'
   | 'softmax'
   | ConvOpName
+  | Im2colOpName
   | NormPoolOpName;
 
 /** PyTorch's defaults for BatchNorm, LayerNorm and GroupNorm. */
@@ -311,4 +313,6 @@ export const opDefs: Record<OpName, OpDef> = {
 
   // conv2d, its gradients and add (src/graph/ops_conv.ts).
   ...convOpDefs,
+  // im2col, col2im and the layout changes of a convolution run as a matmul (src/graph/ops_im2col.ts).
+  ...im2colOpDefs,
 };

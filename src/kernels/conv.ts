@@ -1,5 +1,5 @@
 /**
- * The TypeScript side of shaders/conv2d.wgsl and shaders/partial_sum.wgsl: kernel
+ * The TypeScript side of shaders/conv2d.wgsl, partial_sum.wgsl, im2col.wgsl, col2im.wgsl and channels.wgsl: kernel
  * records (spread into the catalog), the shared Params of every conv entry point, and each variant's
  * workgroup count. Every conv kernel binds (in0, in1, epi, out, Params), so a register-blocked kernel
  * and the tiled one are interchangeable in a plan: only the kernel, constants and workgroups differ.
@@ -9,7 +9,7 @@ import { convTaps } from '../graph/ops_conv';
 import { grid1d, type Kernel } from './kernel';
 import { UniformLayout } from './uniform';
 
-/** struct Params of shaders/conv2d.wgsl. */
+/** struct Params of shaders/conv_params.wgsl (conv2d.wgsl, im2col.wgsl). */
 export const convParamsLayout = new UniformLayout('Params', [
   ['batch', 'u32'],
   ['in_channels', 'u32'],
@@ -30,7 +30,19 @@ export const convParamsLayout = new UniformLayout('Params', [
 ]);
 
 function convKernel(name: string, entryPoint: string): Kernel {
-  return { name, files: ['act_fns.wgsl', 'conv2d.wgsl'], entryPoint, bindings: ['read', 'read', 'read', 'write', 'uniform'], params: convParamsLayout };
+  return { name, files: ['act_fns.wgsl', 'conv_params.wgsl', 'conv2d.wgsl'], entryPoint, bindings: ['read', 'read', 'read', 'write', 'uniform'], params: convParamsLayout };
+}
+
+/** struct Params of shaders/channels.wgsl. */
+const channelsParamsLayout = new UniformLayout('Params', [
+  ['count', 'u32'],
+  ['channels', 'u32'],
+  ['spatial', 'u32'],
+  ['alpha', 'f32'],
+]);
+
+function channelsKernel(name: string, entryPoint: string): Kernel {
+  return { name, files: ['act_fns.wgsl', 'channels.wgsl'], entryPoint, bindings: ['read', 'read', 'write', 'uniform'], params: channelsParamsLayout };
 }
 
 export const convKernels = {
@@ -48,6 +60,14 @@ export const convKernels = {
   conv2dGradWeightWindow: convKernel('conv2d.grad_weight_window', 'grad_weight_window'),
   /** The workgroup-tiled variant of all three (constant MODE 0, 1, 2), same bindings and constants. */
   conv2dTiled: convKernel('conv2d.tiled', 'tiled'),
+  /** cols [N·OH·OW, K] from x (shaders/im2col.wgsl): bindings x, dummy, cols. Constant WG. */
+  im2col: { name: 'im2col', files: ['conv_params.wgsl', 'im2col.wgsl'], entryPoint: 'im2col', bindings: ['read', 'read', 'write', 'uniform'], params: convParamsLayout },
+  /** dx from dcols (· activate'(v)): bindings dcols, v | dummy, dx. Constants ACT_GRAD, WG (shaders/col2im.wgsl). */
+  col2im: { name: 'col2im', files: ['act_fns.wgsl', 'conv_params.wgsl', 'col2im.wgsl'], entryPoint: 'col2im', bindings: ['read', 'read', 'write', 'uniform'], params: convParamsLayout },
+  /** NCHW from [N·S, C] rows (activated): bindings rows, dummy, y. Constants ACT, WG (shaders/channels.wgsl). */
+  channelsFirst: channelsKernel('channels.first', 'to_channels_first'),
+  /** [N·S, C] rows from NCHW (· activate'(v)): bindings x, v | dummy, rows. Constants ACT_GRAD, WG. */
+  channelsLast: channelsKernel('channels.last', 'to_channels_last'),
   /** The weight gradient's second pass: bindings partials, dw, db | dummy. */
   partialSum: {
     name: 'partial_sum',

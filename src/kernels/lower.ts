@@ -281,6 +281,10 @@ export function lower(node: Node): LoweredDispatch | undefined {
     case 'conv2d_grad_input':
     case 'conv2d_grad_weight':
     case 'conv2d_grad_weight_reduce':
+    case 'im2col':
+    case 'col2im':
+    case 'channels_first':
+    case 'channels_last':
       return lowerConv(node)!;
   }
   throw new Error(`No kernel lowering for op '${node.op}'.`);

@@ -1,6 +1,6 @@
 /**
  * Lowerings of conv2d and its gradient ops (src/graph/ops_conv.ts) to dispatches of shaders/conv2d.wgsl
- * and partial_sum.wgsl.
+ * and partial_sum.wgsl, and of the im2col path's ops (src/graph/ops_im2col.ts) to im2col.wgsl and channels.wgsl.
  *
  * Which conv variant (defaultConvVariant), from bench/conv.mjs on SwiftShader (the only adapter this
  * project has run), MNIST CNN shapes at batch 128:
@@ -50,7 +50,10 @@ function convDispatch(
   };
 }
 
-/** The dispatch of a conv node, or undefined for any other op. */
+/** Invocations per workgroup of im2col, col2im and the layout changes (one element or one tap run each). */
+export const IM2COL_WG = 256;
+
+/** The dispatch of a conv node (the direct kernels, or the im2col path's own ops), or undefined for any other op. */
 export function lowerConv(node: Node, variant?: ConvVariant): LoweredDispatch | undefined {
   const attrs = node.attrs;
   const alpha = Number(attrs.alpha ?? 0);
@@ -74,6 +77,34 @@ export function lowerConv(node: Node, variant?: ConvVariant): LoweredDispatch | 
       const bias = !!attrs.bias;
       const constants = { BIAS: bias };
       return convDispatch(variant, 'grad_weight', g, [t(dy), t(x), dummy, t(node.outputs[0])], constants, { splits: Number(attrs.splits), bias });
+    }
+    case 'im2col':
+    case 'col2im': {
+      const [src, v] = node.inputs;
+      const out = node.outputs[0];
+      const input = node.op === 'im2col' ? src.shape : out.shape;
+      const g = convGeometry(node.op, input, [1, input[1], Number(attrs.kernelH), Number(attrs.kernelW)], attrs);
+      const im2col = node.op === 'im2col';
+      return {
+        kernel: node.op,
+        constants: im2col ? { WG: IM2COL_WG } : { WG: IM2COL_WG, ACT_GRAD: kindOf(attrs.actGrad) },
+        operands: [t(src), v ? t(v) : dummy, t(out)],
+        params: convParams(g, 1, alpha),
+        workgroups: grid1d(im2col ? g.batch * g.outH * g.outW * g.inChannels : out.size, IM2COL_WG),
+      };
+    }
+    case 'channels_first':
+    case 'channels_last': {
+      const [src, v] = node.inputs;
+      const out = node.outputs[0];
+      const [, channels, h, w] = node.op === 'channels_first' ? out.shape : src.shape;
+      return {
+        kernel: node.op === 'channels_first' ? 'channelsFirst' : 'channelsLast',
+        constants: node.op === 'channels_first' ? { WG: IM2COL_WG, ACT: kindOf(attrs.act) } : { WG: IM2COL_WG, ACT_GRAD: kindOf(attrs.actGrad) },
+        operands: [t(src), v ? t(v) : dummy, t(out)],
+        params: { count: out.size, channels, spatial: h * w, alpha },
+        workgroups: grid1d(out.size, IM2COL_WG),
+      };
     }
     case 'conv2d_grad_weight_reduce': {
       const [partials] = node.inputs;

@@ -6,7 +6,11 @@ import add from '../../shaders/add.wgsl?raw';
 import batchNorm from '../../shaders/batch_norm.wgsl?raw';
 import channelSums from '../../shaders/channel_sums.wgsl?raw';
 import columnSum from '../../shaders/column_sum.wgsl?raw';
+import channels from '../../shaders/channels.wgsl?raw';
+import col2im from '../../shaders/col2im.wgsl?raw';
 import conv2d from '../../shaders/conv2d.wgsl?raw';
+import convParams from '../../shaders/conv_params.wgsl?raw';
+import im2col from '../../shaders/im2col.wgsl?raw';
 import dropout from '../../shaders/dropout.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
 import gatherAugment from '../../shaders/gather_augment.wgsl?raw';
@@ -41,7 +45,11 @@ export const shaderFiles = {
   'batch_norm.wgsl': batchNorm,
   'channel_sums.wgsl': channelSums,
   'column_sum.wgsl': columnSum,
+  'channels.wgsl': channels,
+  'col2im.wgsl': col2im,
   'conv2d.wgsl': conv2d,
+  'conv_params.wgsl': convParams,
+  'im2col.wgsl': im2col,
   'dropout.wgsl': dropout,
   'gather.wgsl': gather,
   'gather_augment.wgsl': gatherAugment,

@@ -1,17 +1,20 @@
 /**
- * Peephole fusion on the node list, before buffers are planned. Six patterns, then the classifier head
+ * Peephole fusion on the node list, before buffers are planned. Seven patterns, then the classifier head
  * (`fuseHeads`):
  *   matmul → activation                  becomes matmul{act}        (forward: bias + activation in one pass)
- *   conv2d → activation                  becomes conv2d{act}        (likewise)
+ *   conv2d → activation                  becomes conv2d{act}        (likewise; channels_first{act} too)
  *   matmul → activation_grad(·, v)       becomes matmul{actGrad}    (backward: dY·W times activate'(v))
- *   conv2d_grad_input → activation_grad(·, v) becomes conv2d_grad_input{actGrad} (dx times activate'(v))
+ *   conv2d_grad_input → activation_grad(·, v) becomes conv2d_grad_input{actGrad} (dx times activate'(v);
+ *                                                                   col2im{actGrad} likewise)
+ *   activation_grad(g, v) → channels_last becomes channels_last{actGrad}(g, v) (the layout change of a conv
+ *                                                                   run as a matmul reads g, times activate'(v))
  *   dropout_grad → activation_grad(·, v) becomes dropout_grad{actGrad} (mask, scale and activate'(v) in one pass)
  *   matmul(dYᵀ·X) and column_sum(dY)     become matmul{biasGrad}   (a Linear's weight and bias gradients in one
  *                                                                   dispatch: outputs dW, then db)
  * v is whatever the activation_grad node reads (its output y, or its input x where derivativeFromInput(kind),
  * src/graph/ops.ts); the fused kernel reads the same tensor. For GELU/SiLU in a training graph that x is
  * also read by the backward, so the forward matmul → activation pair stays unfused (the reader count below).
- * Each removes one dispatch (the first five also an intermediate buffer). The first five fuse only when the
+ * Each removes one dispatch (all but the bias gradient also an intermediate buffer). Those fuse only when the
  * producer's output has no other reader, so no other op ever needs the intermediate; the last needs none
  * (both nodes only read dY), and db is produced earlier than before, which nothing can observe.
  */
@@ -42,7 +45,7 @@ export function fuse(graphNodes: readonly Node[], options: FuseOptions = {}): No
     node.outputs.forEach((t) => producer.set(t.id, node));
   }
   /** The producer of `tensorId` when it is a `op` with no epilogue yet and this tensor is its only, private output. */
-  const fusable = (tensorId: number, op: 'matmul' | 'conv2d' | 'conv2d_grad_input' | 'dropout_grad'): Node | undefined => {
+  const fusable = (tensorId: number, op: 'matmul' | 'conv2d' | 'conv2d_grad_input' | 'dropout_grad' | 'channels_first' | 'col2im' | 'activation_grad'): Node | undefined => {
     const p = producer.get(tensorId);
     const t = p?.outputs[0];
     const plain = p?.op === op && !p.attrs.act && !p.attrs.actGrad;
@@ -74,16 +77,27 @@ export function fuse(graphNodes: readonly Node[], options: FuseOptions = {}): No
         nodes[i] = undefined;
       }
     } else if (node?.op === 'activation') {
-      const producer = fusable(node.inputs[0].id, 'matmul') ?? fusable(node.inputs[0].id, 'conv2d');
+      const id = node.inputs[0].id;
+      const producer = fusable(id, 'matmul') ?? fusable(id, 'conv2d') ?? fusable(id, 'channels_first');
       if (producer) absorb(i, node, producer, 'act');
     } else if (node?.op === 'activation_grad') {
       const id = node.inputs[0].id;
       const dropout = fusable(id, 'dropout_grad');
       const mm = dropout ? undefined : fusable(id, 'matmul');
-      const conv = dropout || mm ? undefined : fusable(id, 'conv2d_grad_input');
+      const conv = dropout || mm ? undefined : (fusable(id, 'conv2d_grad_input') ?? fusable(id, 'col2im'));
       // A matmul's epilogue operand slot holds either a bias or v, not both; conv2d_grad_input has no bias.
       const into = dropout ?? (mm && mm.inputs.length <= 2 ? mm : undefined) ?? conv;
       if (into) absorb(i, node, into, 'actGrad', node.inputs[1]);
+    } else if (node?.op === 'channels_last' && node.inputs.length === 1) {
+      // The other way round: the derivative moves into its one consumer, which reads g and v instead.
+      const grad = fusable(node.inputs[0].id, 'activation_grad');
+      const j = grad ? nodes.indexOf(grad) : -1;
+      if (grad && j >= 0) {
+        node.inputs = [...grad.inputs];
+        node.attrs.actGrad = grad.attrs.kind;
+        node.attrs.alpha = grad.attrs.alpha;
+        nodes[j] = undefined;
+      }
     }
   });
   if (options.head ?? true) fuseHeads(nodes, readers, producer);

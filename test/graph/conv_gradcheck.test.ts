@@ -6,7 +6,9 @@
  *   (b) the op records (no GPU): the backward rule's nodes, shape errors, and what fuse() folds;
  *   (c) small graphs on the GPU — conv2d → reshape → softmax_xent, two convolutions with an activation
  *       between them (fused epilogues in both directions), a residual block (add, fan-out) — whose
- *       parameter gradients, read from the gradient arena, match finite differences of the reference.
+ *       parameter gradients, read from the gradient arena, match finite differences of the reference;
+ *   (d) the same for convolutions run as im2col → matmul → channels_first (src/graph/ops_im2col.ts), whose
+ *       backward autodiff derives from the matmul's rules, channels_last and col2im.
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
@@ -14,6 +16,7 @@ import { readFloats } from '../../src/gpu/readback';
 import { appendBackward } from '../../src/graph/autodiff';
 import { externalBuffer, Graph, type ExternalBuffer, type Tensor } from '../../src/graph/graph';
 import { opDefs, type ActivationName } from '../../src/graph/ops';
+import { addConv2d, convRunsAsGemm } from '../../src/graph/ops_im2col';
 import { ParameterArena } from '../../src/nn/parameters';
 import { Executable } from '../../src/scheduler/executable';
 import { fuse } from '../../src/scheduler/fuse';
@@ -126,6 +129,40 @@ describe('(b) conv op records (no GPU)', () => {
     expectShapeError(() => g.add('conv2d_grad_input', [g.tensor([2, 4, 5, 6], 'activation', 'dy'), w], { inputH: 8, inputW: 8 }), 'conv2d_grad_input', 'dy [2, 4, 5, 6]', '[2, 4, 6, 6]');
     expectShapeError(() => g.add('conv2d_grad_weight', [g.tensor([2, 4, 6, 6], 'activation', 'dy'), x], { kernelH: 3, kernelW: 3, splits: 0 }), 'splits');
     expectShapeError(() => g.add('add', [x, g.tensor([2, 3, 8, 7], 'activation', 'z')]), 'add', 'x [2, 3, 8, 8]', 'z [2, 3, 8, 7]');
+  });
+
+  it('addConv2d: im2col → matmul → channels_first where K and Co are multiples of 4, else the direct op', () => {
+    const g = new Graph();
+    const x = g.tensor([8, 4, 11, 10], 'activation', 'x');
+    const w = g.tensor([8, 4, 3, 3], 'param', 'w');
+    const b = g.tensor([8], 'param', 'b');
+    const y = addConv2d(g, x, w, b, { strideH: 2, strideW: 2, padH: 1, padW: 1, name: 'y' });
+    expect(y.shape).toEqual([8, 8, 6, 5]);
+    expect(y.name).toBe('y');
+    expect(g.nodes.map((n) => n.op)).toEqual(['im2col', 'reshape', 'matmul', 'channels_first']);
+    expect(g.nodes[0].outputs[0].shape).toEqual([8 * 6 * 5, 36]);
+    expect(g.nodes[2].inputs).toEqual([g.nodes[0].outputs[0], g.nodes[1].outputs[0], b]);
+    // K = 3·3·3 = 27: the direct kernels.
+    const direct = addConv2d(g, g.tensor([8, 3, 11, 10], 'activation', 'x3'), g.tensor([8, 3, 3, 3], 'param', 'w3'), undefined, { strideH: 1, strideW: 1, padH: 0, padW: 0, name: 'z' });
+    expect(g.nodes.at(-1)!.op).toBe('conv2d');
+    expect(direct.shape).toEqual([8, 8, 9, 8]);
+    const g0 = { batch: 128, inChannels: 16, inH: 14, inW: 14, outChannels: 32, outH: 10, outW: 10, kernelH: 5, kernelW: 5, strideH: 1, strideW: 1, padH: 0, padW: 0 };
+    expect(convRunsAsGemm(g0)).toBe(true);
+    expect(convRunsAsGemm({ ...g0, outChannels: 30 })).toBe(false);
+    expect(convRunsAsGemm({ ...g0, batch: 4096 })).toBe(false); // the unfolded input would pass 64 MiB
+  });
+
+  it('im2col, col2im and the layout ops: shape rules throw ShapeErrors naming the op and the shapes', () => {
+    const g = new Graph();
+    const x = g.tensor([2, 4, 6, 6], 'activation', 'x');
+    expect(() => g.add('im2col', [g.tensor([2, 4, 6], 'activation', 'flat')], { kernelH: 3, kernelW: 3 })).toThrow(/im2col: flat \[2, 4, 6\] must have rank 4/);
+    expect(() => g.add('im2col', [x], { kernelH: 7, kernelW: 3 })).toThrow(ShapeError);
+    expect(() => g.add('col2im', [g.tensor([70, 36], 'activation', 'dcols')], { kernelH: 3, kernelW: 3, inChannels: 4, inputH: 6, inputW: 6 })).toThrow(/col2im: dcols \[70, 36\] must be \[N·16, 36\]/);
+    expect(() => g.add('channels_first', [g.tensor([70, 8], 'activation', 'rows')], { height: 3, width: 3 })).toThrow(/channels_first: rows \[70, 8\] must be \[N·3·3, C\]/);
+    expect(() => g.add('channels_last', [x, g.tensor([2, 4, 6, 5], 'activation', 'v')])).toThrow(/channels_last: the activation tensor v/);
+    const [cols] = g.add('im2col', [x], { kernelH: 3, kernelW: 3, padH: 1, padW: 1 });
+    expect(cols.shape).toEqual([2 * 36, 36]);
+    expect(g.add('col2im', [cols], { kernelH: 3, kernelW: 3, padH: 1, padW: 1, inChannels: 4, inputH: 6, inputW: 6 })[0].shape).toEqual(x.shape);
   });
 
   /** A two-convolution training graph, differentiated and fused; the fused node list. */
@@ -303,5 +340,75 @@ describe('(c) conv graphs on the GPU: gradients vs finite differences of the flo
     expect(nodes.filter((n) => n.op === 'add').length).toBe(2);
     expect(gpuLoss).toBeCloseTo(loss(), 5);
     expectGradients(grads, values, loss, 2 * 5 * 5);
+  });
+});
+
+describe('(d) convolutions run as im2col → matmul on the GPU: gradients vs finite differences', () => {
+  const gemmCases: { name: string; input: [number, number, number, number]; weight: [number, number, number, number]; hyper: Hyper }[] = [
+    { name: '4→4, 6×5, k3 stride 2 pad 1', input: [2, 4, 6, 5], weight: [4, 4, 3, 3], hyper: { strideH: 2, strideW: 2, padH: 1, padW: 1 } },
+    { name: '4→8, 5×5, 1×1', input: [3, 4, 5, 5], weight: [8, 4, 1, 1], hyper: {} },
+    { name: '2→4, 4×5, k2×3, strides 1×2, pads 1×0', input: [2, 2, 4, 5], weight: [4, 2, 2, 3], hyper: { strideW: 2, padH: 1 } },
+  ];
+  for (const c of gemmCases) {
+    it(`conv (+ bias) → relu → softmax_xent, x a parameter: ${c.name}`, async () => {
+      const g = geometry(c.input, c.weight, c.hyper);
+      expect(convRunsAsGemm(g)).toBe(true);
+      const rng = new Rng(c.input[1] * 10 + c.weight[0] + 1);
+      const values = {
+        x: gaussian(c.input.reduce((a, b) => a * b), rng, 1),
+        w: gaussian(c.weight.reduce((a, b) => a * b), rng, 0.5),
+        b: gaussian(g.outChannels, rng, 0.3),
+      };
+      const classes = g.outChannels * g.outH * g.outW;
+      const labels = Uint32Array.from({ length: g.batch }, () => rng.nextBelow(classes));
+      const loss = () => meanXent(conv2dRef(values.x, values.w, values.b, g).map((v) => Math.max(v, 0)), labels);
+      const shapes = { x: c.input, w: c.weight, b: [g.outChannels] };
+      const { grads, loss: gpuLoss, nodes } = await gpuGradients(
+        Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { shape: shapes[k as keyof typeof shapes], value: v }])),
+        undefined,
+        labels,
+        (graph, p) => {
+          const z = addConv2d(graph, p.x, p.w, p.b, { strideH: 1, strideW: 1, padH: 0, padW: 0, ...c.hyper, name: 'z' });
+          return graph.add('activation', [z], { kind: 'relu', name: 'h' })[0];
+        },
+      );
+      // relu folds into channels_first, its derivative into channels_last; db into the weight-gradient product.
+      const ops = nodes.map((n) => n.op);
+      expect(ops.filter((op) => op !== 'softmax_xent' && op !== 'reshape')).toEqual(['im2col', 'matmul', 'channels_first', 'channels_last', 'matmul', 'matmul', 'col2im']);
+      expect(nodes.find((n) => n.op === 'channels_first')!.attrs.act).toBe('relu');
+      expect(nodes.find((n) => n.op === 'channels_last')!.attrs.actGrad).toBe('relu');
+      expect(nodes.some((n) => n.op === 'matmul' && n.attrs.biasGrad)).toBe(true);
+      expect(gpuLoss).toBeCloseTo(loss(), 5);
+      expectGradients(grads, values, loss, Math.max(g.batch * g.outH * g.outW, g.outChannels * g.kernelH * g.kernelW));
+    });
+  }
+
+  it('two convolutions with gelu between them (col2im{actGrad}; gelu reads its input, so its forward stays)', async () => {
+    const rng = new Rng(5);
+    const x = gaussian(2 * 4 * 6 * 6, rng, 1);
+    const values = { w1: gaussian(4 * 4 * 3 * 3, rng, 0.4), b1: gaussian(4, rng, 0.3), w2: gaussian(8 * 4 * 3 * 3, rng, 0.3) };
+    const g1 = geometry([2, 4, 6, 6], [4, 4, 3, 3], { padH: 1, padW: 1 });
+    const g2 = geometry([2, 4, 6, 6], [8, 4, 3, 3], { strideH: 2, strideW: 2 });
+    const labels = Uint32Array.from({ length: 2 }, () => rng.nextBelow(8 * 2 * 2));
+    const loss = () => {
+      const h = conv2dRef(x, values.w1, values.b1, g1).map((v) => activateRef(v, 'gelu'));
+      return meanXent(conv2dRef(h, values.w2, undefined, g2), labels);
+    };
+    const shapes = { w1: [4, 4, 3, 3], b1: [4], w2: [8, 4, 3, 3] };
+    const { grads, loss: gpuLoss, nodes } = await gpuGradients(
+      Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { shape: shapes[k as keyof typeof shapes], value: v }])),
+      { shape: [2, 4, 6, 6], value: x },
+      labels,
+      (graph, p, input) => {
+        const z1 = addConv2d(graph, input!, p.w1, p.b1, { strideH: 1, strideW: 1, padH: 1, padW: 1, name: 'z1' });
+        const [h] = graph.add('activation', [z1], { kind: 'gelu', name: 'h' });
+        return addConv2d(graph, h, p.w2, undefined, { strideH: 2, strideW: 2, padH: 0, padW: 0, name: 'z2' });
+      },
+    );
+    expect(nodes.find((n) => n.op === 'col2im')?.attrs.actGrad).toBe('gelu');
+    expect(nodes.filter((n) => n.op === 'col2im').length).toBe(1); // x is data: no dx for the first convolution
+    expect(nodes.filter((n) => n.op === 'activation').length).toBe(1);
+    expect(gpuLoss).toBeCloseTo(loss(), 5);
+    expectGradients(grads, values, loss, 2 * 6 * 6);
   });
 });

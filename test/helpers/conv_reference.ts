@@ -68,3 +68,39 @@ export function conv2dGradWeightRef(dy: Vec, x: Vec, g: ConvGeometry): { dw: Flo
   for (let i = 0; i < dy.length; i++) db[Math.floor(i / ohw) % g.outChannels] += dy[i];
   return { dw, db };
 }
+
+/** cols [N·OH·OW, Ci·KH·KW] of the im2col path: row (n, oh, ow), column (ci, kh, kw); 0 in the padding. */
+export function im2colRef(x: Vec, g: ConvGeometry): Float64Array {
+  const taps = g.inChannels * g.kernelH * g.kernelW;
+  const cols = new Float64Array(g.batch * g.outH * g.outW * taps);
+  forEachTap(g, (m, k, xi) => (cols[m * taps + k] = xi < 0 ? 0 : x[xi]));
+  return cols;
+}
+
+/** dx [N,Ci,H,W] = ∂(Σ dcols·cols)/∂x: every tap of every row sends its dcols element back to the x it copied. */
+export function col2imRef(dcols: Vec, g: ConvGeometry): Float64Array {
+  const taps = g.inChannels * g.kernelH * g.kernelW;
+  const dx = new Float64Array(g.batch * g.inChannels * g.inH * g.inW);
+  forEachTap(g, (m, k, xi) => xi >= 0 && (dx[xi] += dcols[m * taps + k]));
+  return dx;
+}
+
+/** Calls f(row m, column k, x index or −1 in the padding) for every element of the unfolded input. */
+function forEachTap(g: ConvGeometry, f: (m: number, k: number, xi: number) => void): void {
+  for (let n = 0; n < g.batch; n++) {
+    for (let oh = 0; oh < g.outH; oh++) {
+      for (let ow = 0; ow < g.outW; ow++) {
+        const m = (n * g.outH + oh) * g.outW + ow;
+        for (let ci = 0; ci < g.inChannels; ci++) {
+          for (let kh = 0; kh < g.kernelH; kh++) {
+            for (let kw = 0; kw < g.kernelW; kw++) {
+              const [ih, iw] = [oh * g.strideH + kh - g.padH, ow * g.strideW + kw - g.padW];
+              const inside = ih >= 0 && ih < g.inH && iw >= 0 && iw < g.inW;
+              f(m, (ci * g.kernelH + kh) * g.kernelW + kw, inside ? ((n * g.inChannels + ci) * g.inH + ih) * g.inW + iw : -1);
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -3,6 +3,7 @@
  * [C, H, W]; weight [out, in, kh, kw] as PyTorch stores it. padding may be 'valid' (0) or 'same' (stride 1,
  * odd kernels). Fans as PyTorch computes them: fan_in = in·kh·kw, fan_out = out·kh·kw.
  */
+import { addConv2d } from '../../graph/ops_im2col';
 import type { InitName } from '../init';
 import type { Args, LayerKind } from './kind';
 
@@ -54,8 +55,7 @@ export const Conv2d: LayerKind = {
   },
   forward(args, x, ctx) {
     const { stride, padding } = windowOf(args);
-    const inputs = [x, ctx.param('weight')];
-    if (args.bias) inputs.push(ctx.param('bias'));
-    return ctx.graph.add('conv2d', inputs, { strideH: stride[0], strideW: stride[1], padH: padding[0], padW: padding[1], name: ctx.name })[0];
+    const bias = args.bias ? ctx.param('bias') : undefined;
+    return addConv2d(ctx.graph, x, ctx.param('weight'), bias, { strideH: stride[0], strideW: stride[1], padH: padding[0], padW: padding[1], name: ctx.name });
   },
 };
