@@ -7,8 +7,13 @@
  * gradient is its two passes (partial sums, then partial_sum.wgsl). FLOPs: 2·N·Co·OH·OW·Ci·KH·KW for every
  * computation. The engine's matmul kernels on a GEMM of the same FLOPs run alongside as a yardstick.
  *
- *   node bench/conv.mjs [--batch 128] [--reps 5] [--variants blocked,window,tiled] [--splits 0] [--json FILE]
+ *   node bench/conv.mjs [--batch 128] [--reps 5] [--variants blocked,window,tiled,gemm] [--splits 0]
+ *                       [--matmul matmulV16x16@2x2] [--parts] [--json FILE]
  *
+ * gemm: the im2col path (src/graph/ops_im2col.ts), each computation its whole chain of dispatches, timed
+ * as one: forward im2col → matmul (bias, ReLU) → channels_first; input gradient channels_last → matmul →
+ * col2im (ReLU'); weight gradient channels_last → matmul dYᵀ·cols with the bias gradient. Its products run
+ * the `--matmul` variant (the tuner picks per product in a real plan). --parts adds a row per dispatch.
  * --splits 0 uses the graph's choice (convWeightGradSplits); any other value overrides it.
  * Loads the TypeScript sources through Vite (no build needed).
  */
@@ -24,7 +29,9 @@ const { values } = parseArgs({
   options: {
     batch: { type: 'string', default: '128' },
     reps: { type: 'string', default: '5' },
-    variants: { type: 'string', default: 'blocked,window,tiled' },
+    variants: { type: 'string', default: 'blocked,window,tiled,gemm' },
+    matmul: { type: 'string', default: 'matmulV16x16@2x2' },
+    parts: { type: 'boolean', default: false },
     splits: { type: 'string', default: '0' },
     layers: { type: 'string', default: 'conv1,conv2' },
     json: { type: 'string' },
@@ -39,6 +46,8 @@ const { TimestampProfiler } = await load('/src/gpu/profiler.ts');
 const { kernels } = await load('/src/kernels/catalog.ts');
 const { grid1d } = await load('/src/kernels/kernel.ts');
 const conv = await load('/src/kernels/conv.ts');
+const { IM2COL_WG } = await load('/src/kernels/lower_conv.ts');
+const { matmulVariants, variantSteps } = await load('/src/kernels/matmul_variants.ts');
 const { convTaps, convWeightGradSplits } = await load('/src/graph/ops_conv.ts');
 
 const gpu = await requestGpu();
@@ -65,21 +74,23 @@ async function prepare(kernelName, constants, buffers, params, workgroups) {
   return { pipeline, bindGroup, workgroups, uniform };
 }
 
-/** Median milliseconds of each of the `dispatches` (run in sequence, each in its own pass), over reps. */
-async function time(dispatches) {
-  const profiler = new TimestampProfiler(resources, dispatches.length);
-  const samples = dispatches.map(() => []);
+/** Median milliseconds of each entry (a dispatch, or a chain of dispatches summed), each dispatch in its own pass, over reps. */
+async function time(entries) {
+  const flat = entries.flatMap((e) => e.chain ?? [e.dispatch]);
+  const profiler = new TimestampProfiler(resources, flat.length);
+  const samples = entries.map(() => []);
   for (let r = 0; r <= reps; r++) {
     const encoder = device.createCommandEncoder();
-    dispatches.forEach((d, i) => {
+    flat.forEach((d, i) => {
       const pass = encoder.beginComputePass(profiler.pass(i));
       pass.setPipeline(d.pipeline);
       pass.setBindGroup(0, d.bindGroup);
       pass.dispatchWorkgroups(...d.workgroups);
       pass.end();
     });
-    const ms = await profiler.read(encoder, dispatches.length);
-    if (r > 0) ms.forEach((m, i) => samples[i].push(m)); // r = 0 warms up
+    const ms = await profiler.read(encoder, flat.length);
+    let at = 0;
+    if (r > 0) entries.forEach((e, i) => { const n = (e.chain ?? [e.dispatch]).length; samples[i].push(ms.slice(at, at + n).reduce((a, b) => a + b, 0)); at += n; }); // r = 0 warms up
   }
   profiler.destroy();
   gpu.check();
@@ -120,7 +131,7 @@ for (const name of values.layers.split(',')) {
   const dw = storage('dw', new Float32Array(g.outChannels * k));
   const db = storage('db', new Float32Array(g.outChannels));
   const entries = []; // { computation, variant, dispatch, gflops: boolean }
-  for (const variant of values.variants.split(',')) {
+  for (const variant of values.variants.split(',').filter((v) => v !== 'gemm')) {
     const wg = (c) => conv.convWorkgroups(variant, c, g, c === 'grad_weight' ? splits : 1, c === 'grad_weight');
     const params = (c) => conv.convParams(g, c === 'grad_weight' ? splits : 1, 0);
     const add = async (computation, buffers) => {
@@ -136,6 +147,35 @@ for (const name of values.layers.split(',')) {
       entries.push({ computation: 'partial_sum', variant: 'all', dispatch: d });
     }
   }
+  if (values.variants.split(',').includes('gemm')) {
+    const taps = k;
+    const M = g.batch * g.outH * g.outW;
+    const cols = storage('cols', new Float32Array(M * taps));
+    const rows = storage('rows', new Float32Array(M * g.outChannels));
+    const variant = matmulVariants.find((v) => v.id === values.matmul);
+    if (!variant) throw new Error(`--matmul: no variant ${values.matmul}`);
+    const mm = async (shape, flags, buffers) => {
+      const base = { TRANS_A: false, TRANS_B: false, BIAS: false, ACT: 0, ACT_GRAD: 0, BIAS_GRAD: false, ...flags };
+      const [step] = variantSteps(variant, shape, base).steps;
+      return prepare(step.kernel, step.constants, buffers, { ...shape, alpha: 0 }, step.workgroups);
+    };
+    const convP = conv.convParams(g, 1, 0);
+    const im2col = await prepare('im2col', { WG: IM2COL_WG }, [x, dummyOf(), cols], convP, grid1d(M * g.inChannels, IM2COL_WG));
+    const forwardMm = await mm({ M, N: g.outChannels, K: taps }, { TRANS_B: true, BIAS: true, ACT: 1 }, [cols, w, bias, rows, dummyOf()]);
+    const first = await prepare('channelsFirst', { WG: IM2COL_WG, ACT: 1 }, [rows, dummyOf(), y], { count: ySize, channels: g.outChannels, spatial: g.outH * g.outW, alpha: 0 }, grid1d(ySize, IM2COL_WG));
+    const last = await prepare('channelsLast', { WG: IM2COL_WG, ACT_GRAD: 0 }, [dy, dummyOf(), rows], { count: ySize, channels: g.outChannels, spatial: g.outH * g.outW, alpha: 0 }, grid1d(ySize, IM2COL_WG));
+    const inputMm = await mm({ M, N: taps, K: g.outChannels }, {}, [rows, w, dummyOf(), cols, dummyOf()]);
+    const col2im = await prepare('col2im', { WG: IM2COL_WG, ACT_GRAD: 1 }, [cols, v, dx], convP, grid1d(xSize, IM2COL_WG));
+    const weightMm = await mm({ M: g.outChannels, N: taps, K: M }, { TRANS_A: true, BIAS_GRAD: true }, [rows, cols, dummyOf(), dw, db]);
+    const label = `gemm (${values.matmul})`;
+    entries.push({ computation: 'forward', variant: label, chain: [im2col, forwardMm, first] });
+    entries.push({ computation: 'grad_input', variant: label, chain: [last, inputMm, col2im] });
+    entries.push({ computation: 'grad_weight', variant: label, chain: [last, weightMm] });
+    if (values.parts) {
+      const parts = { im2col, 'forward matmul': forwardMm, channels_first: first, channels_last: last, 'input-gradient matmul': inputMm, col2im, 'weight-gradient matmul': weightMm };
+      for (const [part, d] of Object.entries(parts)) entries.push({ computation: `(part) ${part}`, variant: label, chain: [d] });
+    }
+  }
   // The yardstick: C[Co × N·OH·OW] = A[Co × K] · B[K × N·OH·OW] with the reference kernel and the 16×16 vec4 one.
   const gemm = { M: g.outChannels, N: g.batch * g.outH * g.outW, K: k };
   const a = storage('a', random(gemm.M * gemm.K));
@@ -146,15 +186,16 @@ for (const name of values.layers.split(',')) {
   if (gemm.N % 4 === 0 && gemm.K % 4 === 0) {
     entries.push({ computation: `matmul ${gemm.M}×${gemm.N}×${gemm.K}`, variant: 'matmulV16x16@4x4', dispatch: await prepare('matmulV16x16', { ...mmConstants, WG_X: 4, WG_Y: 4 }, [a, b, dummyOf(), c, dummyOf()], { ...gemm, alpha: 0 }, [Math.ceil(gemm.N / 64), Math.ceil(gemm.M / 64), 1]) });
   }
-  const times = await time(entries.map((e) => e.dispatch));
+  const times = await time(entries);
   entries.forEach((e, i) => {
     const ms = times[i];
-    const gflops = e.computation === 'partial_sum' ? null : flops / (ms * 1e6);
-    out.rows.push({ layer: name, computation: e.computation, variant: e.variant, ms, gflops, workgroups: e.dispatch.workgroups, splits: e.computation === 'grad_weight' ? splits : undefined });
-    const label = e.computation === 'grad_weight' ? `grad_weight + db partials (${splits} splits)` : e.computation;
-    console.log(`| ${name} | ${label} | ${e.variant} | ${e.dispatch.workgroups.join('×')} | ${ms.toFixed(2)} | ${gflops === null ? '' : gflops.toFixed(2)} |`);
+    const gflops = e.computation === 'partial_sum' || e.computation.startsWith('(part)') ? null : flops / (ms * 1e6);
+    const workgroups = (e.chain ?? [e.dispatch]).map((d) => d.workgroups.join('×')).join(' + ');
+    out.rows.push({ layer: name, computation: e.computation, variant: e.variant, ms, gflops, workgroups, splits: e.computation === 'grad_weight' && !e.chain ? splits : undefined });
+    const label = e.computation === 'grad_weight' && !e.chain ? `grad_weight + db partials (${splits} splits)` : e.computation === 'grad_weight' ? 'grad_weight + db' : e.computation;
+    console.log(`| ${name} | ${label} | ${e.variant} | ${workgroups} | ${ms.toFixed(2)} | ${gflops === null ? '' : gflops.toFixed(2)} |`);
   });
-  entries.forEach((e) => resources.destroyBuffer(e.dispatch.uniform));
+  entries.flatMap((e) => e.chain ?? [e.dispatch]).forEach((d) => resources.destroyBuffer(d.uniform));
   owned.forEach((buffer) => resources.destroyBuffer(buffer));
 }
 out.loadAfter = os.loadavg();

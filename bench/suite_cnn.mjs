@@ -16,7 +16,8 @@
  * Conv kernels: the per-kernel profiles of one training step (webgrad's `Trainer.profileStep`, TF.js's
  * `tf.profile`, both from WebGPU timestamp queries) are matched to the model's conv layers: the forward, the
  * input gradient and the weight gradient of each, webgrad's weight gradient counting both of its passes
- * (partial sums, then their reduction) and its bias gradient, which it computes in the same pass.
+ * (partial sums, then their reduction) and its bias gradient, which it computes in the same pass; for a
+ * layer run as a matmul, every dispatch of the computation (im2col, layout changes, col2im included).
  */
 import { median, round, summariseSteps } from './stats.mjs';
 import { evaluateTfjs as evaluateTfjsOf, tfjsBatches as tfjsBatchesOf } from './tfjs_data.mjs';
@@ -320,22 +321,39 @@ export function createCnnSuite({ webgrad, tf, loadMnist, log = () => {} }) {
 }
 
 /**
- * The conv dispatches by layer, from the plan's labels: forward `conv2d→l<i or a fused successor>` in
- * layer order; input gradient `conv2d_grad_input→dl<i-1>`; weight gradient `conv2d_grad_weight→d<i>.weight…`
- * plus its reduction `conv2d_grad_weight_reduce→d<i>.weight…`.
+ * The conv dispatches by layer, from the plan's labels. A layer on the direct kernels: forward
+ * `conv2d→l<i or a fused successor>` in layer order; input gradient `conv2d_grad_input→dl<i-1>`; weight
+ * gradient `conv2d_grad_weight→d<i>.weight…` plus its reduction. A layer run as a matmul
+ * (src/graph/ops_im2col.ts): forward `im2col→l<i>.cols`, `matmul→l<i>.rows` and the channels_first after
+ * it; input gradient `channels_last→dl<i>.rows` (shared with the weight gradient, counted here once),
+ * `matmul→dl<i>.cols` and the col2im after it; weight gradient `matmul→d<i>.weight.matrix,…` (the bias
+ * gradient in the same pass), plus the channels_last when the layer has no input gradient.
  */
 export function webgradConvKernels(layers, kernels) {
   const forwards = kernels.filter((k) => /^conv2d→/.test(k.name));
-  return convGeometry(layers).map((g, n) => {
-    const gradInput = kernels.filter((k) => k.name.startsWith(`conv2d_grad_input→dl${g.index - 1},`) || k.name === `conv2d_grad_input→dl${g.index - 1}`);
-    const gradWeight = kernels.filter((k) => /^conv2d_grad_weight(_reduce)?→/.test(k.name) && k.name.split('→')[1].startsWith(`d${g.index}.weight`));
-    const sum = (ks) => (ks.length ? round(ks.reduce((s, k) => s + k.ms, 0), 4) : null);
-    return {
-      layer: g.index,
-      forward: forwards[n] ? { ms: forwards[n].ms, kernels: [forwards[n].kernel] } : null,
-      gradInput: gradInput.length ? { ms: sum(gradInput), kernels: gradInput.map((k) => k.kernel) } : null,
-      gradWeight: gradWeight.length ? { ms: sum(gradWeight), kernels: gradWeight.map((k) => k.kernel) } : null,
-    };
+  const named = (name) => kernels.findIndex((k) => k.name === name);
+  const after = (index, op) => (index < 0 ? [] : kernels.slice(index + 1).filter((k) => k.name.startsWith(`${op}→`)).slice(0, 1));
+  let direct = 0;
+  return convGeometry(layers).map((g) => {
+    const i = g.index;
+    const sum = (ks) => (ks.length ? { ms: round(ks.reduce((s, k) => s + k.ms, 0), 4), kernels: ks.map((k) => k.kernel) } : null);
+    const rows = named(`matmul→l${i}.rows`);
+    if (rows >= 0) {
+      const layout = kernels.filter((k) => k.name === `channels_last→dl${i}.rows`);
+      const cols = named(`matmul→dl${i}.cols`);
+      const gradInput = cols >= 0 ? [...layout, kernels[cols], ...after(cols, 'col2im')] : [];
+      const weight = kernels.filter((k) => k.name.startsWith(`matmul→d${i}.weight.matrix`));
+      return {
+        layer: i,
+        forward: sum([...kernels.filter((k) => k.name === `im2col→l${i}.cols`), kernels[rows], ...after(rows, 'channels_first')]),
+        gradInput: sum(gradInput),
+        gradWeight: sum(cols >= 0 ? weight : [...layout, ...weight]),
+      };
+    }
+    const forward = forwards[direct++];
+    const gradInput = kernels.filter((k) => k.name.startsWith(`conv2d_grad_input→dl${i - 1},`) || k.name === `conv2d_grad_input→dl${i - 1}`);
+    const gradWeight = kernels.filter((k) => /^conv2d_grad_weight(_reduce)?→/.test(k.name) && k.name.split('→')[1].startsWith(`d${i}.weight`));
+    return { layer: i, forward: forward ? sum([forward]) : null, gradInput: sum(gradInput), gradWeight: sum(gradWeight) };
   });
 }
 

@@ -41,14 +41,16 @@ fn col2im(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
   let rows = positions(ih, params.pad_h, params.kernel_h, params.stride_h, params.out_h);
   let cols = positions(iw, params.pad_w, params.kernel_w, params.stride_w, params.out_w);
   var sum = 0.0;
-  // oh up, kh down (kh = rows.z − (oh − rows.x)·sh); likewise ow, kw.
+  // oh up, kh down (kh = rows.z − (oh − rows.x)·sh); likewise ow, kw: each step of ow moves the address
+  // one row of dcols on and sw taps back.
+  let step = i32(taps) - i32(params.stride_w);
   for (var oh = rows.x; oh < rows.y; oh++) {
-    let kh = u32(rows.z - (oh - rows.x) * i32(params.stride_h));
-    let row = (n * params.out_h + u32(oh)) * params.out_w;
-    let tap_row = (ci * params.kernel_h + kh) * params.kernel_w;
+    let kh = rows.z - (oh - rows.x) * i32(params.stride_h);
+    let row = (i32(n * params.out_h) + oh) * i32(params.out_w) + cols.x;
+    var at = row * i32(taps) + (i32(ci * params.kernel_h) + kh) * i32(params.kernel_w) + cols.z;
     for (var ow = cols.x; ow < cols.y; ow++) {
-      let kw = u32(cols.z - (ow - cols.x) * i32(params.stride_w));
-      sum += src[(row + u32(ow)) * taps + tap_row + kw];
+      sum += src[u32(at)];
+      at += step;
     }
   }
   if (ACT_GRAD != 0u) { sum *= activate_grad(v[i], ACT_GRAD, params.alpha); }
