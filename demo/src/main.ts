@@ -8,7 +8,6 @@
  */
 import './style.css';
 import {
-  ConfigError,
   DataFormatError,
   DeviceUnavailableError,
   downloadBytes,
@@ -22,116 +21,18 @@ import {
   type TrainerProxy,
 } from '../../src/index';
 import { TrainingCharts } from './charts';
+import { $, messageOf } from './dom';
+import { describe, field, form, readSettings, writeSettings } from './settings_form';
 import { showKernelTimes } from './kernel_table';
-import {
-  ACTIVATIONS,
-  AUGMENTATIONS,
-  comingWith,
-  DEFAULTS,
-  FEATURES,
-  INITIALISERS,
-  missingNote,
-  MODELS,
-  modelName,
-  modelOf,
-  NORMALISATIONS,
-  OPTIMIZERS,
-  optimizerAvailable,
-  PREPROCESSINGS,
-  SCHEDULES,
-  settingsFromUrl,
-  toTrainerOptions,
-  type DemoSettings,
-  type Feature,
-} from './options';
+import { modelName, toTrainerOptions, type DemoSettings } from './options';
+import { showModel, showPreview, showWeights } from './model_view';
 import { DrawPad } from './pad';
 import { PredictionPanel } from './prediction_panel';
 import { runOf, SAVED_RUN_KEY, withRun } from './saved_run';
 import { duration, Throughput } from './throughput';
-import { drawTiles, firstWeightLayer, weightTiles } from './weight_images';
 import { encodeWeights, readWeightsFile, type Normalisation } from './weights_file';
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`#${id} is missing from index.html`);
-  return element as T;
-};
-const messageOf = (error: unknown) => (error instanceof WebgradError ? `${error.name}: ${error.message}` : String((error as Error)?.message ?? error));
-
-// ---------------------------------------------------------------------------------------------------------
-// Settings form
-
-const form = $<HTMLFormElement>('settings');
-const field = <T extends HTMLInputElement | HTMLSelectElement>(name: keyof DemoSettings) => form.elements.namedItem(name) as T;
-
-function fillSelect(name: keyof DemoSettings, values: readonly string[], unavailable: (value: string) => Feature | undefined = () => undefined): void {
-  const select = field<HTMLSelectElement>(name);
-  for (const value of values) {
-    const option = new Option(value, value);
-    const missing = unavailable(value);
-    if (missing) {
-      option.disabled = true;
-      option.title = comingWith(missing);
-      option.textContent = `${value} (${missingNote(missing)})`;
-    }
-    select.add(option);
-  }
-}
-
-fillSelect('model', MODELS, (v) => (v === 'cnn' && !FEATURES.cnn.available ? FEATURES.cnn : undefined));
-fillSelect('activation', ACTIVATIONS);
-fillSelect('init', INITIALISERS);
-fillSelect('normalisation', NORMALISATIONS, (v) => (v !== 'none' && !FEATURES.normalisation.available ? FEATURES.normalisation : undefined));
-fillSelect('optimizer', OPTIMIZERS, (v) => (optimizerAvailable(v) ? undefined : FEATURES.optimizers));
-fillSelect('schedule', SCHEDULES, (v) => (v !== 'constant' && !FEATURES.schedules.available ? FEATURES.schedules : undefined));
-fillSelect('augmentation', AUGMENTATIONS, (v) => (v !== 'none' && !FEATURES.augmentation.available ? FEATURES.augmentation : undefined));
-fillSelect('preprocessing', PREPROCESSINGS);
-
-// Controls whose whole feature is missing: disabled, with the tooltip on the label (disabled inputs get no hover).
-for (const label of Array.from(form.querySelectorAll<HTMLLabelElement>('label[data-feature]'))) {
-  const feature = FEATURES[label.dataset.feature as keyof typeof FEATURES];
-  const control = label.querySelector<HTMLInputElement | HTMLSelectElement>('input, select');
-  if (!feature || feature.available || !control) continue;
-  // A select keeps its enabled first option (none/constant) usable; a number input is switched off.
-  if (control instanceof HTMLInputElement) control.disabled = true;
-  label.classList.add('unavailable');
-  label.title = comingWith(feature);
-}
-
-function writeSettings(s: DemoSettings): void {
-  for (const [key, value] of Object.entries(s)) {
-    const control = field(key as keyof DemoSettings);
-    if (control) control.value = String(value);
-  }
-}
-
-function readSettings(): DemoSettings {
-  const out: Record<string, unknown> = {};
-  for (const [key, fallback] of Object.entries(DEFAULTS)) {
-    const control = field(key as keyof DemoSettings);
-    const raw = control?.value ?? String(fallback);
-    if (typeof fallback === 'number') {
-      const value = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`${control?.parentElement?.firstChild?.textContent?.trim() ?? key}: "${raw}" is not a number.`);
-      out[key] = value;
-    } else out[key] = raw;
-  }
-  const s = out as unknown as DemoSettings;
-  if (s.model === 'cnn' && !FEATURES.cnn.available) throw new ConfigError(`The CNN preset ${comingWith(FEATURES.cnn)}; choose the MLP.`);
-  modelOf(s); // checks the MLP's widths
-  if (!Number.isInteger(s.batchSize) || s.batchSize < 1) throw new ConfigError(`Batch size must be a positive integer; got ${s.batchSize}.`);
-  if (!Number.isInteger(s.epochs) || s.epochs < 1) throw new ConfigError(`Epochs must be a positive integer; got ${s.epochs}.`);
-  if (!(s.lr > 0)) throw new ConfigError(`The learning rate must be positive; got ${s.lr}.`);
-  return s;
-}
-
 const query = new URLSearchParams(location.search);
-writeSettings(settingsFromUrl(location.search));
-for (const label of Array.from(form.querySelectorAll<HTMLLabelElement>('label.unavailable'))) {
-  const control = label.querySelector<HTMLInputElement>('input');
-  if (control) control.value = String(DEFAULTS[control.name as keyof DemoSettings]);
-}
-const describe = (s: DemoSettings) => (s.model === 'cnn' ? 'the CNN' : `the ${s.layers} MLP`);
 
 // ---------------------------------------------------------------------------------------------------------
 // Status, progress and stats
@@ -156,15 +57,6 @@ function progress(fraction: number, text: string): void {
 // ---------------------------------------------------------------------------------------------------------
 // The current model: prediction, weight images, layers
 
-const preview = $<HTMLCanvasElement>('preview');
-function showPreview(pixels: Uint8Array): void {
-  const ctx = preview.getContext('2d');
-  if (!ctx) return;
-  const image = ctx.createImageData(28, 28);
-  pixels.forEach((v, i) => image.data.set([v, v, v, 255], 4 * i));
-  ctx.putImageData(image, 0, 0);
-}
-
 let pad: DrawPad | undefined;
 const prediction = new PredictionPanel($('prediction'), $('prediction-text'), $('bars'), () => {
   const pixels = pad?.pixels() ?? new Uint8Array(784);
@@ -178,37 +70,6 @@ $('clear').addEventListener('click', () => pad?.clear());
 let trainer: TrainerProxy | undefined;
 let trainerSettings: DemoSettings | undefined;
 let trainerAccuracy: number | undefined;
-
-function showModel(t: TrainerProxy | undefined): void {
-  $('model-layers').textContent = t ? t.info.layers.join('\n') : '';
-  const params = $('model-params');
-  params.textContent = t
-    ? `${t.info.parameterCount.toLocaleString('en')} trainable parameters in ${t.info.layers.length} layers (state-dict path, type, output shape per sample):`
-    : "The model's layers appear here once it is built.";
-  params.dataset.count = t ? String(t.info.parameterCount) : '';
-}
-
-const weightsCanvas = $<HTMLCanvasElement>('weights');
-/** Tiles of the first Linear's rows or the first Conv2d's kernels, found by name in the layer summary. */
-async function showWeights(t: TrainerProxy, note: string): Promise<void> {
-  const first = firstWeightLayer(t.info.layers);
-  const shape = first && t.info.parameters.find((p) => p.name === first.weight)?.shape;
-  const data = first && shape ? (await t.weights()).get(first.weight) : undefined;
-  if (t !== trainer) return; // replaced while the weights were on their way
-  const tiles = !first ? 'the model has no Linear or Conv2d layer' : !shape || !data ? `${first.weight} is not among its parameters` : weightTiles(first.type, shape, data);
-  if (typeof tiles === 'string') {
-    drawTiles(weightsCanvas, undefined);
-    weightsCanvas.dataset.layer = '';
-    weightsCanvas.dataset.tiles = '0';
-    $('weights-note').textContent = `No weight images: ${tiles}.`;
-    return;
-  }
-  const drawn = drawTiles(weightsCanvas, tiles);
-  weightsCanvas.dataset.layer = first!.weight;
-  weightsCanvas.dataset.tiles = String(drawn);
-  const size = tiles.scale > 1 ? `, ${tiles.height}×${tiles.width} shown ${tiles.scale}× larger` : '';
-  $('weights-note').textContent = `${note}: ${drawn} of the ${tiles.count} ${tiles.unit}s of ${first!.weight} (${first!.type}${size}).`;
-}
 
 /** Makes `t` the page's model: its layers, its predictions; the one it replaces is destroyed. */
 async function adopt(t: TrainerProxy, settings: DemoSettings, accuracy?: number): Promise<void> {
@@ -432,7 +293,7 @@ async function train(): Promise<void> {
     lastReport = undefined;
     for (const id of ['stat-epoch', 'stat-rate', 'stat-eta', 'stat-train-acc', 'stat-test-acc', 'stat-lr']) $(id).textContent = '–';
     $('stat-test-acc').dataset.value = '';
-    await showWeights(t, from ? `from ${from.name}` : 'initial weights');
+    await showWeights(t, from ? `from ${from.name}` : 'initial weights', () => t === trainer);
     if (total === 0) {
       status(`The checkpoint is at epoch ${firstEpoch} and Epochs is ${settings.epochs}: raise Epochs to train further.`, 'done');
       setState('done');
@@ -487,7 +348,7 @@ async function train(): Promise<void> {
       });
       showProgress(epochStart + train.count, clock.mark(epochStart + train.count));
       prediction.refresh(); // the same drawing, the new weights
-      await showWeights(t, `after epoch ${e + 1}`);
+      await showWeights(t, `after epoch ${e + 1}`, () => t === trainer);
       if (profileRequested) await profileNow(t);
     }
     clock.pause();
@@ -599,7 +460,7 @@ importInput.addEventListener('change', () => {
     await adopt(t, settings, accuracy);
     startFrom = from;
     showStartFrom();
-    await showWeights(t, `imported ${file.name}`);
+    await showWeights(t, `imported ${file.name}`, () => t === trainer);
     const inputs = weights.normalisation ? '' : ' The file does not say how its inputs were normalised: the Inputs setting decides.';
     return `Imported ${file.name} (${weights.tensorCount} tensors) into ${describe(settings)}: test accuracy ${pct(accuracy)} on ${testCount(settings)} test samples.${inputs}`;
   });
@@ -635,7 +496,7 @@ button('restore-run').addEventListener('click', () => {
     await adopt(t, run.settings, run.testAccuracy);
     startFrom = from;
     showStartFrom();
-    await showWeights(t, `restored at epoch ${t.epoch}`);
+    await showWeights(t, `restored at epoch ${t.epoch}`, () => t === trainer);
     return `Restored the run saved ${new Date(run.savedAt).toLocaleString('en')}: ${describe(run.settings)} at epoch ${t.epoch}, test accuracy ${pct(run.testAccuracy)}. The form shows its settings; Train continues it up to Epochs.`;
   });
 });

@@ -35,9 +35,11 @@ const windowAttrs = (g: ConvGeometry) => ({ kernelH: g.kernelH, kernelW: g.kerne
 
 /**
  * Whether a convolution runs as im2col → matmul: when the matmul's vec4 kernels take it (K = Ci·KH·KW and
- * Co multiples of 4) and the unfolded input stays within COLS_MAX_BYTES. Measured on SwiftShader (bench/conv.mjs,
- * MNIST conv2 16→32 k5 at batch 128): forward 270 → see bench/RESULTS.md. MNIST's conv1 (Ci = 1, K = 25)
- * keeps the direct kernels.
+ * Co multiples of 4) and the unfolded input stays within COLS_MAX_BYTES. Measured on SwiftShader
+ * (bench/conv.mjs, MNIST's conv2 16→32 k5 at batch 128, ms per computation, every dispatch of the chain
+ * counted): forward 270 (sliding-window kernel) → 119–145, input gradient 268 → 164–177, weight gradient
+ * 271–297 → 82–108; im2col and col2im are about 60 ms of it each, the products the rest. MNIST's conv1
+ * (Ci = 1, K = 25) keeps the direct kernels.
  */
 export function convRunsAsGemm(g: ConvGeometry): boolean {
   const k = convTaps(g);

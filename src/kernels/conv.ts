@@ -29,8 +29,8 @@ export const convParamsLayout = new UniformLayout('Params', [
   ['alpha', 'f32'],
 ]);
 
-function convKernel(name: string, entryPoint: string): Kernel {
-  return { name, files: ['act_fns.wgsl', 'conv_params.wgsl', 'conv2d.wgsl'], entryPoint, bindings: ['read', 'read', 'read', 'write', 'uniform'], params: convParamsLayout };
+function convKernel(name: string, file: 'conv2d_blocked.wgsl' | 'conv2d_window.wgsl' | 'conv2d_tiled.wgsl', entryPoint: string): Kernel {
+  return { name, files: ['act_fns.wgsl', 'conv_params.wgsl', 'conv2d.wgsl', file], entryPoint, bindings: ['read', 'read', 'read', 'write', 'uniform'], params: convParamsLayout };
 }
 
 /** struct Params of shaders/channels.wgsl. */
@@ -47,19 +47,19 @@ function channelsKernel(name: string, entryPoint: string): Kernel {
 
 export const convKernels = {
   /** y = conv(x, w) (+ bias, activate): bindings x, w, bias | dummy, y. Constants BIAS, ACT, WG. */
-  conv2dForward: convKernel('conv2d.forward', 'forward'),
+  conv2dForward: convKernel('conv2d.forward', 'conv2d_blocked.wgsl', 'forward'),
   /** dx (· activate'(v)): bindings dy, w, v | dummy, dx. Constants ACT_GRAD, WG. */
-  conv2dGradInput: convKernel('conv2d.grad_input', 'grad_input'),
+  conv2dGradInput: convKernel('conv2d.grad_input', 'conv2d_blocked.wgsl', 'grad_input'),
   /** Partial sums of dw (and db): bindings dy, x, dummy, partials. Constants BIAS, WG. */
-  conv2dGradWeight: convKernel('conv2d.grad_weight', 'grad_weight'),
+  conv2dGradWeight: convKernel('conv2d.grad_weight', 'conv2d_blocked.wgsl', 'grad_weight'),
   /** forward at stride_w = 1 with a sliding window: 4 channels × 8 columns an invocation. Same bindings and constants. */
-  conv2dForwardWindow: convKernel('conv2d.forward_window', 'forward_window'),
+  conv2dForwardWindow: convKernel('conv2d.forward_window', 'conv2d_window.wgsl', 'forward_window'),
   /** grad_input at stride_w = 1 with a sliding window. Same bindings and constants as conv2dGradInput. */
-  conv2dGradInputWindow: convKernel('conv2d.grad_input_window', 'grad_input_window'),
+  conv2dGradInputWindow: convKernel('conv2d.grad_input_window', 'conv2d_window.wgsl', 'grad_input_window'),
   /** grad_weight at stride_w = 1, KW ≤ 8, one kernel row an invocation. Same bindings and constants as conv2dGradWeight. */
-  conv2dGradWeightWindow: convKernel('conv2d.grad_weight_window', 'grad_weight_window'),
+  conv2dGradWeightWindow: convKernel('conv2d.grad_weight_window', 'conv2d_window.wgsl', 'grad_weight_window'),
   /** The workgroup-tiled variant of all three (constant MODE 0, 1, 2), same bindings and constants. */
-  conv2dTiled: convKernel('conv2d.tiled', 'tiled'),
+  conv2dTiled: convKernel('conv2d.tiled', 'conv2d_tiled.wgsl', 'tiled'),
   /** cols [N·OH·OW, K] from x (shaders/im2col.wgsl): bindings x, dummy, cols. Constant WG. */
   im2col: { name: 'im2col', files: ['conv_params.wgsl', 'im2col.wgsl'], entryPoint: 'im2col', bindings: ['read', 'read', 'write', 'uniform'], params: convParamsLayout },
   /** dx from dcols (· activate'(v)): bindings dcols, v | dummy, dx. Constants ACT_GRAD, WG (shaders/col2im.wgsl). */
@@ -93,7 +93,7 @@ export function convVariantFits(variant: ConvVariant, computation: ConvComputati
 
 /** Invocations per workgroup of the register-blocked kernels (constant WG). */
 export const CONV_WG = 64;
-/** Output tile of the tiled kernel (TILE in conv2d.wgsl). */
+/** Output tile of the tiled kernel (TILE in conv2d_tiled.wgsl). */
 export const CONV_TILE = 32;
 
 export const convModes: Record<ConvComputation, number> = { forward: 0, grad_input: 1, grad_weight: 2 };

@@ -9,6 +9,9 @@ import columnSum from '../../shaders/column_sum.wgsl?raw';
 import channels from '../../shaders/channels.wgsl?raw';
 import col2im from '../../shaders/col2im.wgsl?raw';
 import conv2d from '../../shaders/conv2d.wgsl?raw';
+import conv2dBlocked from '../../shaders/conv2d_blocked.wgsl?raw';
+import conv2dTiled from '../../shaders/conv2d_tiled.wgsl?raw';
+import conv2dWindow from '../../shaders/conv2d_window.wgsl?raw';
 import convParams from '../../shaders/conv_params.wgsl?raw';
 import im2col from '../../shaders/im2col.wgsl?raw';
 import dropout from '../../shaders/dropout.wgsl?raw';
@@ -48,6 +51,9 @@ export const shaderFiles = {
   'channels.wgsl': channels,
   'col2im.wgsl': col2im,
   'conv2d.wgsl': conv2d,
+  'conv2d_blocked.wgsl': conv2dBlocked,
+  'conv2d_tiled.wgsl': conv2dTiled,
+  'conv2d_window.wgsl': conv2dWindow,
   'conv_params.wgsl': convParams,
   'im2col.wgsl': im2col,
   'dropout.wgsl': dropout,
