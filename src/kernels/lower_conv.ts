@@ -6,8 +6,10 @@
  * project has run), MNIST CNN shapes at batch 128:
  *   forward, grad_input: the sliding-window kernels where stride_w = 1 (1.2–1.6× the 4×4 blocked ones),
  *                        the blocked ones otherwise;
- *   grad_weight:         the blocked kernel: the window one is within ±10% of it (faster on conv1, slower
- *                        on conv2) and only fits KW ≤ 8;
+ *   grad_weight:         the window kernel where it fits (stride_w = 1, KW ≤ 8): on conv1 (Ci = 1) 92 ms
+ *                        against 111 for the blocked one (2026-12-04); on conv2 it was 5% slower, but conv2
+ *                        now runs as a matmul (src/graph/ops_im2col.ts), and the convolutions left on these
+ *                        kernels are the few-channel ones (K not a multiple of 4) that favour it;
  *   never the tiled kernel: 2–25× slower there, since it pays a barrier per 16-deep K step and decodes
  *                        the indices of every element it stages. It is for GPUs (coalesced loads, operand
  *                        reuse through workgroup memory) and shares bindings and Params with the others,
@@ -21,9 +23,9 @@ import { CONV_WG, convKernelName, convModes, convParams, convVariantFits, convWo
 import { grid1d, type Constants } from './kernel';
 import type { LoweredDispatch, Operand } from './lower';
 
-/** What lowering emits: the sliding-window forward and grad_input where they fit (stride_w = 1), else blocked. */
+/** What lowering emits: the sliding-window kernels where they fit (stride_w = 1; KW ≤ 8 for grad_weight), else blocked. */
 export function defaultConvVariant(computation: ConvComputation, g: ConvGeometry): ConvVariant {
-  return computation !== 'grad_weight' && convVariantFits('window', computation, g) ? 'window' : 'blocked';
+  return convVariantFits('window', computation, g) ? 'window' : 'blocked';
 }
 
 const t = (tensor: Tensor): Operand => ({ tensor });

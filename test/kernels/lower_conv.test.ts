@@ -23,7 +23,7 @@ function convGraph(stride: number) {
 }
 
 describe('conv lowering', () => {
-  it('stride 1: window kernels for forward and grad_input, the blocked grad_weight, then partial_sum', () => {
+  it('stride 1: window kernels for forward, grad_input and grad_weight, then partial_sum', () => {
     const { g, x, w, b, y } = convGraph(1);
     const [fwd, gin, gw, reduce] = g.nodes.map((n) => lower(n)!);
     expect(fwd.kernel).toBe('conv2dForwardWindow');
@@ -36,8 +36,8 @@ describe('conv lowering', () => {
     expect(gin.constants).toEqual({ ACT_GRAD: 0, WG: CONV_WG });
     expect(gin.operands[2]).toEqual({ dummy: true });
     const splits = convWeightGradSplits(geo, true);
-    expect(gw.kernel).toBe('conv2dGradWeight');
-    expect(lowerConv(g.nodes[2], 'window')!.kernel).toBe('conv2dGradWeightWindow');
+    expect(gw.kernel).toBe('conv2dGradWeightWindow');
+    expect(lowerConv(g.nodes[2], 'blocked')!.kernel).toBe('conv2dGradWeight');
     expect(gw.constants).toEqual({ BIAS: true, WG: CONV_WG });
     expect(gw.params).toMatchObject({ splits, rows_per_split: Math.ceil((8 * 12) / splits) });
     expect(gw.operands[2]).toEqual({ dummy: true });
