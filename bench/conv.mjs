@@ -61,6 +61,8 @@ const layers = {
   conv2: { batch, inChannels: 16, inH: 14, inW: 14, outChannels: 32, outH: 10, outW: 10, kernelH: 5, kernelW: 5, strideH: 1, strideW: 1, padH: 0, padW: 0 },
 };
 
+/** The matmul family's flags, all off (a product sets the ones it uses). */
+const mmConstants = { TRANS_A: false, TRANS_B: false, BIAS: false, ACT: 0, ACT_GRAD: 0, BIAS_GRAD: false };
 const dummyOf = () => resources.createStorage('dummy', new Float32Array(4));
 const random = (n) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
 
@@ -155,12 +157,11 @@ for (const name of values.layers.split(',')) {
     const variant = matmulVariants.find((v) => v.id === values.matmul);
     if (!variant) throw new Error(`--matmul: no variant ${values.matmul}`);
     const mm = async (shape, flags, buffers) => {
-      const base = { TRANS_A: false, TRANS_B: false, BIAS: false, ACT: 0, ACT_GRAD: 0, BIAS_GRAD: false, ...flags };
-      const [step] = variantSteps(variant, shape, base).steps;
+      const [step] = variantSteps(variant, shape, { ...mmConstants, ...flags }).steps;
       return prepare(step.kernel, step.constants, buffers, { ...shape, alpha: 0 }, step.workgroups);
     };
     const convP = conv.convParams(g, 1, 0);
-    const im2col = await prepare('im2col', { WG: IM2COL_WG }, [x, dummyOf(), cols], convP, grid1d(M * g.inChannels, IM2COL_WG));
+    const im2col = await prepare('im2col', { WG: IM2COL_WG }, [x, cols], convP, grid1d(M * g.inChannels, IM2COL_WG));
     const forwardMm = await mm({ M, N: g.outChannels, K: taps }, { TRANS_B: true, BIAS: true, ACT: 1 }, [cols, w, bias, rows, dummyOf()]);
     const first = await prepare('channelsFirst', { WG: IM2COL_WG, ACT: 1 }, [rows, dummyOf(), y], { count: ySize, channels: g.outChannels, spatial: g.outH * g.outW, alpha: 0 }, grid1d(ySize, IM2COL_WG));
     const last = await prepare('channelsLast', { WG: IM2COL_WG, ACT_GRAD: 0 }, [dy, dummyOf(), rows], { count: ySize, channels: g.outChannels, spatial: g.outH * g.outW, alpha: 0 }, grid1d(ySize, IM2COL_WG));
@@ -181,7 +182,6 @@ for (const name of values.layers.split(',')) {
   const a = storage('a', random(gemm.M * gemm.K));
   const b = storage('b', random(gemm.K * gemm.N));
   const c = storage('c', new Float32Array(gemm.M * gemm.N));
-  const mmConstants = { TRANS_A: false, TRANS_B: false, BIAS: false, ACT: 0, ACT_GRAD: 0 };
   entries.push({ computation: `matmul ${gemm.M}×${gemm.N}×${gemm.K}`, variant: 'matmul (reference)', dispatch: await prepare('matmul', { ...mmConstants, WG_X: 8, WG_Y: 8 }, [a, b, dummyOf(), c, dummyOf()], { ...gemm, alpha: 0 }, [Math.ceil(gemm.N / 32), Math.ceil(gemm.M / 32), 1]) });
   if (gemm.N % 4 === 0 && gemm.K % 4 === 0) {
     entries.push({ computation: `matmul ${gemm.M}×${gemm.N}×${gemm.K}`, variant: 'matmulV16x16@4x4', dispatch: await prepare('matmulV16x16', { ...mmConstants, WG_X: 4, WG_Y: 4 }, [a, b, dummyOf(), c, dummyOf()], { ...gemm, alpha: 0 }, [Math.ceil(gemm.N / 64), Math.ceil(gemm.M / 64), 1]) });

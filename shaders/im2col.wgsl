@@ -10,15 +10,13 @@
 // neighbouring channel's run right after; the padding's zeros are stored without a load or a test per tap.
 // (One vec4 of 4 taps an invocation measured 30% slower on SwiftShader: 4 tested loads for one store.)
 //
-// Bindings: 0 x (read) [N,Ci,H,W], 1 unused (a dummy, so im2col and col2im bind alike), 2 cols
-//           (read_write) [M, K], 3 params (conv_params.wgsl)
+// Bindings: 0 x (read) [N,Ci,H,W], 1 cols (read_write) [M, K], 2 params (conv_params.wgsl)
 
 override WG: u32 = 256u;
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var<storage, read> unused: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
 
 @compute @workgroup_size(WG)
 fn im2col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {

@@ -13,19 +13,19 @@
  *   channels_last   (x [N,C,H,W], v?) → [N·H·W, C]                after fusion actGrad, alpha (v: the saved tensor)
  *
  * `addConv2d` picks this path or the direct conv2d kernels (src/graph/ops_conv.ts) per layer
- * (`convRunsAsGemm`). Kernels: shaders/im2col.wgsl and shaders/channels.wgsl.
+ * (`convRunsAsGemm`). Kernels: shaders/im2col.wgsl, col2im.wgsl and channels.wgsl.
  */
 import { ShapeError } from '../errors';
 import type { Attrs, Graph, Tensor } from './graph';
 import type { OpDef } from './ops';
-import { convGeometry, convTaps, type ConvGeometry } from './ops_conv';
+import { convGeometry, convOpDefs, convTaps, type ConvGeometry } from './ops_conv';
 
 export type Im2colOpName = 'im2col' | 'col2im' | 'channels_first' | 'channels_last';
 
 const shapeText = (t: Tensor) => `${t.name} [${t.shape.join(', ')}]`;
 
-/** The geometry of a convolution with `kernelH` × `kernelW` taps over an input of shape [N, Ci, H, W]. */
-function windowGeometry(op: string, input: readonly number[], attrs: Attrs): ConvGeometry {
+/** The geometry of a convolution with `kernelH` × `kernelW` taps (attrs) over an input of shape [N, Ci, H, W]. */
+export function windowGeometry(op: string, input: readonly number[], attrs: Attrs): ConvGeometry {
   const kernel = [Number(attrs.kernelH), Number(attrs.kernelW)];
   if (!kernel.every((k) => Number.isInteger(k) && k > 0)) throw new ShapeError(`${op}: attrs kernelH and kernelW must be positive integers; got ${attrs.kernelH} × ${attrs.kernelW}.`);
   return convGeometry(op, input, [1, input[1], kernel[0], kernel[1]], attrs);
@@ -55,7 +55,7 @@ export const COLS_MAX_BYTES = 64 * 2 ** 20;
  */
 export function addConv2d(graph: Graph, x: Tensor, w: Tensor, bias: Tensor | undefined, attrs: { strideH: number; strideW: number; padH: number; padW: number; name: string }): Tensor {
   const inputs = bias ? [x, w, bias] : [x, w];
-  if (x.shape.length !== 4 || w.shape.length !== 4 || x.shape[1] !== w.shape[1]) return graph.add('conv2d', inputs, attrs)[0]; // its shape rule names the problem
+  convOpDefs.conv2d.infer(inputs, attrs); // the conv2d op's shape rule checks either path, naming the problem
   const g = convGeometry('conv2d', x.shape, w.shape, attrs);
   if (!convRunsAsGemm(g)) return graph.add('conv2d', inputs, attrs)[0];
   const [cols] = graph.add('im2col', [x], { ...windowAttrs(g), name: `${attrs.name}.cols` });

@@ -60,8 +60,8 @@ export const convKernels = {
   conv2dGradWeightWindow: convKernel('conv2d.grad_weight_window', 'conv2d_window.wgsl', 'grad_weight_window'),
   /** The workgroup-tiled variant of all three (constant MODE 0, 1, 2), same bindings and constants. */
   conv2dTiled: convKernel('conv2d.tiled', 'conv2d_tiled.wgsl', 'tiled'),
-  /** cols [N·OH·OW, K] from x (shaders/im2col.wgsl): bindings x, dummy, cols. Constant WG. */
-  im2col: { name: 'im2col', files: ['conv_params.wgsl', 'im2col.wgsl'], entryPoint: 'im2col', bindings: ['read', 'read', 'write', 'uniform'], params: convParamsLayout },
+  /** cols [N·OH·OW, K] from x (shaders/im2col.wgsl): bindings x, cols. Constant WG. */
+  im2col: { name: 'im2col', files: ['conv_params.wgsl', 'im2col.wgsl'], entryPoint: 'im2col', bindings: ['read', 'write', 'uniform'], params: convParamsLayout },
   /** dx from dcols (· activate'(v)): bindings dcols, v | dummy, dx. Constants ACT_GRAD, WG (shaders/col2im.wgsl). */
   col2im: { name: 'col2im', files: ['act_fns.wgsl', 'conv_params.wgsl', 'col2im.wgsl'], entryPoint: 'col2im', bindings: ['read', 'read', 'write', 'uniform'], params: convParamsLayout },
   /** NCHW from [N·S, C] rows (activated): bindings rows, dummy, y. Constants ACT, WG (shaders/channels.wgsl). */

@@ -19,6 +19,7 @@
 import type { Node, Tensor } from '../graph/graph';
 import { activationKinds, type ActivationName } from '../graph/ops';
 import { convGeometry, type ConvGeometry } from '../graph/ops_conv';
+import { windowGeometry } from '../graph/ops_im2col';
 import { CONV_WG, convKernelName, convModes, convParams, convVariantFits, convWorkgroups, type ConvComputation, type ConvVariant } from './conv';
 import { grid1d, type Constants } from './kernel';
 import type { LoweredDispatch, Operand } from './lower';
@@ -80,19 +81,22 @@ export function lowerConv(node: Node, variant?: ConvVariant): LoweredDispatch | 
       const constants = { BIAS: bias };
       return convDispatch(variant, 'grad_weight', g, [t(dy), t(x), dummy, t(node.outputs[0])], constants, { splits: Number(attrs.splits), bias });
     }
-    case 'im2col':
+    case 'im2col': {
+      const [x] = node.inputs;
+      const g = windowGeometry('im2col', x.shape, attrs);
+      // One invocation per (output position, input channel).
+      const invocations = g.batch * g.outH * g.outW * g.inChannels;
+      return { kernel: 'im2col', constants: { WG: IM2COL_WG }, operands: [t(x), t(node.outputs[0])], params: convParams(g), workgroups: grid1d(invocations, IM2COL_WG) };
+    }
     case 'col2im': {
-      const [src, v] = node.inputs;
-      const out = node.outputs[0];
-      const input = node.op === 'im2col' ? src.shape : out.shape;
-      const g = convGeometry(node.op, input, [1, input[1], Number(attrs.kernelH), Number(attrs.kernelW)], attrs);
-      const im2col = node.op === 'im2col';
+      const [dcols, v] = node.inputs;
+      const dx = node.outputs[0];
       return {
-        kernel: node.op,
-        constants: im2col ? { WG: IM2COL_WG } : { WG: IM2COL_WG, ACT_GRAD: kindOf(attrs.actGrad) },
-        operands: [t(src), v ? t(v) : dummy, t(out)],
-        params: convParams(g, 1, alpha),
-        workgroups: grid1d(im2col ? g.batch * g.outH * g.outW * g.inChannels : out.size, IM2COL_WG),
+        kernel: 'col2im',
+        constants: { WG: IM2COL_WG, ACT_GRAD: kindOf(attrs.actGrad) },
+        operands: [t(dcols), v ? t(v) : dummy, t(dx)],
+        params: convParams(windowGeometry('col2im', dx.shape, attrs), 1, alpha),
+        workgroups: grid1d(dx.size, IM2COL_WG),
       };
     }
     case 'channels_first':

@@ -91,12 +91,11 @@ export function fuse(graphNodes: readonly Node[], options: FuseOptions = {}): No
     } else if (node?.op === 'channels_last' && node.inputs.length === 1) {
       // The other way round: the derivative moves into its one consumer, which reads g and v instead.
       const grad = fusable(node.inputs[0].id, 'activation_grad');
-      const j = grad ? nodes.indexOf(grad) : -1;
-      if (grad && j >= 0) {
+      if (grad) {
         node.inputs = [...grad.inputs];
         node.attrs.actGrad = grad.attrs.kind;
         node.attrs.alpha = grad.attrs.alpha;
-        nodes[j] = undefined;
+        nodes[nodes.indexOf(grad)] = undefined;
       }
     }
   });

@@ -252,6 +252,11 @@ async function gpuGradients(
   }
 }
 
+/** gpuGradients' parameters: each value with its shape. */
+function withShapes(values: Record<string, Float64Array>, shapes: Record<string, number[]>) {
+  return Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { shape: shapes[k], value }]));
+}
+
 const meanXent = (logits: ArrayLike<number>, labels: Uint32Array) => softmaxXentRef(logits, labels, labels.length, logits.length / labels.length).lossSum / labels.length;
 
 /** Compares every gradient with finite differences of `loss` (float64), K the longest reduction involved. */
@@ -274,7 +279,7 @@ describe('(c) conv graphs on the GPU: gradients vs finite differences of the flo
       const loss = () => meanXent(conv2dRef(values.x, values.w, values.b, g), labels);
       const shapes = { x: c.input, w: c.weight, b: [g.outChannels] };
       const { grads, loss: gpuLoss, nodes } = await gpuGradients(
-        Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { shape: shapes[k as keyof typeof shapes], value: v }])),
+        withShapes(values, shapes),
         undefined,
         labels,
         (graph, p) => graph.add('conv2d', [p.x, p.w, p.b], { ...c.hyper, name: 'z' })[0],
@@ -299,7 +304,7 @@ describe('(c) conv graphs on the GPU: gradients vs finite differences of the flo
       };
       const shapes = { w1: [3, 2, 3, 3], b1: [3], w2: [4, 3, 3, 3], b2: [4] };
       const { grads, loss: gpuLoss, nodes } = await gpuGradients(
-        Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { shape: shapes[k as keyof typeof shapes], value: v }])),
+        withShapes(values, shapes),
         { shape: [2, 2, 7, 7], value: x },
         labels,
         (graph, p, input) => {
@@ -326,7 +331,7 @@ describe('(c) conv graphs on the GPU: gradients vs finite differences of the flo
     };
     const shapes = { x: [2, 3, 5, 5], w1: [3, 3, 3, 3], w2: [3, 3, 3, 3] };
     const { grads, loss: gpuLoss, nodes } = await gpuGradients(
-      Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { shape: shapes[k as keyof typeof shapes], value: v }])),
+      withShapes(values, shapes),
       undefined,
       labels,
       (graph, p) => {
@@ -364,7 +369,7 @@ describe('(d) convolutions run as im2col → matmul on the GPU: gradients vs fin
       const loss = () => meanXent(conv2dRef(values.x, values.w, values.b, g).map((v) => Math.max(v, 0)), labels);
       const shapes = { x: c.input, w: c.weight, b: [g.outChannels] };
       const { grads, loss: gpuLoss, nodes } = await gpuGradients(
-        Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { shape: shapes[k as keyof typeof shapes], value: v }])),
+        withShapes(values, shapes),
         undefined,
         labels,
         (graph, p) => {
@@ -396,7 +401,7 @@ describe('(d) convolutions run as im2col → matmul on the GPU: gradients vs fin
     };
     const shapes = { w1: [4, 4, 3, 3], b1: [4], w2: [8, 4, 3, 3] };
     const { grads, loss: gpuLoss, nodes } = await gpuGradients(
-      Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { shape: shapes[k as keyof typeof shapes], value: v }])),
+      withShapes(values, shapes),
       { shape: [2, 4, 6, 6], value: x },
       labels,
       (graph, p, input) => {
