@@ -124,6 +124,14 @@ export class TrainingState {
     this.resources.device.queue.writeBuffer(this.buffer(this.stepTable), 0, table);
   }
 
+  /** Copies the whole parameter arena from one of its buffers to another (params, snapshots, best), in a submit of its own. */
+  copyParams(from: ExternalBuffer, to: ExternalBuffer): void {
+    const device = this.resources.device;
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(this.buffer(from), 0, this.buffer(to), 0, this.arena.totalFloats * 4);
+    device.queue.submit([encoder.finish()]);
+  }
+
   /** Parameters, optimizer state and buffers as they are on the GPU (waits for submitted work). */
   async read(): Promise<{ params: Float32Array; state1: Float32Array; state2: Float32Array; state: Float32Array }> {
     const o = this.optimizerBuffers;
