@@ -8,7 +8,7 @@
  *
  *   node bench/norm_pool_kernels.mjs [--repeats 9] [--old-commit 0958a59] [--only batch_norm] [--split gpu|cpu]
  *
- * --split: the norms' reduction split (src/kernels/norm.ts GPU_SPLIT or CPU_SPLIT).
+ * --split: the norms' reduction split (src/kernels/reduction_split.ts GPU_SPLIT or CPU_SPLIT).
  *
  * Loads the TypeScript sources through Vite (no build needed). Prints a Markdown table.
  */
@@ -35,7 +35,7 @@ const { planStep, STATE_BUFFER } = await load('/src/scheduler/plan.ts');
 const { Executable } = await load('/src/scheduler/executable.ts');
 const { UniformLayout } = await load('/src/kernels/uniform.ts');
 const { grid1d } = await load('/src/kernels/kernel.ts');
-const { withReductionSplit, GPU_SPLIT, CPU_SPLIT } = await load('/src/kernels/norm.ts');
+const { withReductionSplit, GPU_SPLIT, CPU_SPLIT } = await load('/src/kernels/reduction_split.ts');
 const split = values.split === 'cpu' ? CPU_SPLIT : GPU_SPLIT;
 
 const gpu = await requestGpu();

@@ -8,15 +8,16 @@
 //   dz_r     = (softmax(z_r) − onehot(label_r)) · grad_scale                  → dlogits (for dW and db)
 //   dh_r     = (dz_r · W) ⊙ activate'(v_r)            (summed in class order; only when WRITE_DH)
 //
-// so the result is the unfused kernels', element for element. One invocation a row; a single workgroup
-// strides over the rows and adds the batch's loss sum, correct count, row count and non-finite flag to
-// `metrics`, as softmax_xent.wgsl does, so those additions need no atomics. W (classes × features) is read
-// by every invocation at the same addresses at once, which caches serve.
+// so the result is the unfused kernels', element for element. One invocation a row; workgroup g strides
+// over rows [g·rows_per_group, (g+1)·rows_per_group) and adds the loss sum, correct count, row count and
+// non-finite flag to `metrics` (or, with several workgroups, writes its partials there), as
+// softmax_xent.wgsl does, so no addition needs atomics. W (classes × features) is read by every invocation
+// at the same addresses at once, which caches serve.
 //
 // Bindings: 0 h [rows, features] (read), 1 W [classes, features] (read), 2 b [classes] (read), 3 labels
 // u32 (read), 4 v [rows, features] (read; a dummy without ACT_GRAD), 5 dlogits (read_write), 6 dh
 // (read_write; a dummy without WRITE_DH), 7 metrics (read_write), 8 Params.
-// metrics layout: [loss_sum, correct, rows, non_finite].
+// metrics layout: [loss_sum, correct, rows, non_finite]; with PARTIALS, [groups, 8] partials (xent_metrics.wgsl).
 
 struct Params {
   rows: u32,
@@ -24,6 +25,7 @@ struct Params {
   features: u32,
   grad_scale: f32,
   alpha: f32,
+  rows_per_group: u32,
 }
 
 /** The most classes the head holds in registers (HEAD_MAX_CLASSES, src/kernels/lower.ts: src/scheduler/fuse.ts fuses no more). */
@@ -43,13 +45,14 @@ override ACT_GRAD: u32 = 0u;
 @group(0) @binding(8) var<uniform> params: Params;
 
 @compute @workgroup_size(XENT_WORKGROUP)
-fn main(@builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
   let classes = params.classes;
   let features = params.features;
   var loss_sum = 0.0;
   var correct = 0.0;
   var bad = 0.0;
-  for (var r = lid; r < params.rows; r += XENT_WORKGROUP) {
+  let span = xent_rows(wid.x, params.rows_per_group, params.rows);
+  for (var r = span.x + lid; r < span.y; r += XENT_WORKGROUP) {
     let row = r * features;
     var z: array<f32, MAX_CLASSES>;
     var zmax = 0.0;
@@ -85,5 +88,5 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       }
     }
   }
-  add_metrics(lid, loss_sum, correct, bad, params.rows);
+  add_metrics(lid, wid.x, loss_sum, correct, bad, params.rows);
 }

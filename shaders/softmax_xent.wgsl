@@ -6,15 +6,17 @@
 //
 // The batch's loss sum, correct count (argmax == label), row count and a non-finite flag are *added* to
 // `metrics` (xent_metrics.wgsl), so one buffer accumulates a whole epoch on the GPU and is read back once, asynchronously.
-// A single workgroup strides over the rows, so those additions need no atomics.
+// Workgroup g strides over rows [g·rows_per_group, (g+1)·rows_per_group); with several workgroups `metrics`
+// is their partials buffer (xent_metrics.wgsl), so no addition needs atomics.
 //
 // Bindings: 0 logits (read), 1 labels u32 (read), 2 dlogits (read_write), 3 metrics (read_write), 4 Params.
-// metrics layout: [loss_sum, correct, rows, non_finite].
+// metrics layout: [loss_sum, correct, rows, non_finite]; with PARTIALS, [groups, 8] partials (xent_metrics.wgsl).
 
 struct Params {
   rows: u32,
   classes: u32,
   grad_scale: f32,
+  rows_per_group: u32,
 }
 
 override WRITE_GRAD: bool = true;
@@ -26,11 +28,12 @@ override WRITE_GRAD: bool = true;
 @group(0) @binding(4) var<uniform> params: Params;
 
 @compute @workgroup_size(XENT_WORKGROUP)
-fn main(@builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
   var loss_sum = 0.0;
   var correct = 0.0;
   var bad = 0.0;
-  for (var r = lid; r < params.rows; r += XENT_WORKGROUP) {
+  let span = xent_rows(wid.x, params.rows_per_group, params.rows);
+  for (var r = span.x + lid; r < span.y; r += XENT_WORKGROUP) {
     let base = r * params.classes;
     var zmax = logits[base];
     var best = 0u;
@@ -55,5 +58,5 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       }
     }
   }
-  add_metrics(lid, loss_sum, correct, bad, params.rows);
+  add_metrics(lid, wid.x, loss_sum, correct, bad, params.rows);
 }

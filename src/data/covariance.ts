@@ -9,6 +9,7 @@ import type { GpuResources } from '../gpu/resources';
 import { externalBuffer, Graph } from '../graph/graph';
 import { tuneMatmuls, type AutotuneOptions } from '../kernels/autotune';
 import { matmulRequestsOf } from '../kernels/matmul_plan';
+import { splitForAdapter, withReductionSplit } from '../kernels/reduction_split';
 import { readFloats } from '../gpu/readback';
 import { ParameterArena } from '../nn/parameters';
 import { Executable, type BufferBindings } from '../scheduler/executable';
@@ -58,7 +59,8 @@ export async function datasetMoments(
     const [sum] = g.add('column_sum', [x], { name: 'xsum' });
     outer.keep = true;
     sum.keep = true;
-    return { plan: (tuning = {}) => planStep(fuse(g.nodes), layout, { stepValues: { table, step, stride: STEP_STRIDE }, tuning }), outer: outer.id, sum: sum.id };
+    const nodes = withReductionSplit(fuse(g.nodes), splitForAdapter(resources.gpu.adapterName));
+    return { plan: (tuning = {}) => planStep(nodes, layout, { stepValues: { table, step, stride: STEP_STRIDE }, tuning }), outer: outer.id, sum: sum.id };
   };
   const rowsOf = (b: number) => Math.min(rows, count - b * rows);
   const bindings = new Map<typeof step, GPUBuffer>([

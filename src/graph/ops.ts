@@ -141,13 +141,14 @@ export const opDefs: Record<OpName, OpDef> = {
 
   /**
    * Fused softmax + cross-entropy on logits [B, C], labels [B] (u32) and the metrics accumulator (external,
-   * METRICS_FLOATS values; the batch's loss sum, correct count, rows and a non-finite flag are added to its first four).
+   * METRICS_FLOATS = 8 values, the `loss` op's layout; the batch's loss sum, correct count, rows and a
+   * non-finite flag are added to its first four).
    * Its one output is dlogits = (softmax − onehot)/B, the gradient of the mean loss: the op is its own
    * backward. Attr training=false skips writing it (evaluation).
    */
   softmax_xent: {
     infer([logits, labels, metrics]) {
-      if (metrics.size < 4) throw new ShapeError(`softmax_xent: metrics ${shapeText(metrics)} must hold at least 4 values.`);
+      if (metrics.size < 8) throw new ShapeError(`softmax_xent: metrics ${shapeText(metrics)} must hold 8 values.`);
       expectRank('softmax_xent', logits, 2);
       if (labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0]) {
         throw new ShapeError(`softmax_xent: labels ${shapeText(labels)} must be [${logits.shape[0]}], one per row of ${shapeText(logits)}.`);
@@ -168,7 +169,7 @@ export const opDefs: Record<OpName, OpDef> = {
   linear_softmax_xent: {
     infer([h, w, bias, labels, metrics], attrs) {
       const [logits] = opDefs.matmul.infer([h, w, bias], { transB: true });
-      if (metrics.size < 4) throw new ShapeError(`linear_softmax_xent: metrics ${shapeText(metrics)} must hold at least 4 values.`);
+      if (metrics.size < 8) throw new ShapeError(`linear_softmax_xent: metrics ${shapeText(metrics)} must hold 8 values.`);
       if (labels.shape.length !== 1 || labels.shape[0] !== h.shape[0]) {
         throw new ShapeError(`linear_softmax_xent: labels ${shapeText(labels)} must be [${h.shape[0]}], one per row of ${shapeText(h)}.`);
       }
@@ -216,7 +217,8 @@ export const opDefs: Record<OpName, OpDef> = {
    * the gradient of the mixup loss, so, like softmax_xent, it is its own backward (the loss node).
    */
   mixup_targets: {
-    infer([logits, labels, dlogits]) {
+    infer([logits, labels, dlogits, metrics]) {
+      if (metrics.size < 8) throw new ShapeError(`mixup_targets: metrics ${shapeText(metrics)} must hold 8 values.`);
       if (dlogits.shape.join() !== logits.shape.join() || labels.shape[0] !== logits.shape[0]) {
         throw new ShapeError(`mixup_targets: ${shapeText(logits)}, ${shapeText(labels)} and ${shapeText(dlogits)} do not fit together.`);
       }

@@ -8,6 +8,7 @@ import type { ShaderFile } from './shaders';
 import { UniformLayout } from './uniform';
 
 const matmulParams = new UniformLayout('Params', [['M', 'u32'], ['N', 'u32'], ['K', 'u32'], ['alpha', 'f32']]);
+const momentsParams = new UniformLayout('Params', [['count', 'u32'], ['chunk_len', 'u32'], ['chunks', 'u32']]);
 
 /**
  * A kernel of the matmul family: act_fns.wgsl and matmul_common.wgsl (Params, constants, epilogue) before
@@ -71,7 +72,7 @@ const fixedKernels = {
     files: ['xent_metrics.wgsl', 'softmax_xent.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'write', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['grad_scale', 'f32']]),
+    params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['grad_scale', 'f32'], ['rows_per_group', 'u32']]),
   },
   /** A classifier head's step in one pass: last Linear, softmax cross-entropy, input gradient (fused). */
   linearSoftmaxXent: {
@@ -79,14 +80,14 @@ const fixedKernels = {
     files: ['act_fns.wgsl', 'xent_metrics.wgsl', 'linear_softmax_xent.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'read', 'read', 'read', 'write', 'write', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['features', 'u32'], ['grad_scale', 'f32'], ['alpha', 'f32']]),
+    params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['features', 'u32'], ['grad_scale', 'f32'], ['alpha', 'f32'], ['rows_per_group', 'u32']]),
   },
   columnSum: {
     name: 'column_sum',
     files: ['column_sum.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['rows', 'u32'], ['cols', 'u32']]),
+    params: new UniformLayout('Params', [['rows', 'u32'], ['cols', 'u32'], ['chunk_rows', 'u32']]),
   },
   gather: {
     name: 'gather',
@@ -150,7 +151,7 @@ const fixedKernels = {
     files: ['mixup_targets.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'read', 'read', 'write', 'write', 'uniform', 'uniform'],
-    params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['grad_scale', 'f32']]),
+    params: new UniformLayout('Params', [['rows', 'u32'], ['classes', 'u32'], ['grad_scale', 'f32'], ['rows_per_group', 'u32']]),
   },
   dropoutForward: {
     name: 'dropout.forward',
@@ -169,12 +170,21 @@ const fixedKernels = {
   // Batch, group (instance, layer) norm and pooling: src/kernels/norm.ts, src/kernels/pool.ts.
   ...normKernels,
   ...poolKernels,
+  /** Diagnostics' [mean, std, saturated fraction]: the whole tensor, or one summary per chunk (shaders/moments.wgsl). */
   moments: {
     name: 'moments',
     files: ['moments.wgsl'],
     entryPoint: 'main',
     bindings: ['read', 'write', 'uniform'],
-    params: new UniformLayout('Params', [['count', 'u32']]),
+    params: momentsParams,
+  },
+  /** Merges the chunk summaries of `moments` into the statistics. */
+  momentsCombine: {
+    name: 'moments.combine',
+    files: ['moments.wgsl'],
+    entryPoint: 'combine',
+    bindings: ['read', 'write', 'uniform'],
+    params: momentsParams,
   },
   gradNorm: {
     name: 'grad_norm',

@@ -8,6 +8,7 @@ import { kernels, type KernelName } from './catalog';
 import { grid1d, type Constants } from './kernel';
 import { lowerConv } from './lower_conv';
 import { lowerNormPool } from './lower_norm_pool';
+import { lowerReduction } from './lower_reduce';
 
 /**
  * A binding before buffer assignment: a tensor, an external buffer, the unused-slot dummy, or a scratch
@@ -45,56 +46,14 @@ const kindOf = (name: unknown) => activationKinds[name as ActivationName];
 
 /**
  * Every dispatch of one node, in order: none for views (reshape); one for most ops (`lower`); two for the
- * norm ops (src/kernels/lower_norm_pool.ts) and the loss op (lowerLoss), a partial-sums pass and a pass
- * that combines them, sharing a scratch operand.
+ * norm ops (src/kernels/lower_norm_pool.ts) and the reductions that split their work
+ * (src/kernels/lower_reduce.ts), a partial-sums pass and a pass that combines them, sharing a scratch operand.
  */
 export function lowerNode(node: Node): LoweredDispatch[] {
-  const normPool = lowerNormPool(node);
-  if (normPool) return normPool;
-  if (node.op === 'loss') return lowerLoss(node);
+  const several = lowerNormPool(node) ?? lowerReduction(node);
+  if (several) return several;
   const dispatch = lower(node);
   return dispatch ? [dispatch] : [];
-}
-
-/** Rows a workgroup of shaders/loss.wgsl takes (cross-entropy), and elements (the elementwise losses). */
-export const LOSS_ROWS_PER_GROUP = 64;
-export const LOSS_ELEMENTS_PER_GROUP = 256;
-
-/**
- * The `loss` op: loss.wgsl over many workgroups (gradient, and each workgroup's partial metrics in a
- * scratch buffer), then loss_reduce.wgsl adds the partials into the metrics accumulator in a fixed order.
- */
-function lowerLoss(node: Node): LoweredDispatch[] {
-  const [outputs, truth, metrics, weights] = node.inputs;
-  const attrs = node.attrs;
-  const [rows, cols] = outputs.shape;
-  const kind = Number(attrs.kind);
-  const groups = kind === 0 ? Math.ceil(rows / LOSS_ROWS_PER_GROUP) : Math.ceil((rows * cols) / LOSS_ELEMENTS_PER_GROUP);
-  const partials: Operand = { scratch: 0, bytes: 32 * groups };
-  return [
-    {
-      kernel: 'loss',
-      constants: { KIND: kind, WRITE_GRAD: attrs.training !== false, WEIGHTED: !!weights },
-      operands: [t(outputs), t(truth), weights ? t(weights) : { dummy: true }, t(node.outputs[0]), partials],
-      params: {
-        rows,
-        cols,
-        smoothing: Number(attrs.smoothing ?? 0),
-        weight_sum: Number(attrs.weightSum ?? cols),
-        grad_scale: kind === 0 ? 1 / rows : 1 / (rows * cols),
-        delta: Number(attrs.delta ?? 1),
-        huber_scale: Number(attrs.huberScale ?? 1),
-      },
-      workgroups: grid1d(groups, 1),
-    },
-    {
-      kernel: 'lossReduce',
-      constants: {},
-      operands: [partials, t(metrics)],
-      params: { groups, rows },
-      workgroups: [1, 1, 1],
-    },
-  ];
 }
 
 /** The dispatch that runs `node`; undefined for views (reshape), which run nothing. */
@@ -150,16 +109,6 @@ export function lower(node: Node): LoweredDispatch | undefined {
         workgroups: grid1d(out.size, 256),
       };
     }
-    case 'column_sum': {
-      const [x] = node.inputs;
-      return {
-        kernel: 'columnSum',
-        constants: {},
-        operands: [t(x), t(node.outputs[0])],
-        params: { rows: x.shape[0], cols: x.shape[1] },
-        workgroups: grid1d(x.shape[1], 64),
-      };
-    }
     case 'softmax': {
       const [logits] = node.inputs;
       return {
@@ -170,29 +119,6 @@ export function lower(node: Node): LoweredDispatch | undefined {
         workgroups: grid1d(logits.shape[0], 64),
       };
     }
-    case 'softmax_xent': {
-      const [logits, labels, metrics] = node.inputs;
-      const training = attrs.training !== false;
-      return {
-        kernel: 'softmaxXent',
-        constants: { WRITE_GRAD: training },
-        operands: [t(logits), t(labels), t(node.outputs[0]), t(metrics)],
-        params: { rows: logits.shape[0], classes: logits.shape[1], grad_scale: 1 / logits.shape[0] },
-        workgroups: [1, 1, 1],
-      };
-    }
-    case 'linear_softmax_xent': {
-      const [h, w, bias, labels, metrics, v] = node.inputs;
-      const [dlogits, dh] = node.outputs;
-      const [rows, features] = h.shape;
-      return {
-        kernel: 'linearSoftmaxXent',
-        constants: { WRITE_DH: !!dh, ACT_GRAD: attrs.actGrad ? kindOf(attrs.actGrad) : 0 },
-        operands: [t(h), t(w), t(bias), t(labels), v ? t(v) : { dummy: true }, t(dlogits), dh ? t(dh) : { dummy: true, writable: true }, t(metrics)],
-        params: { rows, classes: w.shape[0], features, grad_scale: 1 / rows, alpha: Number(attrs.alpha ?? 0) },
-        workgroups: [1, 1, 1],
-      };
-    }
     case 'mixup_inputs': {
       const [x, step] = node.inputs;
       return {
@@ -201,16 +127,6 @@ export function lower(node: Node): LoweredDispatch | undefined {
         operands: [t(x), t(node.outputs[0]), t(step)],
         params: { rows: x.shape[0], features: x.shape[1] },
         workgroups: grid1d(x.size, 256),
-      };
-    }
-    case 'mixup_targets': {
-      const [logits, labels, dlogits, metrics, step] = node.inputs;
-      return {
-        kernel: 'mixupTargets',
-        constants: {},
-        operands: [t(logits), t(labels), t(dlogits), t(node.outputs[0]), t(metrics), t(step)],
-        params: { rows: logits.shape[0], classes: logits.shape[1], grad_scale: 1 / logits.shape[0] },
-        workgroups: [1, 1, 1],
       };
     }
     case 'dropout':
@@ -224,16 +140,6 @@ export function lower(node: Node): LoweredDispatch | undefined {
         operands: [t(x), y ? t(y) : { dummy: true }, t(out), t(step)],
         params: dropoutParams(out.size, rate, Number(attrs.salt ?? 0), Number(attrs.alpha ?? 0)),
         workgroups: grid1d(out.size, 256),
-      };
-    }
-    case 'moments': {
-      const [x] = node.inputs;
-      return {
-        kernel: 'moments',
-        constants: {},
-        operands: [t(x), t(node.outputs[0])],
-        params: { count: x.size },
-        workgroups: [1, 1, 1],
       };
     }
     case 'gather': {

@@ -17,16 +17,17 @@ import { BATCH_NORM_MOMENTUM, NORM_EPS } from '../graph/ops';
 import { channelView, groupNormView, layerNormView, poolGeometry } from '../graph/ops_norm_pool';
 import { grid1d } from './kernel';
 import type { LoweredDispatch, Operand } from './lower';
-import { channelChunking, GPU_SPLIT, NORM_WORKGROUP, rowThreads, type ReductionSplit } from './norm';
+import { channelChunking, NORM_WORKGROUP, rowThreads } from './norm';
+import { splitValue, type ReductionSplit } from './reduction_split';
 
 const t = (tensor: Tensor): Operand => ({ tensor });
-/** The node's reduction split (src/kernels/norm.ts withReductionSplit), GPU_SPLIT by default. */
-const splitOf = (node: Node): ReductionSplit => {
-  const a = node.attrs;
-  const pick = (key: keyof ReductionSplit) => Number(a[key] ?? GPU_SPLIT[key]);
-  return { laneElements: pick('laneElements'), rowThreadElements: pick('rowThreadElements'), rowTile: pick('rowTile'), planeTile: pick('planeTile') };
-};
-const rowThreadsOf = (node: Node, rowLength: number) => rowThreads(rowLength, splitOf(node).rowThreadElements);
+/** The node's channel-reduction split (src/kernels/reduction_split.ts withReductionSplit), GPU_SPLIT's by default. */
+const splitOf = (node: Node): Pick<ReductionSplit, 'laneElements' | 'rowTile' | 'planeTile'> => ({
+  laneElements: splitValue(node.attrs, 'laneElements'),
+  rowTile: splitValue(node.attrs, 'rowTile'),
+  planeTile: splitValue(node.attrs, 'planeTile'),
+});
+const rowThreadsOf = (node: Node, rowLength: number) => rowThreads(rowLength, splitValue(node.attrs, 'rowThreadElements'));
 const dummy: Operand = { dummy: true };
 
 /** Group norm's view of x as rows; layer norm is one group of F channels with no spatial extent. */

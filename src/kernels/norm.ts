@@ -4,8 +4,8 @@
  * instance norm and layer norm (shaders/group_norm.wgsl). Binding kinds are in binding order: inputs
  * `read`, outputs `write`, then the Params uniform; the layouts mirror each file's `struct Params`.
  */
-import { adapterKindOf } from '../gpu/adapter_kind';
 import type { Kernel } from './kernel';
+import { GPU_SPLIT, type ReductionSplit } from './reduction_split';
 import { UniformLayout } from './uniform';
 
 const batchNormParams = new UniformLayout('Params', [
@@ -98,40 +98,6 @@ export const normKernels = {
 
 /** Threads of a workgroup in the norm kernels (the size of their workgroup arrays). */
 export const NORM_WORKGROUP = 256;
-
-/**
- * How much work each thread of the norm reductions does: the one knob that trades parallelism against
- * per-workgroup cost. A real GPU wants many workgroups (`GPU_SPLIT`: ~8 elements a thread, hundreds of
- * workgroups at the MNIST CNN's sizes); a CPU implementation of WebGPU such as SwiftShader pays about half a
- * millisecond per 256-thread workgroup with barriers (its invocations are fibers switched at every
- * barrier), so it wants few, long-running ones (`CPU_SPLIT`). Results are deterministic for a given split;
- * different splits round differently (within the tests' tolerances). Nodes carry their split as attrs
- * (`laneElements`, `rowThreadElements`; see `withReductionSplit`), so a plan stays a pure function of its nodes.
- */
-export interface ReductionSplit {
-  /** Channel reductions (batch norm statistics, channel_sums): at least this many elements per lane. */
-  laneElements: number;
-  /** Row reductions (group, instance, layer norm): about this many elements per thread of a row. */
-  rowThreadElements: number;
-  /** Channels per workgroup of the channel reductions, at most (a power of two ≤ 256): for inner = 1, for inner > 1. */
-  rowTile: number;
-  planeTile: number;
-}
-
-export const GPU_SPLIT: ReductionSplit = { laneElements: 8, rowThreadElements: 8, rowTile: 64, planeTile: 1 };
-export const CPU_SPLIT: ReductionSplit = { laneElements: 512, rowThreadElements: 512, rowTile: 256, planeTile: 16 };
-
-/** CPU implementations of WebGPU (src/gpu/adapter_kind.ts) get CPU_SPLIT; every other adapter GPU_SPLIT. */
-export function splitForAdapter(adapterName: string): ReductionSplit {
-  return adapterKindOf(adapterName) === 'cpu' ? CPU_SPLIT : GPU_SPLIT;
-}
-
-const NORM_OPS = new Set(['batch_norm', 'batch_norm_grad', 'layer_norm', 'layer_norm_grad', 'group_norm', 'group_norm_grad']);
-
-/** Copies of `nodes` whose norm nodes carry `split` (the others unchanged). */
-export function withReductionSplit<N extends { op: string; attrs: Record<string, unknown> }>(nodes: readonly N[], split: ReductionSplit): N[] {
-  return nodes.map((n) => (NORM_OPS.has(n.op) ? { ...n, attrs: { ...n.attrs, ...split } } : n));
-}
 
 /**
  * How the channel reductions (batch norm's statistics, channel_sums) split x [outer, C, inner]: a

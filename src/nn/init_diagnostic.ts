@@ -16,6 +16,7 @@ import { GpuResources } from '../gpu/resources';
 import { readFloats } from '../gpu/readback';
 import { externalBuffer, Graph, type ExternalBuffer, type Tensor } from '../graph/graph';
 import { activationKinds, type ActivationName } from '../graph/ops';
+import { splitForAdapter, withReductionSplit } from '../kernels/reduction_split';
 import { Rng } from '../data/rng';
 import { fuse } from '../scheduler/fuse';
 import { planStep } from '../scheduler/plan';
@@ -123,7 +124,8 @@ export async function initDiagnostic(gpu: GpuContext | GpuResources, options: In
   try {
     for (const activation of activations) {
       const { graph, stats } = stackGraph(widths, inputs.rows, activation, handles.input);
-      const executable = await Executable.create(resources, planStep(fuse(graph.nodes), layout), bindings, `diagnostic.${activation}`);
+      const nodes = withReductionSplit(fuse(graph.nodes), splitForAdapter(resources.gpu.adapterName));
+      const executable = await Executable.create(resources, planStep(nodes, layout), bindings, `diagnostic.${activation}`);
       try {
         for (const c of cases) {
           const data = new Float32Array(arena.totalFloats);

@@ -16,7 +16,7 @@ import { Executable, type BufferBindings } from '../scheduler/executable';
 import { tuneMatmuls, type AutotuneOptions } from '../kernels/autotune';
 import { matmulRequestsOf } from '../kernels/matmul_plan';
 import { adoptChoices, type TuningTable } from '../kernels/matmul_select';
-import { splitForAdapter, withReductionSplit, type ReductionSplit } from '../kernels/norm';
+import { splitForAdapter, withReductionSplit, type ReductionSplit } from '../kernels/reduction_split';
 import { buildStepGraph } from './step_graph';
 import type { ResolvedLoss } from './loss';
 import { STEP_STRIDE } from './training_state';
@@ -42,7 +42,7 @@ export interface RunnerSetup {
   autotune?: boolean | AutotuneOptions;
   /** Choices that stand (e.g. a checkpoint's): the tuner only adds to them. */
   tuning?: TuningTable;
-  /** How the norm reductions split their work (src/kernels/norm.ts); BatchRunner.create picks it from the adapter. */
+  /** How the reductions split their work (src/kernels/reduction_split.ts); BatchRunner.create picks it from the adapter. */
   reductionSplit?: ReductionSplit;
   /** Fuse the classifier head (src/scheduler/fuse.ts); BatchRunner.create picks it from the adapter (GPUs only). */
   fuseHead?: boolean;

@@ -14,6 +14,7 @@ import type { Model } from '../nn/model';
 import { Executable, type BufferBindings } from '../scheduler/executable';
 import { kernels } from '../kernels/catalog';
 import { grid1d } from '../kernels/kernel';
+import { splitForAdapter, withReductionSplit } from '../kernels/reduction_split';
 import { fuse } from '../scheduler/fuse';
 import { planStep, type ArenaLayout } from '../scheduler/plan';
 import { buildStepGraph } from './step_graph';
@@ -70,7 +71,8 @@ export class Predictor {
     let plan = this.plans.get(rows);
     if (!plan) {
       const { graph, probabilities } = buildStepGraph({ model: this.model, source: this.input.source, step: this.step, training: false, predict: true, loss: this.loss }, rows);
-      const planned = planStep(fuse(graph.nodes), this.layout, { stepValues: { table: this.table.handle, step: this.step, stride: STEP_STRIDE } });
+      const nodes = withReductionSplit(fuse(graph.nodes), splitForAdapter(this.resources.gpu.adapterName));
+      const planned = planStep(nodes, this.layout, { stepValues: { table: this.table.handle, step: this.step, stride: STEP_STRIDE } });
       plan = Executable.create(this.resources, planned, this.bindings, `predict[${rows}]`).then((executable) => ({ executable, probabilities: executable.locate(probabilities!.id) }));
       this.plans.set(rows, plan);
     }

@@ -175,7 +175,7 @@ describe('(b) conv op records (no GPU)', () => {
     const [z2] = g.add('conv2d', [h, w2], { name: 'z2' });
     const [logits] = g.add('reshape', [z2], { shape: '2,32' });
     const labels = g.external(externalBuffer('labels', 8), [2], 'u32');
-    g.add('softmax_xent', [logits, labels, g.external(externalBuffer('metrics', 16), [4])]);
+    g.add('softmax_xent', [logits, labels, g.external(externalBuffer('metrics', 32), [8])]);
     appendBackward(g, g.nodes.length - 1);
     return fuse(g.nodes);
   }
@@ -225,7 +225,7 @@ async function gpuGradients(
   const tensors = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, g.tensor(p.shape, 'param', name)]));
   const out = body(g, tensors, x && external('x', Float32Array.from(x.value), x.shape));
   const [logits] = g.add('reshape', [out], { shape: `${out.shape[0]},${out.size / out.shape[0]}` });
-  const metrics = external('metrics', new Float32Array(4), [4]);
+  const metrics = external('metrics', new Float32Array(8), [8]);
   g.add('softmax_xent', [logits, external('labels', labels, [labels.length], 'u32'), metrics], { training: true });
   appendBackward(g, g.nodes.length - 1);
 

@@ -247,7 +247,7 @@ describe('(b) 2-D norms into softmax_xent, differentiated by appendBackward', ()
       const attrs: Attrs = op === 'group_norm' ? { groups: 1, eps: EPS } : { eps: EPS };
       const [y] = g.add(op, [x, gamma, beta, ...extra], attrs);
       const labels = g.tensor([rows], 'external', 'labels', 'u32');
-      const metrics = g.tensor([4], 'external', 'metrics');
+      const metrics = g.tensor([8], 'external', 'metrics');
       g.add('softmax_xent', [y, labels, metrics], { training: true });
       const grads = appendBackward(g, g.nodes.length - 1);
       expect([...grads.keys()].sort()).toEqual([x.id, gamma.id, beta.id].sort());
@@ -256,7 +256,7 @@ describe('(b) 2-D norms into softmax_xent, differentiated by appendBackward', ()
       values['n.running_mean'] = new Float32Array(classes);
       values['n.running_var'] = new Float32Array(classes).fill(1);
       const labelValues = Uint32Array.from({ length: rows }, () => rng.nextBelow(classes));
-      const { gradOf, metrics: m } = await runGraph(g, values, { labels: labelValues, metrics: new Float32Array(4) });
+      const { gradOf, metrics: m } = await runGraph(g, values, { labels: labelValues, metrics: new Float32Array(8) });
 
       // GroupNorm(1, F) on [B, F] is LayerNorm(F): the same reference.
       const batch = op === 'batch_norm';

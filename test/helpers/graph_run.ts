@@ -100,8 +100,8 @@ export async function graphGradients(
   const inputTensors = Object.fromEntries(Object.entries(inputs).map(([name, v]) => [name, external(name, v.value, v.shape)]));
   const logits = body(g, tensors, inputTensors);
   const labelTensor = external('labels', labels, [logits.shape[0]], 'u32');
-  const metrics = new Float32Array(4);
-  const metricsTensor = external('metrics', metrics, [4]);
+  const metrics = new Float32Array(8);
+  const metricsTensor = external('metrics', metrics, [8]);
   g.add('softmax_xent', [logits, labelTensor, metricsTensor], { training: true });
   appendBackward(g, g.nodes.length - 1);
 

@@ -9,7 +9,7 @@
 import type { Node, Tensor } from '../../src/graph/graph';
 import { kernels } from '../../src/kernels/catalog';
 import { lowerNode } from '../../src/kernels/lower';
-import { CPU_SPLIT, GPU_SPLIT, withReductionSplit, type ReductionSplit } from '../../src/kernels/norm';
+import { CPU_SPLIT, GPU_SPLIT, withReductionSplit, type ReductionSplit } from '../../src/kernels/reduction_split';
 import { runKernel, type Arg, type HostArray } from './gpu';
 
 export interface NodeRun {
@@ -20,7 +20,7 @@ export interface NodeRun {
   dispatches: number;
 }
 
-/** `split`: the norms' reduction split (src/kernels/norm.ts), the lowering's default (GPU_SPLIT) if absent. */
+/** `split`: the reduction split (src/kernels/reduction_split.ts), the lowering's default (GPU_SPLIT) if absent. */
 export async function runNode(node: Node, values: Map<Tensor, HostArray>, split?: ReductionSplit): Promise<NodeRun> {
   const written = new Map<Tensor, HostArray>();
   const scratch = new Map<number, HostArray>();
@@ -35,7 +35,7 @@ export async function runNode(node: Node, values: Map<Tensor, HostArray>, split?
         const known = written.get(tensor) ?? values.get(tensor);
         if (!writes) {
           if (!known) throw new Error(`runNode: no value for input ${tensor}`);
-          return { data: known };
+          return { data: known, uniform: kinds[i] === 'uniform' };
         }
         targets.push({ tensor });
         return { output: tensor.size, dtype: tensor.dtype, initial: node.outputs.includes(tensor) ? undefined : known };

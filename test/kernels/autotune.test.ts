@@ -18,7 +18,7 @@ import { kernels } from '../../src/kernels/catalog';
 import { SCRATCH_BUFFER, matmulParamsOf, matmulRequestsOf, variantOfDispatch } from '../../src/kernels/matmul_plan';
 import { ALL_ALIGNED, alignmentOf, candidateVariants, MIN_GPU_INVOCATIONS } from '../../src/kernels/matmul_policy';
 import { adapterKindOf } from '../../src/gpu/adapter_kind';
-import { CPU_SPLIT, GPU_SPLIT, splitForAdapter } from '../../src/kernels/norm';
+import { CPU_SPLIT, GPU_SPLIT, splitForAdapter } from '../../src/kernels/reduction_split';
 import { CPU_GRAD_NORM, GPU_GRAD_NORM, gradNormSplit } from '../../src/optim/optimizer';
 import { headFusionFor } from '../../src/scheduler/fuse';
 import { adoptChoices, formatSelection, selectMatmul, tuningKey, type MatmulRequest, type TuningTable } from '../../src/kernels/matmul_select';
@@ -278,7 +278,7 @@ describe('the planner applies tuning tables (choosing a variant is a pure functi
     const g = new Graph();
     const x = g.external(externalBuffer('x', 48 * 256 * 4), [48, 256]);
     const labels = g.external(externalBuffer('labels', 48 * 4), [48], 'u32');
-    const metrics = g.external(externalBuffer('metrics', 16), [4]);
+    const metrics = g.external(externalBuffer('metrics', 32), [8]);
     const w1 = g.tensor([64, 256], 'param', 'fc1.weight');
     const b1 = g.tensor([64], 'param', 'fc1.bias');
     const w2 = g.tensor([10, 64], 'param', 'fc2.weight');

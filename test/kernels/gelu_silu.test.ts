@@ -62,7 +62,7 @@ describe('float64 references (no GPU)', () => {
       const x = g.tensor([3, 4], 'param', 'x');
       const [y] = g.add('activation', [x], { kind, name: 'y' });
       const labels = g.tensor([3], 'external', 'labels', 'u32');
-      const metrics = g.tensor([4], 'external', 'metrics');
+      const metrics = g.tensor([8], 'external', 'metrics');
       g.add('softmax_xent', [y, labels, metrics]);
       appendBackward(g, g.nodes.length - 1);
       const grad = g.nodes.find((n) => n.op === 'activation_grad')!;

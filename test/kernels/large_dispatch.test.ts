@@ -4,9 +4,9 @@
  * is what reaches the last elements. The 1-D kernels (those lowered with grid1d, src/kernels/lower.ts and
  * src/optim/optimizer.ts): activation forward and backward, dropout forward and backward, gather (bytes and
  * WORDS), gather_augment, mixup_inputs and the optimizer, 256 invocations a workgroup; layer norm forward
- * and backward and column_sum, 64 a workgroup. (softmax_xent, mixup_targets and moments run one workgroup;
- * matmul tiles in 2-D; batch norm and grad_norm launch one workgroup per feature block or slot: none of them
- * goes through grid1d.) Sizes are the smallest that fold: 65,535·256 + 1 invocations (65,535·64 + 1), which
+ * and backward and column_sum, 64 a workgroup. (softmax_xent and mixup_targets run a workgroup per 256
+ * rows, at most 65,535; matmul tiles in 2-D; batch norm and grad_norm launch one workgroup per feature
+ * block or slot: none of them goes through grid1d.) Sizes are the smallest that fold: 65,535·256 + 1 invocations (65,535·64 + 1), which
  * for WORDS gather and the optimizer (4 floats an invocation) is 67M floats. References are computed element
  * by element, outputs poisoned with NaN as everywhere.
  */
@@ -218,7 +218,7 @@ describe('1-D kernels past 65,535 workgroups (folded into 2-D)', () => {
   it(`column_sum: 2 rows × ${N64} columns`, async () => {
     const [rows, cols] = [2, N64];
     const x = randomArray(rows * cols, new Rng(10));
-    const [sums] = await runKernel('columnSum', {}, [{ data: x }, { output: cols }], { rows, cols }, grid1d(cols, 64));
+    const [sums] = await runKernel('columnSum', {}, [{ data: x }, { output: cols }], { rows, cols, chunk_rows: rows }, grid1d(cols, 64));
     expectAllCloseWith(sums, (c) => x[c] + x[cols + c], sumTolerance(rows, uniformRms(1)), 'column sums');
   });
 });

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
-import { LOSS_ELEMENTS_PER_GROUP, LOSS_ROWS_PER_GROUP } from '../../src/kernels/lower';
+import { LOSS_ELEMENTS_PER_GROUP, LOSS_ROWS_PER_GROUP } from '../../src/kernels/lower_reduce';
 import { resolveLoss, type LossName, type LossSpec } from '../../src/train/loss';
 import { expectAllClose, expectValueClose, type Tolerance } from '../helpers/compare';
 import { randomArray, runKernel } from '../helpers/gpu';

@@ -10,7 +10,7 @@ import { Rng } from '../../src/data/rng';
 import { matmulVariants } from '../../src/kernels/matmul_variants';
 import { compareElementwise, describeComparison } from '../helpers/compare';
 import { randomArray, testGpu } from '../helpers/gpu';
-import { CPU_SPLIT, splitForAdapter } from '../../src/kernels/norm';
+import { CPU_SPLIT, splitForAdapter } from '../../src/kernels/reduction_split';
 import { runMatmulVariant } from '../helpers/matmul';
 import { dotTolerance } from '../tolerances';
 

@@ -17,7 +17,7 @@ import { randomArray, testGpu } from '../helpers/gpu';
 import { runMatmulVariant } from '../helpers/matmul';
 import { activateGradRef, activateRef, matmulRef, savedForGrad } from '../helpers/reference';
 import { dotTolerance, epilogueTolerance } from '../tolerances';
-import { CPU_SPLIT, splitForAdapter } from '../../src/kernels/norm';
+import { CPU_SPLIT, splitForAdapter } from '../../src/kernels/reduction_split';
 
 // [M, N, K]: matmul.test.ts's shapes (1s, sizes off every block and tile, the MLP's), N = 10 and K = 10 as
 // in the MLP's last layer, and shapes with N, K (and M) multiples of 4 so the vec4 variants run too, off

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { mixupLambda } from '../../src/data/mixup';
+import { Graph, type Tensor } from '../../src/graph/graph';
+import { stepLayout } from '../../src/kernels/catalog';
 import { grid1d } from '../../src/kernels/kernel';
 import { expectAllClose, expectValueClose } from '../helpers/compare';
-import { randomArray, runKernel, stepArg } from '../helpers/gpu';
+import { randomArray, runKernel, stepArg, type HostArray } from '../helpers/gpu';
+import { runNode, SPLITS } from '../helpers/run_node';
 import { U, mixupLossTolerance, mixupTargetsTolerance, mixupTolerance, plus } from '../tolerances';
 import { softmaxXentRef } from '../helpers/reference';
 
@@ -20,40 +23,46 @@ describe('mixup', () => {
     });
   }
 
-  for (const [rows, classes] of [[1, 10], [2, 3], [9, 10], [128, 10], [301, 7]] as const) {
-    it(`targets: the gradient and loss of cross-entropy against λ·onehot(y) + (1−λ)·onehot(y_partner) (rows=${rows})`, async () => {
-      const rng = new Rng(rows + classes);
-      const logits = randomArray(rows * classes, rng, 3);
-      const labels = Uint32Array.from({ length: rows }, () => rng.nextBelow(classes));
-      const plain = softmaxXentRef(logits, labels, rows, classes);
-      const lambda = 0.6;
-      const [d, metrics] = await runKernel(
-        'mixupTargets',
-        {},
-        [{ data: logits }, { data: labels }, { data: Float32Array.from(plain.dlogits) }, { output: rows * classes }, { output: 4, initial: new Float32Array([plain.lossSum, 0, rows, 0]) }, stepArg({ mix_lambda: lambda })],
-        { rows, classes, grad_scale: 1 / rows },
-        [1, 1, 1],
-      );
-      // Reference straight from the definition: soft-target cross-entropy.
-      const grad = new Float64Array(rows * classes);
-      let loss = 0;
-      for (let r = 0; r < rows; r++) {
-        const z = Array.from(logits.slice(r * classes, (r + 1) * classes));
-        const max = Math.max(...z);
-        const lse = Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0)) + max;
-        const target = new Float64Array(classes);
-        target[labels[r]] += lambda;
-        target[labels[rows - 1 - r]] += 1 - lambda;
-        for (let j = 0; j < classes; j++) {
-          loss += target[j] * (lse - z[j]);
-          grad[r * classes + j] = (Math.exp(z[j] - lse) - target[j]) / rows;
+  // Up to 301 rows one workgroup under either split; 1500 rows the GPU split's 6 workgroups and loss_reduce.
+  for (const [splitName, split] of SPLITS) {
+    for (const [rows, classes] of [[1, 10], [2, 3], [9, 10], [128, 10], [301, 7], [1500, 4]] as const) {
+      it(`${splitName} split: targets: the gradient and loss of cross-entropy against λ·onehot(y) + (1−λ)·onehot(y_partner) (rows=${rows})`, async () => {
+        const rng = new Rng(rows + classes);
+        const logits = randomArray(rows * classes, rng, 3);
+        const labels = Uint32Array.from({ length: rows }, () => rng.nextBelow(classes));
+        const plain = softmaxXentRef(logits, labels, rows, classes);
+        const lambda = 0.6;
+        const g = new Graph();
+        const [zt, yt, dt, mt] = [g.tensor([rows, classes], 'external', 'logits'), g.tensor([rows], 'external', 'labels', 'u32'), g.tensor([rows, classes], 'external', 'dlogits'), g.tensor([8], 'external', 'metrics')];
+        const st = g.tensor([stepLayout.byteSize / 4], 'external', 'step', 'u32');
+        const [mixed] = g.add('mixup_targets', [zt, yt, dt, mt, st]);
+        const before = new Float32Array([plain.lossSum, 0, rows, 0, 5, 6, 7, 8]);
+        const values = new Map<Tensor, HostArray>([[zt, logits], [yt, labels], [dt, Float32Array.from(plain.dlogits)], [mt, before], [st, stepArg({ mix_lambda: lambda }).data]]);
+        const { written } = await runNode(g.nodes[0], values, split);
+        const [d, metrics] = [written.get(mixed)!, written.get(mt)!];
+        // Only the loss sum moves: the rows were counted by softmax_xent.
+        expect([...metrics.slice(1)]).toEqual([...before.slice(1)]);
+        // Reference straight from the definition: soft-target cross-entropy.
+        const grad = new Float64Array(rows * classes);
+        let loss = 0;
+        for (let r = 0; r < rows; r++) {
+          const z = Array.from(logits.slice(r * classes, (r + 1) * classes));
+          const max = Math.max(...z);
+          const lse = Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0)) + max;
+          const target = new Float64Array(classes);
+          target[labels[r]] += lambda;
+          target[labels[rows - 1 - r]] += 1 - lambda;
+          for (let j = 0; j < classes; j++) {
+            loss += target[j] * (lse - z[j]);
+            grad[r * classes + j] = (Math.exp(z[j] - lse) - target[j]) / rows;
+          }
         }
-      }
-      // The kernel's inputs are the float64 one-hot results rounded to f32 (u relative): only the mixup
-      // correction's own error is on top.
-      expectAllClose(d, grad, plus({ atol: 0, rtol: U }, mixupTargetsTolerance(1 / rows)), 'soft-target dlogits');
-      expectValueClose(metrics[0], loss, mixupLossTolerance(rows, 3), 'soft-target loss sum');
-    });
+        // The kernel's inputs are the float64 one-hot results rounded to f32 (u relative): only the mixup
+        // correction's own error is on top.
+        expectAllClose(d, grad, plus({ atol: 0, rtol: U }, mixupTargetsTolerance(1 / rows)), 'soft-target dlogits');
+        expectValueClose(metrics[0], loss, mixupLossTolerance(rows, 3), 'soft-target loss sum');
+      });
+    }
   }
 
   it('λ is drawn from Beta(α, α), folded to ≥ 1/2, and reproducible by seed and step', () => {
