@@ -1,8 +1,10 @@
 // Every optimizer, as one dispatch over the whole parameter arena (chosen by the OPTIMIZER constant;
 // compiled after grad_chunks.wgsl).
-// Each invocation updates four consecutive floats as one vec4 (arena slots are 64-float aligned, so a
-// vec4 never straddles two parameters): a quarter of the invocations and vector memory access, which
-// CPU Vulkan implementations such as SwiftShader need and GPUs do not mind.
+// Each invocation updates VEC4_RUN runs of four consecutive floats, each as one vec4 (arena slots are
+// 64-float aligned, so neither a vec4 nor a run straddles two parameters): vector memory access, which
+// CPU Vulkan implementations such as SwiftShader need and GPUs do not mind. GPUs take one vec4 an
+// invocation (neighbours read neighbours); CPU adapters four, which spreads the per-invocation work (the
+// slot search, the norm) over four updates.
 //
 // Per element, with g the gradient:
 //   1. global-norm clipping: g *= min(1, clip_norm / ‖grad‖)   (‖grad‖² the sum of grad_norm.wgsl's partials)
@@ -68,6 +70,8 @@ const RMSPROP: u32 = 2u;
 const ADAM: u32 = 3u;
 
 override OPTIMIZER: u32 = 0u;
+/** vec4s an invocation updates, a contiguous run: 1, 2 or 4 (src/optim/optimizer.ts GradNormSplit.optimizerRun). */
+override VEC4_RUN: u32 = 1u;
 const WORKGROUP_SIZE: u32 = 256u;
 
 @group(0) @binding(0) var<storage, read> grads: array<vec4f>;
@@ -122,27 +126,8 @@ fn global_norm_squared() -> f32 {
   return sq;
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
-
-  // The global norm: clipping needs it in every invocation; otherwise only the one that records it.
-  var norm = 0.0;
-  if (hyper.clip_norm > 0.0 || i == 0u) { norm = sqrt(global_norm_squared()); }
-  if (i < params.slot_count) { stats[i] += sqrt(slot_norm_squared(i)); }
-  if (i == 0u) {
-    let n = params.slot_count;
-    stats[n] += norm;
-    stats[n + 1u] += 1.0;
-    if (is_non_finite(norm) && stats[n + 2u] == 0.0) { stats[n + 2u] = f32(step.step + 1u); }
-    stats[n + 3u] = max(stats[n + 3u], norm);
-  }
-  if (i >= params.count || params.slot_count == 0u) { return; }
-  let slot = slot_of(i);
-  let lr_scale = bitcast<f32>(slot.z);
-  if (lr_scale == 0.0) { return; }
-  let lr = step.lr * lr_scale;
-
+// Updates vec4 i of slot `slot` (the step's learning rate times the slot's scale: lr; global norm: norm).
+fn update(i: u32, slot: vec4u, lr: f32, norm: f32) {
   var g = grads[i];
   if (hyper.clip_norm > 0.0 && norm > hyper.clip_norm) { g *= hyper.clip_norm / norm; }
   if (hyper.clip_value > 0.0) { g = clamp(g, vec4f(-hyper.clip_value), vec4f(hyper.clip_value)); }
@@ -181,4 +166,34 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   }
   if (decays && hyper.decay_mode == 3u) { w -= lr * hyper.weight_decay * w0; }
   weights[i] = w;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let inv = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+
+  // The global norm: clipping needs it in every invocation; otherwise only the one that records it.
+  var norm = 0.0;
+  if (hyper.clip_norm > 0.0 || inv == 0u) { norm = sqrt(global_norm_squared()); }
+  if (inv < params.slot_count) { stats[inv] += sqrt(slot_norm_squared(inv)); }
+  if (inv == 0u) {
+    let n = params.slot_count;
+    stats[n] += norm;
+    stats[n + 1u] += 1.0;
+    if (is_non_finite(norm) && stats[n + 2u] == 0.0) { stats[n + 2u] = f32(step.step + 1u); }
+    stats[n + 3u] = max(stats[n + 3u], norm);
+  }
+  // This invocation's run of VEC4_RUN vec4s: inside one slot, since slots are 16-vec4 aligned and
+  // VEC4_RUN divides 16.
+  let i = inv * VEC4_RUN;
+  if (i >= params.count || params.slot_count == 0u) { return; }
+  let slot = slot_of(i);
+  let lr_scale = bitcast<f32>(slot.z);
+  if (lr_scale == 0.0) { return; }
+  let lr = step.lr * lr_scale;
+  // Unrolled, not a loop: SwiftShader makes a loop that stores several times slower (see above).
+  update(i, slot, lr, norm);
+  if (VEC4_RUN > 1u && i + 1u < params.count) { update(i + 1u, slot, lr, norm); }
+  if (VEC4_RUN > 2u && i + 2u < params.count) { update(i + 2u, slot, lr, norm); }
+  if (VEC4_RUN > 3u && i + 3u < params.count) { update(i + 3u, slot, lr, norm); }
 }

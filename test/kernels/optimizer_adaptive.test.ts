@@ -30,11 +30,12 @@ interface State {
   s2: Float32Array;
 }
 
-async function gpuStep(o: RefOptimizer & { name: keyof typeof KERNEL }, state: State, g: Float32Array, t: number): Promise<State> {
+/** One step, `run` vec4s an invocation (1 on GPUs, 4 on CPU adapters: src/optim/optimizer.ts). */
+async function gpuStep(o: RefOptimizer & { name: keyof typeof KERNEL }, state: State, g: Float32Array, t: number, run: number): Promise<State> {
   const hyper = new Uint32Array(optimizerHyper(resolveOptimizer(o)));
   const [w, s1, s2] = (await runKernel(
     'optimizer',
-    { OPTIMIZER: KERNEL[o.name] },
+    { OPTIMIZER: KERNEL[o.name], VEC4_RUN: run },
     [
       { data: g },
       { data: chunkPartials(g, oneSlot(COUNT)) },
@@ -47,7 +48,7 @@ async function gpuStep(o: RefOptimizer & { name: keyof typeof KERNEL }, state: S
       stepArg({ step: t - 1, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr }),
     ],
     { count: COUNT / 4, decay_count: DECAYED / 4, slot_count: 1, chunk_count: gradChunkCount(oneSlot(COUNT), GPU_GRAD_NORM.chunkVec4), chunk_vec4: GPU_GRAD_NORM.chunkVec4 },
-    grid1d(COUNT / 4, 256),
+    grid1d(Math.ceil(COUNT / 4 / run), 256),
   )) as Float32Array[];
   return { w, s1, s2 };
 }
@@ -77,48 +78,51 @@ const cases: (RefOptimizer & { name: keyof typeof KERNEL })[] = [
 // depend on each element's cancellation, which a single tolerance cannot state.
 
 describe(`adaptive optimizers: ${STEPS} steps on ${COUNT / 4} vec4s vs float64`, () => {
-  for (const o of cases) {
-    it(`${o.name} lr=${o.lr}${o.weightDecay ? ` ${o.decay ?? 'default'} decay ${o.weightDecay}` : ''}${o.beta2 ? ` β=${o.beta1},${o.beta2}` : ''}`, async () => {
-      const rng = new Rng(STEPS + o.lr * 1e4 + (o.weightDecay ?? 0) * 100);
-      // Weights of the order of a few steps (|w| ≤ 4·lr), so w's own rounding (u·|w|) stays below the float32
-      // error of the update lr·d and a wrong update is visible in a single step.
-      const w0 = randomArray(COUNT, rng, 4 * o.lr);
-      let state: State = { w: w0, s1: new Float32Array(COUNT), s2: new Float32Array(COUNT) };
-      // Gradients of varied size per element (0.01 to 1), so √v̂ spans two orders of magnitude.
-      const size = Float32Array.from({ length: COUNT }, () => 10 ** (-2 * rng.nextFloat()));
-      const independent = toParams(state);
-      const failures: string[] = [];
-      const worst: Record<string, number> = {};
-      const check = (what: string, t: number, actual: Float32Array, expected: Float64Array, tol: Tolerance) => {
-        const c = compareElementwise(actual, expected, tol);
-        worst[what] = Math.max(worst[what] ?? 0, c.ratio);
-        if (!c.ok) failures.push(describeComparison(c, tol, `step ${t} ${what}`));
-      };
-      let trajectoryBound = 0;
-      for (let t = 1; t <= STEPS; t++) {
-        const g = Float32Array.from(randomArray(COUNT, rng), (v, i) => v * size[i]);
-        const next = await gpuStep(o, state, g, t);
-        // The float64 step from the GPU's own previous state.
-        const fromState = toParams(state);
-        optimizerStep(fromState, grads(g), o, t);
-        const w = flat(fromState, 'w');
-        const dScale = maxAbs(Float64Array.from(w, (v, i) => (state.w[i] - v) / o.lr));
-        const tol = adaptiveStepTolerance(o.name, { lr: o.lr, t, dScale, mScale: maxAbs(state.s1), gScale: maxAbs(g), beta1: o.beta1, weightDecay: o.weightDecay });
-        check('weights', t, next.w, w, tol.w);
-        check('state1', t, next.s1, flat(fromState, 's1'), tol.s1);
-        if (o.name === 'adam' || o.name === 'adamw') check('state2', t, next.s2, flat(fromState, 's2'), tol.s2);
-        else expect([...next.s2], 'state2 is Adam-only').toEqual([...state.s2]);
-        // The independent run and its bound: every step's error adds to the weights (w rounding is relative).
-        optimizerStep(independent, grads(g), o, t);
-        trajectoryBound += tol.w.atol + tol.w.rtol * maxAbs(w);
-        state = next;
-      }
-      const drift = compareElementwise(state.w, flat(independent, 'w'), { atol: trajectoryBound, rtol: 0 });
-      if (process.env.TOLERANCE_LOG) console.log(`[tolerance] ${o.name}: worst per-step ratios ${JSON.stringify(worst)}; trajectory ${drift.ratio.toPrecision(3)}`);
-      expect(failures.slice(0, 5), `${failures.length} of ${3 * STEPS} per-step comparisons failed`).toEqual([]);
-      expect(drift.ok, describeComparison(drift, { atol: trajectoryBound, rtol: 0 }, `weights after ${STEPS} steps vs the independent float64 run`)).toBe(true);
-      // The weights travelled far beyond the tolerances (a no-op kernel would fail above; this says so plainly).
-      expect(maxAbs(Float64Array.from(state.w, (v, i) => v - w0[i]))).toBeGreaterThan(1000 * trajectoryBound);
-    });
+  // Runs of 4: the last invocation holds the arena's one remaining vec4.
+  for (const run of [1, 4]) {
+    for (const o of cases) {
+      it(`${run} vec4 an invocation: ${o.name} lr=${o.lr}${o.weightDecay ? ` ${o.decay ?? 'default'} decay ${o.weightDecay}` : ''}${o.beta2 ? ` β=${o.beta1},${o.beta2}` : ''}`, async () => {
+        const rng = new Rng(STEPS + o.lr * 1e4 + (o.weightDecay ?? 0) * 100);
+        // Weights of the order of a few steps (|w| ≤ 4·lr), so w's own rounding (u·|w|) stays below the float32
+        // error of the update lr·d and a wrong update is visible in a single step.
+        const w0 = randomArray(COUNT, rng, 4 * o.lr);
+        let state: State = { w: w0, s1: new Float32Array(COUNT), s2: new Float32Array(COUNT) };
+        // Gradients of varied size per element (0.01 to 1), so √v̂ spans two orders of magnitude.
+        const size = Float32Array.from({ length: COUNT }, () => 10 ** (-2 * rng.nextFloat()));
+        const independent = toParams(state);
+        const failures: string[] = [];
+        const worst: Record<string, number> = {};
+        const check = (what: string, t: number, actual: Float32Array, expected: Float64Array, tol: Tolerance) => {
+          const c = compareElementwise(actual, expected, tol);
+          worst[what] = Math.max(worst[what] ?? 0, c.ratio);
+          if (!c.ok) failures.push(describeComparison(c, tol, `step ${t} ${what}`));
+        };
+        let trajectoryBound = 0;
+        for (let t = 1; t <= STEPS; t++) {
+          const g = Float32Array.from(randomArray(COUNT, rng), (v, i) => v * size[i]);
+          const next = await gpuStep(o, state, g, t, run);
+          // The float64 step from the GPU's own previous state.
+          const fromState = toParams(state);
+          optimizerStep(fromState, grads(g), o, t);
+          const w = flat(fromState, 'w');
+          const dScale = maxAbs(Float64Array.from(w, (v, i) => (state.w[i] - v) / o.lr));
+          const tol = adaptiveStepTolerance(o.name, { lr: o.lr, t, dScale, mScale: maxAbs(state.s1), gScale: maxAbs(g), beta1: o.beta1, weightDecay: o.weightDecay });
+          check('weights', t, next.w, w, tol.w);
+          check('state1', t, next.s1, flat(fromState, 's1'), tol.s1);
+          if (o.name === 'adam' || o.name === 'adamw') check('state2', t, next.s2, flat(fromState, 's2'), tol.s2);
+          else expect([...next.s2], 'state2 is Adam-only').toEqual([...state.s2]);
+          // The independent run and its bound: every step's error adds to the weights (w rounding is relative).
+          optimizerStep(independent, grads(g), o, t);
+          trajectoryBound += tol.w.atol + tol.w.rtol * maxAbs(w);
+          state = next;
+        }
+        const drift = compareElementwise(state.w, flat(independent, 'w'), { atol: trajectoryBound, rtol: 0 });
+        if (process.env.TOLERANCE_LOG) console.log(`[tolerance] ${o.name}: worst per-step ratios ${JSON.stringify(worst)}; trajectory ${drift.ratio.toPrecision(3)}`);
+        expect(failures.slice(0, 5), `${failures.length} of ${3 * STEPS} per-step comparisons failed`).toEqual([]);
+        expect(drift.ok, describeComparison(drift, { atol: trajectoryBound, rtol: 0 }, `weights after ${STEPS} steps vs the independent float64 run`)).toBe(true);
+        // The weights travelled far beyond the tolerances (a no-op kernel would fail above; this says so plainly).
+        expect(maxAbs(Float64Array.from(state.w, (v, i) => v - w0[i]))).toBeGreaterThan(1000 * trajectoryBound);
+      });
+    }
   }
 });

@@ -35,8 +35,11 @@ function hyper(o: RefOptimizer): Uint32Array {
   );
 }
 
-/** Runs `steps` chained SGD steps on the GPU (a fresh gradient each step); returns weights, velocity, stats. */
-async function gpuSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[], decayCount: number) {
+/**
+ * Runs `steps` chained SGD steps on the GPU (a fresh gradient each step), `run` vec4s an invocation (1 on
+ * GPUs, 4 on CPU adapters: src/optim/optimizer.ts); returns weights, velocity, stats.
+ */
+async function gpuSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[], decayCount: number, run = 1) {
   const count = w0.length;
   expect(count % 4).toBe(0);
   let w: Float32Array = w0;
@@ -48,7 +51,7 @@ async function gpuSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[]
     const partials = chunkPartials(g, oneSlot(count));
     const outputs = await runKernel(
       'optimizer',
-      { OPTIMIZER: 0 },
+      { OPTIMIZER: 0, VEC4_RUN: run },
       [
         { data: g },
         { data: partials },
@@ -61,7 +64,7 @@ async function gpuSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[]
         stepArg({ step: t, batch_start: 0, seed: 0, mix_lambda: 1, lr: o.lr }),
       ],
       { count: count / 4, decay_count: decayCount / 4, slot_count: 1, chunk_count: partials.length, chunk_vec4: GPU_GRAD_NORM.chunkVec4 },
-      grid1d(count / 4, 256),
+      grid1d(Math.ceil(count / 4 / run), 256),
     );
     [w, v, , stats] = outputs as Float32Array[];
   }
@@ -75,7 +78,8 @@ function refSteps(o: RefOptimizer, w0: Float32Array, grads: Float32Array[], deca
 }
 
 // (count, decay_count) in floats: one vec4; vec4 counts either side of the 256-wide workgroup (255, 257);
-// decay on none / all / part; 70000 floats = 17500 vec4s (69 workgroups, the last partial).
+// decay on none / all / part; 70000 floats = 17500 vec4s (69 workgroups, the last partial). With runs of
+// 4 vec4s: runs cut short by the end of the arena (5, 257 and 999 vec4s) and by decay_count (999).
 const sizes: [number, number][] = [
   [4, 4],
   [20, 0],
@@ -97,40 +101,44 @@ const optimizers: RefOptimizer[] = [
 const label = (o: RefOptimizer) => `${o.name} lr=${o.lr}${o.momentum ? ` μ=${o.momentum}` : ''}${o.weightDecay ? ` ${o.decay} λ=${o.weightDecay}` : ''}`;
 
 describe('SGD optimizer kernel vs float64 reference, 4 chained steps', () => {
-  for (const o of optimizers) {
-    for (const [count, decayCount] of sizes) {
-      it(`${label(o)} floats=${count} decayed=${decayCount}`, async () => {
-        const rng = new Rng(count * 3 + decayCount);
-        const w0 = randomArray(count, rng);
-        const grads = Array.from({ length: 4 }, () => randomArray(count, rng, 0.5));
-        const gpu = await gpuSteps(o, w0, grads, decayCount);
-        const ref = refSteps(o, w0, grads, decayCount);
-        const tol = sgdTolerance(4, o.lr, o.momentum ?? 0, 0.5, Math.max(maxAbs(w0), maxAbs(ref.w)), o.weightDecay ?? 0);
-        expectAllClose(gpu.w, ref.w, tol.w, 'weights after 4 steps');
-        if (o.momentum) expectAllClose(gpu.v, ref.v, tol.v, 'velocity after 4 steps');
-        // stats: [slot norm sum, global norm sum, steps, first bad step, max norm].
-        expectValueClose(gpu.stats[0], grads.map((g) => Math.sqrt(g.reduce((s, x) => s + x * x, 0))).reduce((a, b) => a + b), normStatsTolerance(4), 'slot norm sum');
-        const norms = grads.map((g) => Math.sqrt(g.reduce((s, x) => s + x * x, 0)));
-        expectValueClose(gpu.stats[1], norms.reduce((a, b) => a + b), normStatsTolerance(4), 'global norm sum');
-        expect(gpu.stats[2]).toBe(4);
-        expect(gpu.stats[3]).toBe(0);
-        expectValueClose(gpu.stats[4], Math.max(...norms), normStatsTolerance(1), 'max global norm');
-      });
+  for (const run of [1, 4]) {
+    for (const o of optimizers) {
+      for (const [count, decayCount] of sizes) {
+        it(`${run} vec4 an invocation: ${label(o)} floats=${count} decayed=${decayCount}`, async () => {
+          const rng = new Rng(count * 3 + decayCount);
+          const w0 = randomArray(count, rng);
+          const grads = Array.from({ length: 4 }, () => randomArray(count, rng, 0.5));
+          const gpu = await gpuSteps(o, w0, grads, decayCount, run);
+          const ref = refSteps(o, w0, grads, decayCount);
+          const tol = sgdTolerance(4, o.lr, o.momentum ?? 0, 0.5, Math.max(maxAbs(w0), maxAbs(ref.w)), o.weightDecay ?? 0);
+          expectAllClose(gpu.w, ref.w, tol.w, 'weights after 4 steps');
+          if (o.momentum) expectAllClose(gpu.v, ref.v, tol.v, 'velocity after 4 steps');
+          // stats: [slot norm sum, global norm sum, steps, first bad step, max norm].
+          expectValueClose(gpu.stats[0], grads.map((g) => Math.sqrt(g.reduce((s, x) => s + x * x, 0))).reduce((a, b) => a + b), normStatsTolerance(4), 'slot norm sum');
+          const norms = grads.map((g) => Math.sqrt(g.reduce((s, x) => s + x * x, 0)));
+          expectValueClose(gpu.stats[1], norms.reduce((a, b) => a + b), normStatsTolerance(4), 'global norm sum');
+          expect(gpu.stats[2]).toBe(4);
+          expect(gpu.stats[3]).toBe(0);
+          expectValueClose(gpu.stats[4], Math.max(...norms), normStatsTolerance(1), 'max global norm');
+        });
+      }
     }
   }
 
-  for (const decay of ['l2', 'l1', 'decoupled'] as const) {
-    it(`${decay} weight decay changes only the first decay_count elements`, async () => {
-      const [count, decayCount] = [300, 196];
-      const w0 = randomArray(count, new Rng(8));
-      const zero = new Float32Array(count);
-      const { w } = await gpuSteps({ name: 'momentum', lr: 0.1, momentum: 0.9, weightDecay: 0.5, decay }, w0, [zero, zero], decayCount);
-      for (let i = 0; i < count; i++) {
-        // With a zero gradient only decay can move a weight (L1 with momentum may overshoot past 0, so
-        // only "moved" is asserted here; the amounts are checked against the reference above).
-        if (i < decayCount) expect(w[i], `element ${i} decays`).not.toBe(w0[i]);
-        else expect(w[i], `element ${i} is past decay_count`).toBe(w0[i]);
-      }
-    });
+  for (const run of [1, 4]) {
+    for (const decay of ['l2', 'l1', 'decoupled'] as const) {
+      it(`${run} vec4 an invocation: ${decay} weight decay changes only the first decay_count elements`, async () => {
+        const [count, decayCount] = [300, 196];
+        const w0 = randomArray(count, new Rng(8));
+        const zero = new Float32Array(count);
+        const { w } = await gpuSteps({ name: 'momentum', lr: 0.1, momentum: 0.9, weightDecay: 0.5, decay }, w0, [zero, zero], decayCount, run);
+        for (let i = 0; i < count; i++) {
+          // With a zero gradient only decay can move a weight (L1 with momentum may overshoot past 0, so
+          // only "moved" is asserted here; the amounts are checked against the reference above).
+          if (i < decayCount) expect(w[i], `element ${i} decays`).not.toBe(w0[i]);
+          else expect(w[i], `element ${i} is past decay_count`).toBe(w0[i]);
+        }
+      });
+    }
   }
 });
