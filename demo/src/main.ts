@@ -8,29 +8,25 @@
  */
 import './style.css';
 import {
-  DataFormatError,
   DeviceUnavailableError,
-  downloadBytes,
   indexedDbStore,
-  readFileBytes,
   TrainerWorker,
   WebgradError,
   type EpochReport,
-  type MnistSource,
-  type RemoteTrainerOptions,
   type TrainerProxy,
 } from '../../src/index';
+import { buildTrainer, testCount, trainCount, type StartFrom } from './build_trainer';
 import { TrainingCharts } from './charts';
 import { $, messageOf } from './dom';
-import { describe, field, form, readSettings, writeSettings } from './settings_form';
+import { describe, field, form, readSettings } from './settings_form';
 import { showKernelTimes } from './kernel_table';
-import { modelName, toTrainerOptions, type DemoSettings } from './options';
+import { type DemoSettings } from './options';
 import { showModel, showPreview, showWeights } from './model_view';
 import { DrawPad } from './pad';
 import { PredictionPanel } from './prediction_panel';
-import { runOf, SAVED_RUN_KEY, withRun } from './saved_run';
+import { SAVED_RUN_KEY } from './saved_run';
 import { duration, Throughput } from './throughput';
-import { encodeWeights, readWeightsFile, type Normalisation } from './weights_file';
+import { wireWeightsIo } from './weights_io';
 
 const query = new URLSearchParams(location.search);
 
@@ -42,7 +38,6 @@ function status(text: string, kind: '' | 'error' | 'done' = ''): void {
   statusLine.textContent = text;
   statusLine.className = `status ${kind}`;
 }
-const ioStatus = $('io-status');
 
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);
 
@@ -152,13 +147,6 @@ let profileRequested = false;
 let resume: (() => void) | undefined;
 let lastReport: EpochReport | undefined;
 
-/** What the next Train starts from: imported weights or a restored checkpoint (kept until "Start from scratch"). */
-interface StartFrom {
-  kind: 'weights' | 'checkpoint';
-  name: string;
-  bytes: Uint8Array;
-  normalisation?: Normalisation;
-}
 let startFrom: StartFrom | undefined;
 
 const button = (id: string) => $<HTMLButtonElement>(id);
@@ -201,39 +189,6 @@ function showStartFrom(): void {
   button('from-scratch').hidden = !from;
 }
 button('from-scratch').addEventListener('click', () => ((startFrom = undefined), showStartFrom()));
-
-/** MNIST's sizes: the worker fetches the files, so the page clamps the subsets without holding the data. */
-const MNIST_TRAIN = 60_000;
-const MNIST_TEST = 10_000;
-const trainCount = (s: DemoSettings) => Math.min(Math.max(1, Math.floor(s.subset)), MNIST_TRAIN);
-const testCount = (s: DemoSettings) => Math.min(Math.max(1, Math.floor(s.testSubset)), MNIST_TEST);
-
-/**
- * The first `count` samples of a split, fetched by the worker (once per page). The URL is resolved here,
- * relative to the page, so the static build works from any folder; the dev server and the build serve it.
- */
-function mnistSource(split: 'train' | 'test', count: number): MnistSource {
-  return { mnist: new URL('mnist/', location.href).href, split, count };
-}
-
-/**
- * A trainer in the worker for `settings`, starting from imported weights (loaded strictly by
- * Trainer.create) or a checkpoint (restored after it), with the normalisation they were trained with.
- */
-async function buildTrainer(settings: DemoSettings, from: StartFrom | undefined, warnings: string[] = []): Promise<TrainerProxy> {
-  const options: RemoteTrainerOptions = { ...toTrainerOptions(settings, from?.normalisation ?? settings.preprocessing), warn: (message) => warnings.push(message) };
-  if (from?.kind === 'weights') options.weights = from.bytes;
-  const t = await gpu!.createTrainer(mnistSource('train', trainCount(settings)), mnistSource('test', testCount(settings)), options);
-  if (from?.kind === 'checkpoint') {
-    try {
-      await t.restore(from.bytes, from.name);
-    } catch (error) {
-      await t.destroy();
-      throw error;
-    }
-  }
-  return t;
-}
 
 /**
  * Per-dispatch GPU times of one training step (timestamp queries). profileStep trains a few real steps, so
@@ -279,7 +234,7 @@ async function train(): Promise<void> {
     progress(0, 'building the training step…');
     let t: TrainerProxy;
     try {
-      t = await buildTrainer(settings, from, warnings);
+      t = await buildTrainer(gpu, settings, from, warnings);
     } finally {
       clearInterval(ticker);
     }
@@ -401,104 +356,30 @@ profileButton.addEventListener('click', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// Weights files and the checkpoint in the browser
+// Weights files and the checkpoint in the browser (weights_io.ts)
 
-/** Runs an import or restore: buttons held meanwhile; on failure the page's model stays as it was. */
-async function loading(what: string, body: () => Promise<string>): Promise<void> {
-  const before = state;
-  setState('loading');
-  ioStatus.textContent = `${what}…`;
-  try {
-    ioStatus.textContent = await body();
-    setState('done');
-  } catch (error) {
-    ioStatus.textContent = `Could not ${what.charAt(0).toLowerCase()}${what.slice(1)}: ${messageOf(error)}`;
-    setState(before);
-  }
-}
-
-button('export').addEventListener('click', async () => {
-  const t = trainer;
-  const settings = trainerSettings;
-  if (!t || !settings) return;
-  try {
-    const notes: Record<string, string> = { source: 'webgrad demo', epochs: String(t.epoch) };
-    if (trainerAccuracy !== undefined) notes.test_accuracy = trainerAccuracy.toFixed(4);
-    const bytes = encodeWeights(await t.stateDict(), { model: t.info.model, normalisation: t.info.normalisation, notes });
-    const fileName = `mnist-${modelName(settings)}.safetensors`;
-    downloadBytes(bytes, fileName);
-    ioStatus.textContent = `Exported ${fileName} (${(bytes.length / 1024).toFixed(0)} KiB): the state dict of ${describe(settings)}.`;
-  } catch (error) {
-    ioStatus.textContent = `Export failed: ${messageOf(error)}`;
-  }
-});
-
-const importInput = $<HTMLInputElement>('import-file');
-button('import').addEventListener('click', () => importInput.click());
-importInput.addEventListener('change', () => {
-  const file = importInput.files?.[0];
-  importInput.value = '';
-  if (!file || !gpu) return;
-  if (button('import').disabled) {
-    ioStatus.textContent = `Not now: wait for the run to end (or stop it), then import ${file.name}.`;
-    return;
-  }
-  void loading(`Import ${file.name}`, async () => {
-    const settings = readSettings();
-    const bytes = await readFileBytes(file);
-    const weights = readWeightsFile(bytes, file.name);
-    const from: StartFrom = { kind: 'weights', name: file.name, bytes, normalisation: weights.normalisation };
-    // A new trainer for the model setting, its weights loaded strictly; the current one stays if this fails.
-    const t = await buildTrainer(settings, from);
-    let accuracy: number;
-    try {
-      ({ accuracy } = await t.evaluate('test'));
-    } catch (error) {
-      await t.destroy();
-      throw error;
-    }
-    await adopt(t, settings, accuracy);
+wireWeightsIo({
+  get gpu() {
+    return gpu;
+  },
+  get current() {
+    return trainer && trainerSettings ? { trainer, settings: trainerSettings, accuracy: trainerAccuracy } : undefined;
+  },
+  adopt,
+  hold() {
+    const before = state;
+    setState('loading');
+    return (succeeded) => setState(succeeded ? 'done' : before);
+  },
+  startFrom(from) {
     startFrom = from;
     showStartFrom();
-    await showWeights(t, `imported ${file.name}`, () => t === trainer);
-    const inputs = weights.normalisation ? '' : ' The file does not say how its inputs were normalised: the Inputs setting decides.';
-    return `Imported ${file.name} (${weights.tensorCount} tensors) into ${describe(settings)}: test accuracy ${pct(accuracy)} on ${testCount(settings)} test samples.${inputs}`;
-  });
-});
-
-button('save-run').addEventListener('click', () => {
-  const t = trainer;
-  const settings = trainerSettings;
-  if (!t || !settings) return;
-  void (async () => {
-    try {
-      const run = { settings, normalisation: t.info.normalisation, epoch: t.epoch, testAccuracy: trainerAccuracy, savedAt: new Date().toISOString() };
-      const bytes = withRun(await t.checkpoint(), run);
-      await store.save(SAVED_RUN_KEY, bytes);
-      hasSavedRun = true;
-      setState(state);
-      ioStatus.textContent = `Saved the run at epoch ${run.epoch} in this browser (${store.location}, ${(bytes.length / 1024).toFixed(0)} KiB).`;
-    } catch (error) {
-      ioStatus.textContent = `Could not save the run: ${messageOf(error)}`;
-    }
-  })();
-});
-
-button('restore-run').addEventListener('click', () => {
-  if (!gpu) return;
-  void loading('Restore the saved run', async () => {
-    const bytes = await store.load(SAVED_RUN_KEY);
-    const run = runOf(bytes, SAVED_RUN_KEY);
-    if (!run) throw new DataFormatError(`${store.location} '${SAVED_RUN_KEY}' holds a checkpoint without the demo's settings; save the run again.`);
-    writeSettings(run.settings);
-    const from: StartFrom = { kind: 'checkpoint', name: `the run saved ${new Date(run.savedAt).toLocaleString('en')}`, bytes, normalisation: run.normalisation };
-    const t = await buildTrainer(run.settings, from);
-    await adopt(t, run.settings, run.testAccuracy);
-    startFrom = from;
-    showStartFrom();
-    await showWeights(t, `restored at epoch ${t.epoch}`, () => t === trainer);
-    return `Restored the run saved ${new Date(run.savedAt).toLocaleString('en')}: ${describe(run.settings)} at epoch ${t.epoch}, test accuracy ${pct(run.testAccuracy)}. The form shows its settings; Train continues it up to Epochs.`;
-  });
+  },
+  runSaved() {
+    hasSavedRun = true;
+    setState(state);
+  },
+  store,
 });
 
 // ---------------------------------------------------------------------------------------------------------
