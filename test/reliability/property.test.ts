@@ -5,7 +5,9 @@ import { activationKinds } from '../../src/graph/ops';
 import { grid1d } from '../../src/kernels/kernel';
 import { MATMUL_BLOCK, MATMUL_WG } from '../../src/kernels/lower';
 import { compareElementwise, describeComparison, type Comparison, type Tolerance } from '../helpers/compare';
-import { randomArray, runKernel, stepArg } from '../helpers/gpu';
+import { randomArray, runKernel, stepArg, type HostArray } from '../helpers/gpu';
+import { runNode, SPLITS } from '../helpers/run_node';
+import { Graph, type Tensor } from '../../src/graph/graph';
 import { ACTIVATION, dotTolerance, gatherTolerance, softmaxGradTolerance, sumTolerance, uniformRms } from '../tolerances';
 import { activateRef, columnSumRef, matmulRef, softmaxXentRef } from '../helpers/reference';
 
@@ -63,28 +65,34 @@ describe(`kernels on ${CASES} random shapes`, () => {
 
   it('softmax cross-entropy', async () => {
     await property('softmax', async (rng) => {
-      const [rows, classes] = [1 + rng.nextBelow(300), 1 + rng.nextBelow(20)];
+      // Up to 600 rows: past the GPU split's 256-row groups, so the partials and loss_reduce path runs too.
+      const [rows, classes] = [1 + rng.nextBelow(600), 1 + rng.nextBelow(20)];
+      const [splitName, split] = SPLITS[rng.nextBelow(SPLITS.length)];
       const logits = randomArray(rows * classes, rng, 8);
       const labels = Uint32Array.from({ length: rows }, () => rng.nextBelow(classes));
-      const [d] = await runKernel(
-        'softmaxXent',
-        { WRITE_GRAD: true },
-        [{ data: logits }, { data: labels }, { output: rows * classes }, { output: 4, initial: new Float32Array(4) }],
-        { rows, classes, grad_scale: 1 / rows },
-        [1, 1, 1],
-      );
+      const g = new Graph();
+      const z = g.tensor([rows, classes], 'external', 'logits');
+      const y = g.tensor([rows], 'external', 'labels', 'u32');
+      const m = g.tensor([8], 'external', 'metrics');
+      const [dz] = g.add('softmax_xent', [z, y, m], { training: true });
+      const { written } = await runNode(g.nodes[0], new Map<Tensor, HostArray>([[z, logits], [y, labels], [m, new Float32Array(8)]]), split);
       const ref = softmaxXentRef(logits, labels, rows, classes).dlogits;
       // With one class every gradient is exactly 0 (the rule then demands exactly 0).
-      return check(d, ref, softmaxGradTolerance(classes, 1 / rows), `rows=${rows} classes=${classes}`);
+      return check(written.get(dz)!, ref, softmaxGradTolerance(classes, 1 / rows), `${splitName} split rows=${rows} classes=${classes}`);
     });
   });
 
   it('column sum', async () => {
     await property('colsum', async (rng) => {
-      const [rows, cols] = [1 + rng.nextBelow(300), 1 + rng.nextBelow(300)];
+      // Up to 600 rows: past the GPU split's 256-row chunks, so the chunked path and partial_sum run too.
+      const [rows, cols] = [1 + rng.nextBelow(600), 1 + rng.nextBelow(300)];
+      const [splitName, split] = SPLITS[rng.nextBelow(SPLITS.length)];
       const x = randomArray(rows * cols, rng);
-      const [out] = await runKernel('columnSum', {}, [{ data: x }, { output: cols }], { rows, cols }, grid1d(cols, 64));
-      return check(out, columnSumRef(x, rows, cols), sumTolerance(rows, uniformRms(1)), `rows=${rows} cols=${cols}`);
+      const g = new Graph();
+      const xt = g.tensor([rows, cols], 'external', 'x');
+      const [out] = g.add('column_sum', [xt]);
+      const { written } = await runNode(g.nodes[0], new Map<Tensor, HostArray>([[xt, x]]), split);
+      return check(written.get(out)!, columnSumRef(x, rows, cols), sumTolerance(rows, uniformRms(1)), `${splitName} split rows=${rows} cols=${cols}`);
     });
   });
 
