@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
-import { Graph, type Tensor } from '../../src/graph/graph';
-import type { ReductionSplit } from '../../src/kernels/reduction_split';
 import { expectAllClose } from '../helpers/compare';
 import { grid1d } from '../../src/kernels/kernel';
-import { randomArray, runKernel, type HostArray } from '../helpers/gpu';
-import { runNode, SPLITS } from '../helpers/run_node';
+import { randomArray, runKernel } from '../helpers/gpu';
+import { runColumnSum as columnSum } from '../helpers/reduction_runs';
+import { SPLITS } from '../helpers/run_node';
 import { sumTolerance, uniformRms } from '../tolerances';
 import { columnSumRef } from '../helpers/reference';
 
@@ -24,15 +23,6 @@ const shapes: [number, number][] = [
   [3000, 3],
   [40000, 2],
 ];
-
-/** The column_sum node as the planner lowers it under `split`: one pass, or chunks and partial_sum. */
-async function columnSum(x: Float32Array, rows: number, cols: number, split: ReductionSplit) {
-  const g = new Graph();
-  const xt = g.tensor([rows, cols], 'external', 'x');
-  const [out] = g.add('column_sum', [xt]);
-  const { written, dispatches } = await runNode(g.nodes[0], new Map<Tensor, HostArray>([[xt, x]]), split);
-  return { sums: written.get(out) as Float32Array, dispatches };
-}
 
 describe('column_sum kernel vs float64 reference', () => {
   it('the GPU split sums past 256 rows in chunks and a partial_sum pass; the CPU split in one pass', async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
-import { Graph, type Tensor } from '../../src/graph/graph';
 import type { ReductionSplit } from '../../src/kernels/reduction_split';
 import { expectAllClose, expectValueClose } from '../helpers/compare';
-import { randomArray, type HostArray } from '../helpers/gpu';
-import { runNode, SPLITS } from '../helpers/run_node';
+import { randomArray } from '../helpers/gpu';
+import { runSoftmaxXent } from '../helpers/reduction_runs';
+import { SPLITS } from '../helpers/run_node';
 import { lossSumTolerance, softmaxGradTolerance } from '../tolerances';
 import { softmaxXentRef } from '../helpers/reference';
 
@@ -31,15 +31,8 @@ function labelsFor(rows: number, classes: number, rng: Rng): Uint32Array {
 }
 
 /** The softmax_xent node as the planner lowers it under `split`: one dispatch, or partials and loss_reduce. */
-async function run(logits: Float32Array, labels: Uint32Array, rows: number, classes: number, split: ReductionSplit, writeGrad = true, metrics = initial) {
-  const g = new Graph();
-  const z = g.tensor([rows, classes], 'external', 'logits');
-  const y = g.tensor([rows], 'external', 'labels', 'u32');
-  const m = g.tensor([8], 'external', 'metrics');
-  const [dz] = g.add('softmax_xent', [z, y, m], { training: writeGrad });
-  const { written, dispatches } = await runNode(g.nodes[0], new Map<Tensor, HostArray>([[z, logits], [y, labels], [m, metrics]]), split);
-  return { dlogits: written.get(dz) as Float32Array, metrics: written.get(m) as Float32Array, dispatches };
-}
+const run = (logits: Float32Array, labels: Uint32Array, rows: number, classes: number, split: ReductionSplit, writeGrad = true, metrics = initial) =>
+  runSoftmaxXent(logits, labels, rows, classes, split, writeGrad, metrics);
 
 describe('fused softmax cross-entropy vs float64 reference', () => {
   it('the GPU split runs a batch past 256 rows as workgroups of 256 and a loss_reduce pass; the CPU split one dispatch', async () => {
