@@ -99,12 +99,7 @@ async function time(entries) {
   return samples.map((s) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)]);
 }
 
-function constantsFor(variant, computation) {
-  if (variant === 'tiled') return { MODE: conv.convModes[computation], BIAS: computation !== 'grad_input', ACT: computation === 'forward' ? 1 : 0, ACT_GRAD: computation === 'grad_input' ? 1 : 0 };
-  if (computation === 'forward') return { WG: conv.CONV_WG, BIAS: true, ACT: 1 };
-  if (computation === 'grad_input') return { WG: conv.CONV_WG, ACT_GRAD: 1 };
-  return { WG: conv.CONV_WG, BIAS: true };
-}
+const epilogueFor = (computation) => (computation === 'forward' ? { bias: true, act: 1 } : computation === 'grad_input' ? { actGrad: 1 } : { bias: true });
 
 const out = { adapter: gpu.adapterName, host: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`, loadBefore: os.loadavg(), batch, reps, rows: [] };
 console.log(`# conv2d kernels on ${gpu.adapterName} (${out.host}), batch ${batch}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}\n`);
@@ -138,7 +133,7 @@ for (const name of values.layers.split(',')) {
     const params = (c) => conv.convParams(g, c === 'grad_weight' ? splits : 1, 0);
     const add = async (computation, buffers) => {
       if (!conv.convVariantFits(variant, computation, g)) return;
-      const d = await prepare(conv.convKernelName(variant, computation), constantsFor(variant, computation), buffers, params(computation), wg(computation));
+      const d = await prepare(conv.convKernelName(variant, computation), conv.convConstants(variant, computation, g, epilogueFor(computation)), buffers, params(computation), wg(computation));
       entries.push({ computation, variant, dispatch: d });
     };
     await add('forward', [x, w, bias, y]);

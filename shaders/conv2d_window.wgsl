@@ -159,21 +159,29 @@ fn grad_input_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
 }
 
 // dw at stride_w = 1 and KW ≤ 8: an invocation owns 4 output channels × one kernel row (ci, kh), all KW
-// taps of it in eight lanes. Tap kw at output column ow reads x[ow + kw − pw], so along ow the eight taps
-// read a run that moves by one element: per output column 1 row load and 4 dy loads feed 4·KW
-// multiply-adds. With BIAS one more row index per channel block sums dy (db), as in grad_weight.
+// taps of it in eight lanes (only the first WINDOW_KW multiplied). Tap kw at output column ow reads
+// x[ow + kw − pw], so along ow the eight taps read a run that moves by one element: per output column
+// 1 row load and 4 dy loads feed 4·KW multiply-adds. With BIAS, one invocation per channel block and
+// split sums dy (db), as in grad_weight; these come after all the weight invocations.
+// On SwiftShader (bench/conv.mjs, MNIST conv1's dw at batch 128, 2026-12-04) the kernel-width constant, the
+// bias invocations at the end and two columns per loop step took it from 72.7 to 38–39 ms.
 
 @compute @workgroup_size(WG)
 fn grad_weight_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let k = taps();
-  let kernel_rows = p.in_channels * p.kernel_h + select(0u, 1u, BIAS);
+  let kernel_rows = p.in_channels * p.kernel_h;
   let co_blocks = (p.out_channels + 3u) / 4u;
+  let weight_invocations = kernel_rows * co_blocks * p.splits;
   let i = flat_index(gid, groups);
-  if (i >= kernel_rows * co_blocks * p.splits) { return; }
-  let kr = i % kernel_rows;
-  let co0 = ((i / kernel_rows) % co_blocks) * 4u;
-  let s = i / (kernel_rows * co_blocks);
+  // The bias invocations come last, so few SIMD groups hold both kinds: a mixed group runs both loops
+  // on a CPU adapter, and a runtime-uniform branch inside the loop costs as much there.
+  let is_bias = i >= weight_invocations;
+  if (i >= weight_invocations + select(0u, co_blocks * p.splits, BIAS)) { return; }
+  let j = select(i, i - weight_invocations, is_bias);
+  let kr = select(j % kernel_rows, 0u, is_bias);
+  let co0 = select((j / kernel_rows) % co_blocks, j % co_blocks, is_bias) * 4u;
+  let s = select(j / (kernel_rows * co_blocks), j / co_blocks, is_bias);
   let rows = p.batch * p.out_h;
   let r0 = min(s * p.rows_per_split, rows);
   let r1 = min(r0 + p.rows_per_split, rows);
@@ -181,7 +189,7 @@ fn grad_weight_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   let co = channels4(co0, p.out_channels);
   let s_base = s * (p.out_channels * k + select(0u, p.out_channels, BIAS));
 
-  if (BIAS && kr == kernel_rows - 1u) {
+  if (is_bias) {
     var sum = vec4f(0.0);
     for (var r = r0; r < r1; r++) {
       var di = ((r / p.out_h) * p.out_channels + co) * ohw + (r % p.out_h) * p.out_w;
@@ -201,17 +209,9 @@ fn grad_weight_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   let kh = kr % p.kernel_h;
   let hw = p.in_h * p.in_w;
   let width = i32(p.in_w);
-  let wide = p.kernel_w > 4u;
   let col0 = -i32(p.pad_w); // the run at ow = 0 starts at iw = −pw
 
-  var a0l = vec4f(0.0); // a{c}{l,h}: channel co0 + c, taps kw 0–3 (l) and 4–7 (h)
-  var a0h = vec4f(0.0);
-  var a1l = vec4f(0.0);
-  var a1h = vec4f(0.0);
-  var a2l = vec4f(0.0);
-  var a2h = vec4f(0.0);
-  var a3l = vec4f(0.0);
-  var a3h = vec4f(0.0);
+  var t = WeightTaps(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
   for (var r = r0; r < r1; r++) {
     let n = r / p.out_h;
     let oh = r % p.out_h;
@@ -222,26 +222,27 @@ fn grad_weight_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
     var hi = vec4f(row_at1(base, col0 + 4, width), row_at1(base, col0 + 5, width), row_at1(base, col0 + 6, width), row_at1(base, col0 + 7, width));
     var next = col0 + 8;
     var di = (n * p.out_channels + co) * ohw + oh * p.out_w;
-    for (var ow = 0u; ow < p.out_w; ow++) {
+    var ow = 0u;
+    // Two output columns a step: the loop's own cost (a CPU adapter merges every loop-carried value
+    // under the lane mask at the back edge) is paid once per 2·4·KW multiply-adds.
+    for (; ow + 1u < p.out_w; ow += 2u) {
       let d = vec4f(in0[di.x], in0[di.y], in0[di.z], in0[di.w]);
-      a0l += d.x * lo;
-      a1l += d.y * lo;
-      a2l += d.z * lo;
-      a3l += d.w * lo;
-      if (wide) {
-        a0h += d.x * hi;
-        a1h += d.y * hi;
-        a2h += d.z * hi;
-        a3h += d.w * hi;
-      }
-      lo = vec4f(lo.yzw, hi.x);
-      hi = vec4f(hi.yzw, row_at1(base, next, width));
-      next += 1;
-      di += 1u;
+      let e = vec4f(in0[di.x + 1u], in0[di.y + 1u], in0[di.z + 1u], in0[di.w + 1u]);
+      t = add_column(t, d, lo, hi);
+      let lo1 = vec4f(lo.yzw, hi.x);
+      let hi1 = vec4f(hi.yzw, row_at1(base, next, width));
+      t = add_column(t, e, lo1, hi1);
+      lo = vec4f(lo1.yzw, hi1.x);
+      hi = vec4f(hi1.yzw, row_at1(base, next + 1, width));
+      next += 2;
+      di += 2u;
+    }
+    if (ow < p.out_w) {
+      t = add_column(t, vec4f(in0[di.x], in0[di.y], in0[di.z], in0[di.w]), lo, hi);
     }
   }
 
-  var acc = array<vec4f, 8>(a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h);
+  var acc = array<vec4f, 8>(t.a0l, t.a0h, t.a1l, t.a1h, t.a2l, t.a2h, t.a3l, t.a3h);
   for (var c = 0u; c < 4u; c++) {
     if (co0 + c >= p.out_channels) { break; }
     let base = s_base + (co0 + c) * k + (ci * p.kernel_h + kh) * p.kernel_w;
@@ -255,4 +256,45 @@ fn grad_weight_window(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
 fn row_at1(base: i32, col: i32, width: i32) -> f32 {
   let valid = col >= 0 && col < width;
   return select(0.0, in1[u32(select(0, base + col, valid))], valid);
+}
+
+// The kernel width of grad_weight_window as a constant (the lowering sets it to KW ≤ 8): taps past KW
+// are never multiplied, so KW = 5 costs 20 multiply-adds per output column instead of 32.
+override WINDOW_KW: u32 = 8u;
+
+fn taps_lo(acc: vec4f, d: f32, v: vec4f) -> vec4f {
+  if (WINDOW_KW >= 4u) { return acc + d * v; }
+  var a = acc;
+  a.x += d * v.x;
+  if (WINDOW_KW > 1u) { a.y += d * v.y; }
+  if (WINDOW_KW > 2u) { a.z += d * v.z; }
+  return a;
+}
+
+fn taps_hi(acc: vec4f, d: f32, v: vec4f) -> vec4f {
+  if (WINDOW_KW >= 8u) { return acc + d * v; }
+  var a = acc;
+  a.x += d * v.x;
+  if (WINDOW_KW > 5u) { a.y += d * v.y; }
+  if (WINDOW_KW > 6u) { a.z += d * v.z; }
+  return a;
+}
+
+// grad_weight_window's accumulators: a{c}{l,h} for channel co0 + c, taps kw 0–3 (l) and 4–7 (h).
+struct WeightTaps { a0l: vec4f, a0h: vec4f, a1l: vec4f, a1h: vec4f, a2l: vec4f, a2h: vec4f, a3l: vec4f, a3h: vec4f }
+
+// One output column: dy of the 4 channels (d) times the KW row elements under the taps (lo, hi).
+fn add_column(t: WeightTaps, d: vec4f, lo: vec4f, hi: vec4f) -> WeightTaps {
+  var u = t;
+  u.a0l = taps_lo(u.a0l, d.x, lo);
+  u.a1l = taps_lo(u.a1l, d.y, lo);
+  u.a2l = taps_lo(u.a2l, d.z, lo);
+  u.a3l = taps_lo(u.a3l, d.w, lo);
+  if (WINDOW_KW > 4u) {
+    u.a0h = taps_hi(u.a0h, d.x, hi);
+    u.a1h = taps_hi(u.a1h, d.y, hi);
+    u.a2h = taps_hi(u.a2h, d.z, hi);
+    u.a3h = taps_hi(u.a3h, d.w, hi);
+  }
+  return u;
 }

@@ -6,7 +6,7 @@
  */
 import type { ConvGeometry } from '../graph/ops_conv';
 import { convTaps } from '../graph/ops_conv';
-import { grid1d, type Kernel } from './kernel';
+import { grid1d, type Constants, type Kernel } from './kernel';
 import { UniformLayout } from './uniform';
 
 /** struct Params of shaders/conv_params.wgsl (conv2d.wgsl, im2col.wgsl). */
@@ -154,6 +154,26 @@ export function convWorkgroups(variant: ConvVariant, computation: ConvComputatio
   const tiles = ceilDiv(cols, CONV_TILE);
   const z = ceilDiv(tiles, 65535);
   return [ceilDiv(tiles, z), ceilDiv(rows, CONV_TILE), z];
+}
+
+/** What an epilogue adds to a conv dispatch: bias (forward; db for grad_weight), activation kinds. */
+export interface ConvEpilogue {
+  bias?: boolean;
+  act?: number;
+  actGrad?: number;
+}
+
+/**
+ * The override constants of one conv dispatch: those of the computation's epilogue that its entry point
+ * reads (an entry point is given no constant it does not declare), and the variant's own: WG for the
+ * 1-D kernels, WINDOW_KW (the kernel width, so the unused taps of the window cost nothing) for
+ * grad_weight_window, MODE for the tiled kernel.
+ */
+export function convConstants(variant: ConvVariant, computation: ConvComputation, g: ConvGeometry, { bias = false, act = 0, actGrad = 0 }: ConvEpilogue = {}): Constants {
+  if (variant === 'tiled') return { MODE: convModes[computation], BIAS: bias, ACT: act, ACT_GRAD: actGrad };
+  if (computation === 'forward') return { BIAS: bias, ACT: act, WG: CONV_WG };
+  if (computation === 'grad_input') return { ACT_GRAD: actGrad, WG: CONV_WG };
+  return variant === 'window' ? { BIAS: bias, WG: CONV_WG, WINDOW_KW: g.kernelW } : { BIAS: bias, WG: CONV_WG };
 }
 
 /** The kernel of one computation in one variant. */

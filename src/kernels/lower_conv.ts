@@ -20,8 +20,8 @@ import type { Node, Tensor } from '../graph/graph';
 import { activationKinds, type ActivationName } from '../graph/ops';
 import { convGeometry, type ConvGeometry } from '../graph/ops_conv';
 import { windowGeometry } from '../graph/ops_im2col';
-import { CONV_WG, convKernelName, convModes, convParams, convVariantFits, convWorkgroups, type ConvComputation, type ConvVariant } from './conv';
-import { grid1d, type Constants } from './kernel';
+import { convConstants, convKernelName, convParams, convVariantFits, convWorkgroups, type ConvComputation, type ConvVariant } from './conv';
+import { grid1d } from './kernel';
 import type { LoweredDispatch, Operand } from './lower';
 
 /** What lowering emits: the sliding-window kernels where they fit (stride_w = 1; KW ≤ 8 for grad_weight), else blocked. */
@@ -33,20 +33,18 @@ const t = (tensor: Tensor): Operand => ({ tensor });
 const dummy: Operand = { dummy: true };
 const kindOf = (name: unknown) => (name ? activationKinds[name as ActivationName] : 0);
 
-/** Override constants are passed only where the entry point uses them (BIAS, ACT, ACT_GRAD, WG or MODE). */
 function convDispatch(
   requested: ConvVariant | undefined,
   computation: ConvComputation,
   g: ConvGeometry,
   operands: Operand[],
-  constants: Constants,
-  { splits = 1, bias = false, alpha = 0 } = {},
+  { splits = 1, bias = false, act = 0, actGrad = 0, alpha = 0 } = {},
 ): LoweredDispatch {
   const variant = requested ?? defaultConvVariant(computation, g);
   if (!convVariantFits(variant, computation, g)) throw new Error(`conv2d: the '${variant}' kernels do not compute ${computation} at stride ${g.strideH}×${g.strideW}.`);
   return {
     kernel: convKernelName(variant, computation),
-    constants: variant === 'tiled' ? { BIAS: false, ACT: 0, ACT_GRAD: 0, ...constants, MODE: convModes[computation] } : { ...constants, WG: CONV_WG },
+    constants: convConstants(variant, computation, g, { bias, act, actGrad }),
     operands,
     params: convParams(g, splits, alpha),
     workgroups: convWorkgroups(variant, computation, g, splits, bias),
@@ -64,22 +62,18 @@ export function lowerConv(node: Node, variant?: ConvVariant): LoweredDispatch | 
     case 'conv2d': {
       const [x, w, bias] = node.inputs;
       const g = convGeometry('conv2d', x.shape, w.shape, attrs);
-      const constants = { BIAS: !!bias, ACT: kindOf(attrs.act) };
-      return convDispatch(variant, 'forward', g, [t(x), t(w), bias ? t(bias) : dummy, t(node.outputs[0])], constants, { alpha });
+      return convDispatch(variant, 'forward', g, [t(x), t(w), bias ? t(bias) : dummy, t(node.outputs[0])], { bias: !!bias, act: kindOf(attrs.act), alpha });
     }
     case 'conv2d_grad_input': {
       const [dy, w, v] = node.inputs; // v: the saved activation tensor, present once fuse folded an activation_grad in
       const dx = node.outputs[0];
       const g = convGeometry('conv2d_grad_input', dx.shape, w.shape, attrs);
-      const constants = { ACT_GRAD: kindOf(attrs.actGrad) };
-      return convDispatch(variant, 'grad_input', g, [t(dy), t(w), v ? t(v) : dummy, t(dx)], constants, { alpha });
+      return convDispatch(variant, 'grad_input', g, [t(dy), t(w), v ? t(v) : dummy, t(dx)], { actGrad: kindOf(attrs.actGrad), alpha });
     }
     case 'conv2d_grad_weight': {
       const [dy, x] = node.inputs;
       const g = convGeometry('conv2d_grad_weight', x.shape, [dy.shape[1], x.shape[1], Number(attrs.kernelH), Number(attrs.kernelW)], attrs);
-      const bias = !!attrs.bias;
-      const constants = { BIAS: bias };
-      return convDispatch(variant, 'grad_weight', g, [t(dy), t(x), dummy, t(node.outputs[0])], constants, { splits: Number(attrs.splits), bias });
+      return convDispatch(variant, 'grad_weight', g, [t(dy), t(x), dummy, t(node.outputs[0])], { splits: Number(attrs.splits), bias: !!attrs.bias });
     }
     case 'im2col': {
       const [x] = node.inputs;

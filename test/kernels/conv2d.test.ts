@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { activationKinds, type ActivationName } from '../../src/graph/ops';
 import { convTaps, convWeightGradSplits, type ConvGeometry } from '../../src/graph/ops_conv';
-import { convKernelName, convModes, convParams, convVariantFits, convWorkgroups, CONV_WG, type ConvComputation, type ConvVariant } from '../../src/kernels/conv';
-import { grid1d, type Constants } from '../../src/kernels/kernel';
+import { convConstants, convKernelName, convParams, convVariantFits, convWorkgroups, type ConvComputation, type ConvVariant } from '../../src/kernels/conv';
+import { grid1d } from '../../src/kernels/kernel';
 import { expectAllClose } from '../helpers/compare';
 import { conv2dGradInputRef, conv2dGradWeightRef, conv2dRef, geometry } from '../helpers/conv_reference';
 import { randomArray, runKernel, type HostArray } from '../helpers/gpu';
@@ -35,6 +35,10 @@ const cases: Case[] = [
   { name: '3→5, 5×6, k3×2, strides 2×1, pads 0×1', input: [4, 3, 5, 6], weight: [5, 3, 3, 2], hyper: { strideH: 2, strideW: 1, padW: 1 } },
   { name: '2→3, 3×3, k5 pad 2 (kernel wider than the input)', input: [2, 2, 3, 3], weight: [3, 2, 5, 5], hyper: { padH: 2, padW: 2 } },
   { name: '1→4, 2×2, k3 stride 3 pad 1', input: [3, 1, 2, 2], weight: [4, 1, 3, 3], hyper: { strideH: 3, strideW: 3, padH: 1, padW: 1 } },
+  // Every kernel width the window weight gradient specialises for (WINDOW_KW): 1, 2, 3, 5 above, 4, 7, 8 here.
+  { name: '2→6, 6×9, k2×4 pad 0×1', input: [3, 2, 6, 9], weight: [6, 2, 2, 4], hyper: { padW: 1 } },
+  { name: '3→5, 5×11, k3×7 pad 1×3', input: [2, 3, 5, 11], weight: [5, 3, 3, 7], hyper: { padH: 1, padW: 3 } },
+  { name: '1→7, 4×10, k1×8', input: [2, 1, 4, 10], weight: [7, 1, 1, 8] },
   { name: 'MNIST conv1: 8 × 1→16, 28×28, k5 pad 2', input: [8, 1, 28, 28], weight: [16, 1, 5, 5], hyper: { padH: 2, padW: 2 } },
   { name: 'MNIST conv2: 4 × 16→32, 14×14, k5', input: [4, 16, 14, 14], weight: [32, 16, 5, 5] },
 ];
@@ -43,18 +47,11 @@ const large: Case = { name: 'large: 32 × 16→32, 14×14, k5 pad 2', input: [32
 const variants: ConvVariant[] = ['blocked', 'window', 'tiled'];
 const dummy = () => ({ data: new Float32Array(4) });
 
-function constantsFor(variant: ConvVariant, computation: ConvComputation, c: { bias?: boolean; act?: number; actGrad?: number }): Constants {
-  if (variant === 'tiled') return { MODE: convModes[computation], BIAS: !!c.bias, ACT: c.act ?? 0, ACT_GRAD: c.actGrad ?? 0 };
-  if (computation === 'forward') return { WG: CONV_WG, BIAS: !!c.bias, ACT: c.act ?? 0 };
-  if (computation === 'grad_input') return { WG: CONV_WG, ACT_GRAD: c.actGrad ?? 0 };
-  return { WG: CONV_WG, BIAS: !!c.bias };
-}
-
 async function conv(variant: ConvVariant, computation: ConvComputation, g: ConvGeometry, args: [HostArray, HostArray, HostArray | undefined], outputs: number, options: { bias?: boolean; act?: number; actGrad?: number; alpha?: number; splits?: number } = {}) {
   const [a, b, e] = args;
   const [out] = await runKernel(
     convKernelName(variant, computation),
-    constantsFor(variant, computation, options),
+    convConstants(variant, computation, g, options),
     [{ data: a }, { data: b }, e ? { data: e } : dummy(), { output: outputs }],
     convParams(g, options.splits ?? 1, options.alpha ?? 0),
     convWorkgroups(variant, computation, g, options.splits ?? 1, !!options.bias),
@@ -206,7 +203,7 @@ describe('conv2d kernels: determinism and bounds', () => {
         const sentinel = new Float32Array(size + 64).fill(777);
         const [out] = await runKernel(
           convKernelName(variant, computation),
-          constantsFor(variant, computation, {}),
+          convConstants(variant, computation, g),
           [{ data: a }, { data: b }, dummy(), { output: size + 64, initial: sentinel }],
           convParams(g),
           convWorkgroups(variant, computation, g),

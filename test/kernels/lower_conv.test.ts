@@ -38,7 +38,8 @@ describe('conv lowering', () => {
     const splits = convWeightGradSplits(geo, true);
     expect(gw.kernel).toBe('conv2dGradWeightWindow');
     expect(lowerConv(g.nodes[2], 'blocked')!.kernel).toBe('conv2dGradWeight');
-    expect(gw.constants).toEqual({ BIAS: true, WG: CONV_WG });
+    expect(lowerConv(g.nodes[2], 'blocked')!.constants).toEqual({ BIAS: true, WG: CONV_WG });
+    expect(gw.constants).toEqual({ BIAS: true, WG: CONV_WG, WINDOW_KW: 3 });
     expect(gw.params).toMatchObject({ splits, rows_per_split: Math.ceil((8 * 12) / splits) });
     expect(gw.operands[2]).toEqual({ dummy: true });
     expect(reduce.kernel).toBe('partialSum');
