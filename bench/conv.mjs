@@ -46,7 +46,7 @@ const { TimestampProfiler } = await load('/src/gpu/profiler.ts');
 const { kernels } = await load('/src/kernels/catalog.ts');
 const { grid1d } = await load('/src/kernels/kernel.ts');
 const conv = await load('/src/kernels/conv.ts');
-const { IM2COL_WG } = await load('/src/kernels/lower_conv.ts');
+const { IM2COL_WG, col2imInvocations, im2colInvocations } = await load('/src/kernels/lower_conv.ts');
 const { matmulVariants, variantSteps } = await load('/src/kernels/matmul_variants.ts');
 const { convTaps, convWeightGradSplits } = await load('/src/graph/ops_conv.ts');
 
@@ -156,12 +156,12 @@ for (const name of values.layers.split(',')) {
       return prepare(step.kernel, step.constants, buffers, { ...shape, alpha: 0 }, step.workgroups);
     };
     const convP = conv.convParams(g, 1, 0);
-    const im2col = await prepare('im2col', { WG: IM2COL_WG }, [x, cols], convP, grid1d(M * g.inChannels, IM2COL_WG));
+    const im2col = await prepare('im2col', { WG: IM2COL_WG }, [x, cols], convP, grid1d(im2colInvocations(g), IM2COL_WG));
     const forwardMm = await mm({ M, N: g.outChannels, K: taps }, { TRANS_B: true, BIAS: true, ACT: 1 }, [cols, w, bias, rows, dummyOf()]);
     const first = await prepare('channelsFirst', { WG: IM2COL_WG, ACT: 1 }, [rows, dummyOf(), y], { count: ySize, channels: g.outChannels, spatial: g.outH * g.outW, alpha: 0 }, grid1d(ySize, IM2COL_WG));
     const last = await prepare('channelsLast', { WG: IM2COL_WG, ACT_GRAD: 0 }, [dy, dummyOf(), rows], { count: ySize, channels: g.outChannels, spatial: g.outH * g.outW, alpha: 0 }, grid1d(ySize, IM2COL_WG));
     const inputMm = await mm({ M, N: taps, K: g.outChannels }, {}, [rows, w, dummyOf(), cols, dummyOf()]);
-    const col2im = await prepare('col2im', { WG: IM2COL_WG, ACT_GRAD: 1 }, [cols, v, dx], convP, grid1d(xSize, IM2COL_WG));
+    const col2im = await prepare('col2im', { WG: IM2COL_WG, ACT_GRAD: 1 }, [cols, v, dx], convP, grid1d(col2imInvocations([g.batch, g.inChannels, g.inH, g.inW]), IM2COL_WG));
     const weightMm = await mm({ M: g.outChannels, N: taps, K: M }, { TRANS_A: true, BIAS_GRAD: true }, [rows, cols, dummyOf(), dw, db]);
     const label = `gemm (${values.matmul})`;
     entries.push({ computation: 'forward', variant: label, chain: [im2col, forwardMm, first] });

@@ -54,6 +54,12 @@ function convDispatch(
 /** Invocations per workgroup of im2col, col2im and the layout changes (one element or one tap run each). */
 export const IM2COL_WG = 256;
 
+/** Invocations of im2col: one per output position and block of 4 input channels. */
+export const im2colInvocations = (g: ConvGeometry) => g.batch * g.outH * g.outW * Math.ceil(g.inChannels / 4);
+
+/** Invocations of col2im for an input gradient of shape [N, Ci, H, W]: one per position and block of 4 channels. */
+export const col2imInvocations = ([n, channels, h, w]: readonly number[]) => n * h * w * Math.ceil(channels / 4);
+
 /** The dispatch of a conv node (the direct kernels, or the im2col path's own ops), or undefined for any other op. */
 export function lowerConv(node: Node, variant?: ConvVariant): LoweredDispatch | undefined {
   const attrs = node.attrs;
@@ -78,9 +84,7 @@ export function lowerConv(node: Node, variant?: ConvVariant): LoweredDispatch | 
     case 'im2col': {
       const [x] = node.inputs;
       const g = windowGeometry('im2col', x.shape, attrs);
-      // One invocation per (output position, input channel).
-      const invocations = g.batch * g.outH * g.outW * g.inChannels;
-      return { kernel: 'im2col', constants: { WG: IM2COL_WG }, operands: [t(x), t(node.outputs[0])], params: convParams(g), workgroups: grid1d(invocations, IM2COL_WG) };
+      return { kernel: 'im2col', constants: { WG: IM2COL_WG }, operands: [t(x), t(node.outputs[0])], params: convParams(g), workgroups: grid1d(im2colInvocations(g), IM2COL_WG) };
     }
     case 'col2im': {
       const [dcols, v] = node.inputs;
@@ -90,7 +94,7 @@ export function lowerConv(node: Node, variant?: ConvVariant): LoweredDispatch | 
         constants: { WG: IM2COL_WG, ACT_GRAD: kindOf(attrs.actGrad) },
         operands: [t(dcols), v ? t(v) : dummy, t(dx)],
         params: convParams(windowGeometry('col2im', dx.shape, attrs), 1, alpha),
-        workgroups: grid1d(dx.size, IM2COL_WG),
+        workgroups: grid1d(col2imInvocations(dx.shape), IM2COL_WG),
       };
     }
     case 'channels_first':
